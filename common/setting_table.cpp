@@ -1,0 +1,208 @@
+#include "common/setting_table.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace webhook {
+namespace {
+
+using T = SettingType;
+constexpr unsigned P = kPoller;
+constexpr unsigned D = kDispatcher;
+constexpr unsigned C = kCtl;
+constexpr unsigned PD = kPoller | kDispatcher;
+constexpr unsigned ALL = kAllPrograms;
+
+// clang-format off
+constexpr std::array kSettings = {
+  // --- OpenCTI platform ---
+  SettingSpec{"OPENCTI_URL", T::kString, "", P | C, P, false,
+    "URL of the OpenCTI platform; the poller posts to `{OPENCTI_URL}/graphql`."},
+  SettingSpec{"OPENCTI_TOKEN", T::kSecret, "", P | C, P, false,
+    "API token of the OpenCTI user the poller acts as (sent as `Authorization: Bearer`). Never logged."},
+  SettingSpec{"OPENCTI_SSL_VERIFY", T::kBoolean, "true", P | C, 0, false,
+    "Verify the platform's TLS certificate (the Python client defaulted to false)."},
+  SettingSpec{"OPENCTI_CA_FILE", T::kString, "", P | C, 0, false,
+    "PEM file of CA certificates to trust for the platform, e.g. a private CA."},
+  SettingSpec{"OPENCTI_CUSTOM_HEADERS", T::kString, "", P | C, 0, false,
+    "Extra headers for every GraphQL request, as `name1:value1;name2:value2`."},
+  SettingSpec{"OPENCTI_JSON_LOGGING", T::kBoolean, "", ALL, 0, false,
+    "Log JSON lines (`timestamp`, `level`, `name`, `message`, `attributes`); unset: text on a terminal, JSON otherwise."},
+  // --- connector identity and conventions ---
+  SettingSpec{"CONNECTOR_ID", T::kString, "", P | C, 0, false,
+    "UUIDv4 of this connector; when set, the poller registers with OpenCTI and pings it every 40 s."},
+  SettingSpec{"CONNECTOR_NAME", T::kString, "Webhook", ALL, 0, false,
+    "Connector name shown in OpenCTI and in the `name` field of JSON logs."},
+  SettingSpec{"CONNECTOR_TYPE", T::kString, "STREAM", P | C, 0, false,
+    "Connector type used when registering (the Python connector's `Template_Type` is accepted and ignored)."},
+  SettingSpec{"CONNECTOR_SCOPE", T::kString, "", P | C, 0, false,
+    "Connector scope used when registering; otherwise unused."},
+  SettingSpec{"CONNECTOR_CONFIDENCE_LEVEL", T::kString, "", P | C, 0, false,
+    "Accepted for compatibility with the Python connector; unused."},
+  SettingSpec{"CONNECTOR_LOG_LEVEL", T::kEnum, "info", ALL, 0, false,
+    "Log level.", "debug|info|warn|warning|error"},
+  SettingSpec{"CONNECTOR_EXPOSE_METRICS", T::kBoolean, "false", PD | C, 0, false,
+    "Serve Prometheus metrics and `/healthz` from each process."},
+  SettingSpec{"CONNECTOR_METRICS_PORT", T::kInteger, "9095", P | C, 0, false,
+    "Port of the poller's metrics endpoint.", {}, 1, 65535},
+  SettingSpec{"CONNECTOR_METRICS_NAMESPACE", T::kString, "", PD | C, 0, false,
+    "Prefix of every metric name, as in OpenCTI connectors."},
+  SettingSpec{"CONNECTOR_METRICS_SUBSYSTEM", T::kString, "", PD | C, 0, false,
+    "Second prefix of every metric name, after the namespace."},
+  // --- polling OpenCTI ---
+  SettingSpec{"WEBHOOK_GRAPHQL_POLLING_INTERVAL", T::kSeconds, "60", P | C, 0, true,
+    "Seconds between the starts of two polls.", {}, 0.01, 86400},
+  SettingSpec{"WEBHOOK_GRAPHQL_QUERY", T::kTemplate, "", P | C, P, true,
+    "GraphQL query, an f-string template; `LAST_POLL_TIME` is first replaced by the cursor in epoch ms."},
+  SettingSpec{"WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", T::kTemplate, "", P | C, P, true,
+    "Where the items are in the answer, as Python subscripts: `['data']['works']['edges']`."},
+  SettingSpec{"WEBHOOK_GRAPHQL_PAGE_INFO_LOCATION", T::kTemplate, "", P | C, 0, true,
+    "Where `pageInfo { endCursor hasNextPage }` is in the answer; set it to follow pages with the `$after` variable."},
+  SettingSpec{"WEBHOOK_GRAPHQL_MAX_PAGES", T::kInteger, "100", P | C, 0, true,
+    "Most pages fetched in one poll when paginating.", {}, 1, 100000},
+  SettingSpec{"WEBHOOK_GRAPHQL_TIMEOUT", T::kSeconds, "60", P | C, 0, false,
+    "Timeout of one GraphQL request.", {}, 0.01, 3600},
+  SettingSpec{"WEBHOOK_GRAPHQL_MAX_RESPONSE_BYTES", T::kInteger, "67108864", P | C, 0, false,
+    "Largest GraphQL answer accepted; a larger one fails the poll.", {}, 1024, 4.0e9},
+  SettingSpec{"WEBHOOK_POLL_OVERLAP", T::kSeconds, "5", P | C, 0, true,
+    "Each poll asks again for this much time before the cursor, skipping items already enqueued; 0 is the Python connector's window.", {}, 0, 86400},
+  // --- the requests ---
+  SettingSpec{"WEBHOOK_URL", T::kTemplate, "", PD | C, P, true,
+    "URL to call per item, an f-string template with `item` bound to it."},
+  SettingSpec{"WEBHOOK_METHOD", T::kEnum, "GET", P | C, 0, true,
+    "HTTP method of the webhook calls.", "GET|POST|PUT|PATCH|DELETE"},
+  SettingSpec{"WEBHOOK_HEADERS", T::kJsonObject, "", P | C, 0, true,
+    "Extra request headers, a JSON object of header name to template."},
+  SettingSpec{"WEBHOOK_BODY", T::kTemplate, "", P | C, 0, true,
+    "Request body template; `{json.dumps(item)}` sends the item as JSON. Empty: no body."},
+  SettingSpec{"WEBHOOK_IGNORE_DUPLICATES", T::kBoolean, "false", P | C, 0, true,
+    "Drop identical requests rendered in the same poll, calling each once."},
+  // --- delivery and retries ---
+  SettingSpec{"WEBHOOK_UNSUCCESSFUL_RETRY_INTERVAL", T::kSeconds, "60", PD | C, 0, true,
+    "Seconds before retrying a failed call.", {}, 0, 86400 * 7},
+  SettingSpec{"WEBHOOK_UNSUCCESSFUL_RETRY_ATTEMPTS", T::kInteger, "3", PD | C, 0, true,
+    "Retries after the first try; then the job is `dead`.", {}, 0, 1000},
+  SettingSpec{"WEBHOOK_RETRY_BACKOFF", T::kEnum, "fixed", D | C, 0, true,
+    "`fixed` waits the retry interval every time; `exponential` doubles it per attempt with ±20% jitter.", "fixed|exponential"},
+  SettingSpec{"WEBHOOK_RETRY_MAX_INTERVAL", T::kSeconds, "3600", D | C, 0, true,
+    "Longest wait between attempts (exponential backoff, Retry-After).", {}, 0, 86400 * 7},
+  SettingSpec{"WEBHOOK_PERMANENT_STATUSES", T::kStatusList, "", D | C, 0, true,
+    "HTTP statuses that make a job `dead` at once, e.g. `400,404,410`."},
+  SettingSpec{"WEBHOOK_MAX_JOB_AGE", T::kSeconds, "", D | C, 0, true,
+    "A job older than this is `dead` instead of retried. Unset: no limit.", {}, 1, 86400 * 365},
+  SettingSpec{"WEBHOOK_SECRET", T::kSecret, "", PD | C, 0, true,
+    "Standard Webhooks signing secret (`whsec_` + base64); adds `webhook-timestamp` and `webhook-signature`. Never logged."},
+  SettingSpec{"WEBHOOK_CONCURRENCY", T::kInteger, "16", D | C, 0, false,
+    "Requests in flight at once.", {}, 1, 10000},
+  SettingSpec{"WEBHOOK_HOST_CONCURRENCY", T::kInteger, "8", D | C, 0, false,
+    "Requests in flight at once to one host.", {}, 1, 10000},
+  SettingSpec{"WEBHOOK_TIMEOUT", T::kSeconds, "30", D | C, 0, false,
+    "Timeout of one webhook request.", {}, 0.01, 3600},
+  SettingSpec{"WEBHOOK_CONNECT_TIMEOUT", T::kSeconds, "10", D | C, 0, false,
+    "Timeout for connecting to a receiver.", {}, 0.01, 3600},
+  SettingSpec{"WEBHOOK_SSL_VERIFY", T::kBoolean, "true", D | C, 0, false,
+    "Verify receivers' TLS certificates."},
+  SettingSpec{"WEBHOOK_CA_FILE", T::kString, "", D | C, 0, false,
+    "PEM file of CA certificates to trust for receivers."},
+  SettingSpec{"WEBHOOK_SHUTDOWN_GRACE", T::kSeconds, "10", D | C, 0, false,
+    "On SIGTERM, how long requests in flight may finish before they are put back unanswered.", {}, 0, 3600},
+  SettingSpec{"WEBHOOK_HISTORY_RETENTION_DAYS", T::kInteger, "30", D | C, 0, false,
+    "Delivered, dead and cancelled jobs older than this many days are pruned with their attempts.", {}, 1, 36500},
+  SettingSpec{"WEBHOOK_DISPATCHER_METRICS_PORT", T::kInteger, "9096", D | C, 0, false,
+    "Port of the dispatcher's metrics endpoint.", {}, 1, 65535},
+  // --- storage ---
+  SettingSpec{"WEBHOOK_DATABASE_PATH", T::kString, "data/webhook.db", ALL, 0, false,
+    "The SQLite file both processes share (its folder is created if missing)."},
+  SettingSpec{"WEBHOOK_DATABASE_SYNCHRONOUS", T::kEnum, "FULL", ALL, 0, false,
+    "SQLite `synchronous` mode; `NORMAL` is faster and can lose the last commits on power loss.", "FULL|NORMAL"},
+};
+// clang-format on
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string programs_text(unsigned programs) {
+  std::string out;
+  auto add = [&](unsigned bit, std::string_view name) {
+    if ((programs & bit) == 0) return;
+    if (!out.empty()) out += ", ";
+    out += name;
+  };
+  add(kPoller, "poller");
+  add(kDispatcher, "dispatcher");
+  return out.empty() ? "webhookctl" : out;
+}
+
+}  // namespace
+
+std::span<const SettingSpec> all_settings() { return kSettings; }
+
+const SettingSpec* find_setting(std::string_view env) {
+  for (const auto& s : kSettings) {
+    if (s.env == env) return &s;
+  }
+  return nullptr;
+}
+
+std::string yaml_path(const SettingSpec& spec) {
+  auto underscore = spec.env.find('_');
+  return lower(spec.env.substr(0, underscore)) + "." + lower(spec.env.substr(underscore + 1));
+}
+
+std::string feed_key(const SettingSpec& spec) {
+  return lower(spec.env.substr(spec.env.find('_') + 1));
+}
+
+std::string_view type_name(const SettingSpec& spec) {
+  switch (spec.type) {
+    case SettingType::kString:
+      return "string";
+    case SettingType::kSecret:
+      return "secret";
+    case SettingType::kTemplate:
+      return "template";
+    case SettingType::kInteger:
+      return "integer";
+    case SettingType::kSeconds:
+      return "seconds";
+    case SettingType::kBoolean:
+      return "boolean";
+    case SettingType::kEnum:
+      return "one of";
+    case SettingType::kJsonObject:
+      return "JSON object";
+    case SettingType::kStatusList:
+      return "status list";
+  }
+  return "?";
+}
+
+std::string settings_markdown_table() {
+  std::string out =
+      "| Environment variable | config.yml | Type | Default | Read by | Description |\n"
+      "| --- | --- | --- | --- | --- | --- |\n";
+  for (const auto& s : kSettings) {
+    std::string type(type_name(s));
+    if (s.type == SettingType::kEnum) {
+      std::string choices(s.choices);
+      for (auto& c : choices) {
+        if (c == '|') c = '/';
+      }
+      type += " `" + choices + "`";
+    }
+    std::string def = s.default_value.empty() ? (s.required_by ? "**required**" : "(unset)")
+                                              : "`" + std::string(s.default_value) + "`";
+    std::string yaml = "`" + yaml_path(s) + "`";
+    if (s.per_feed) yaml += " (per feed)";
+    out += "| `" + std::string(s.env) + "` | " + yaml + " | " + type + " | " + def + " | " +
+           programs_text(s.programs) + " | " + std::string(s.description) + " |\n";
+  }
+  return out;
+}
+
+}  // namespace webhook

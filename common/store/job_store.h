@@ -1,0 +1,228 @@
+// The durable job queue both processes share: the cursor per feed, the poll log, the jobs
+// and every delivery attempt. JobStore is the seam between the queue's users (poller,
+// dispatcher, webhookctl) and its storage, so that a PostgreSQL store can be added without
+// touching them; open_sqlite_store() gives the SQLite one.
+//
+// Times are epoch milliseconds passed in by the caller (from an injected Clock).
+// A JobStore holds one database connection and is used by one thread at a time; each
+// process (or thread) opens its own. All methods throw std::runtime_error (with what was
+// being done) when the database itself fails; SQLITE_BUSY is retried internally.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace webhook::store {
+
+enum class JobState { kPending, kRunning, kDelivered, kDead, kCancelled };
+std::string_view to_string(JobState state);
+std::optional<JobState> parse_job_state(std::string_view text);
+
+// A request the poller rendered, to be written by commit_poll.
+struct NewJob {
+  std::string id;  // UUID, the idempotency key; made by the caller
+  std::string method = "GET";
+  std::string url;
+  nlohmann::ordered_json headers = nlohmann::ordered_json::object();  // name -> value
+  std::string body;
+  int64_t max_attempts = 4;  // first try + retries
+  // An item that could not be rendered is stored `dead` right away, its error in
+  // last_error and the item itself in body, so it shows in the history.
+  bool dead = false;
+  std::string last_error;
+};
+
+struct PollRecord {
+  std::string feed;
+  int64_t started_at = 0;
+  int64_t finished_at = 0;
+  int64_t window_from = 0;  // cursor - overlap: the time the query asked from
+  int64_t window_to = 0;    // the time the query was sent (the new cursor on success)
+  int64_t items_found = 0;
+  int64_t jobs_enqueued = 0;
+  int64_t duplicates_skipped = 0;
+  int64_t render_errors = 0;
+  bool ok = true;
+  std::string error;  // why a failed poll failed
+};
+
+// Everything one poll writes, in one transaction.
+struct PollCommit {
+  PollRecord poll;
+  std::vector<NewJob> jobs;
+  std::vector<std::string> seen_hashes;  // item hashes enqueued now, for the overlap
+  int64_t forget_seen_before = 0;        // drop this feed's seen hashes recorded before this
+  std::optional<int64_t> new_cursor;     // set on a successful poll only
+  // The cursor the poll started from (nullopt for a new feed). If the stored cursor differs
+  // (an operator rewound it meanwhile) nothing is written and commit_poll returns nullopt.
+  std::optional<int64_t> expected_cursor;
+};
+
+struct ClaimedJob {
+  std::string id;
+  std::string feed;
+  std::string method;
+  std::string url;
+  nlohmann::ordered_json headers;
+  std::string body;
+  int64_t attempts = 0;  // attempts already charged before this one
+  int64_t max_attempts = 0;
+  int64_t created_at = 0;
+  int64_t lease_token = 0;  // fencing token: an outcome is recorded only under it
+  int64_t lease_expires_at = 0;
+};
+
+enum class OutcomeKind { kDelivered, kRetry, kDead };
+
+// One finished attempt and what it does to the job.
+struct Outcome {
+  std::string job_id;
+  int64_t lease_token = 0;
+  std::string worker;
+  OutcomeKind kind = OutcomeKind::kDelivered;
+  int64_t next_attempt_at = 0;  // kRetry only
+  int64_t started_at = 0;
+  int64_t duration_ms = 0;
+  std::optional<int> http_status;
+  std::string error;          // curl's error text or a reason; empty on success
+  std::string response_head;  // the first bytes of the response body (at most 4 KiB)
+};
+
+struct RecordResult {
+  int applied = 0;  // outcomes written
+  int stale = 0;    // outcomes dropped: the job is no longer running under that token
+};
+
+struct JobRow {
+  std::string id;
+  std::string feed;
+  int64_t poll_id = 0;
+  std::string method;
+  std::string url;
+  nlohmann::ordered_json headers;
+  std::string body;
+  JobState state = JobState::kPending;
+  int64_t attempts = 0;
+  int64_t max_attempts = 0;
+  int64_t next_attempt_at = 0;
+  std::string lease_owner;
+  int64_t lease_expires_at = 0;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  std::optional<int64_t> finished_at;
+  std::optional<int> last_status;
+  std::string last_error;
+};
+
+struct AttemptRow {
+  int64_t number = 0;
+  int64_t started_at = 0;
+  int64_t duration_ms = 0;
+  std::optional<int> http_status;
+  std::string error;
+  std::string response_head;
+  std::string worker;
+};
+
+struct JobDetail {
+  JobRow job;
+  std::vector<AttemptRow> attempts;
+};
+
+struct JobFilter {
+  std::optional<JobState> state;
+  std::optional<std::string> feed;
+  int limit = 50;
+};
+
+struct PollRow {
+  int64_t id = 0;
+  PollRecord record;
+};
+
+struct FeedStatus {
+  std::string feed;
+  std::optional<int64_t> cursor;
+  std::optional<PollRow> last_poll;
+  std::map<JobState, int64_t> counts;  // every state present, zero included
+  std::optional<int64_t> oldest_pending_created_at;
+};
+
+struct PruneResult {
+  int64_t jobs = 0;
+  int64_t attempts = 0;
+  int64_t polls = 0;
+};
+
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+
+  // --- poller ---
+  virtual std::optional<int64_t> cursor(std::string_view feed) = 0;
+  // Hashes of `feed` recorded at or after `since` (the poll overlap).
+  virtual std::unordered_set<std::string> seen_since(std::string_view feed, int64_t since) = 0;
+  // Writes jobs, seen hashes, the poll row and the new cursor in one transaction.
+  // Returns the poll id, or nullopt when expected_cursor no longer holds.
+  virtual std::optional<int64_t> commit_poll(const PollCommit& commit) = 0;
+
+  // --- dispatcher ---
+  // Up to `max_jobs` pending jobs due at `now`, oldest first, marked running for `worker`
+  // until now + lease, each with a fresh lease token.
+  virtual std::vector<ClaimedJob> claim(std::string_view worker, int max_jobs,
+                                        std::chrono::milliseconds lease, int64_t now) = 0;
+  // Attempt rows and state changes for many outcomes in one transaction.
+  virtual RecordResult record_outcomes(std::span<const Outcome> outcomes, int64_t now) = 0;
+  // Running jobs whose lease expired go back to pending (or dead when their attempts are
+  // used up), with an attempt recorded as "interrupted". Returns how many.
+  virtual int reclaim_expired_leases(int64_t now) = 0;
+  // Gives claimed jobs back to pending without charging an attempt (shutdown).
+  virtual int release(std::string_view worker, std::span<const std::string> job_ids,
+                      int64_t now) = 0;
+  // The earliest next_attempt_at of a pending job, if any.
+  virtual std::optional<int64_t> next_due_at() = 0;
+  // Changes whenever another connection commits (PRAGMA data_version).
+  virtual int64_t data_version() = 0;
+  // Liveness rows for health checks: `process` is "poller" or "dispatcher".
+  virtual void heartbeat(std::string_view process, std::string_view worker, int64_t now) = 0;
+  virtual std::optional<int64_t> last_heartbeat(std::string_view process) = 0;
+
+  // --- operator (webhookctl) ---
+  virtual std::vector<FeedStatus> status() = 0;
+  virtual std::vector<JobRow> list_jobs(const JobFilter& filter) = 0;
+  virtual std::optional<JobDetail> job(std::string_view id) = 0;
+  virtual std::vector<PollRow> list_polls(std::optional<std::string> feed, int limit) = 0;
+  // Dead or cancelled jobs back to pending, due now, attempts reset. Returns how many.
+  virtual int requeue(std::span<const std::string> job_ids, int64_t now) = 0;
+  virtual int requeue_dead(std::optional<std::string> feed, int64_t now) = 0;
+  // Pending jobs to cancelled. Returns how many.
+  virtual int cancel(std::span<const std::string> job_ids, int64_t now) = 0;
+  // Deletes finished jobs (delivered, dead, cancelled) finished before `before`, with their
+  // attempts, and polls older than that, in transactions of at most `batch` jobs.
+  virtual PruneResult prune(int64_t before, int batch) = 0;
+  // Moves a feed's cursor to `to` and forgets its seen hashes from `to` on, so the window
+  // is asked again and re-enqueued.
+  virtual void rewind(std::string_view feed, int64_t to) = 0;
+};
+
+struct SqliteOptions {
+  std::string path;                                   // created (mode 0640) if missing
+  std::string synchronous = "FULL";                   // FULL | NORMAL
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
+// Opens (creating and migrating as needed) the SQLite store. Throws std::runtime_error
+// with a clear message, e.g. when the database is newer than this binary.
+std::unique_ptr<JobStore> open_sqlite_store(const SqliteOptions& options);
+
+}  // namespace webhook::store

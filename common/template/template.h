@@ -1,0 +1,89 @@
+// The public face of the template language: Python f-string semantics over JSON items,
+// without eval (see DESIGN.md § The template language). A template is compiled once into
+// an immutable tree and rendered many times; compiled objects are cheap to copy (shared
+// tree) and safe to render from several threads at once.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace webhook::tmpl {
+
+// A template that does not compile. what() is the full multi-line message: what is wrong,
+// then the template, then a caret under the column.
+class CompileError : public std::runtime_error {
+ public:
+  CompileError(std::string reason, std::string_view source, std::size_t column);
+  const std::string& reason() const { return reason_; }  // one line, no caret
+  std::size_t column() const { return column_; }         // 0-based offset into the source
+
+ private:
+  std::string reason_;
+  std::size_t column_;
+};
+
+// The outcome of one rendering: the text, or a Python-style runtime error such as
+// "KeyError: 'name'" (error is empty on success).
+struct RenderResult {
+  std::string text;
+  std::string error;
+  bool ok() const { return error.empty(); }
+};
+
+struct Program;  // the compiled tree; defined by the implementation
+
+// An f-string template (WEBHOOK_URL, WEBHOOK_BODY, header values), rendered with the name
+// `item` bound to a JSON value.
+class Template {
+ public:
+  // Throws CompileError.
+  static Template compile(std::string_view source);
+
+  RenderResult render(const nlohmann::ordered_json& item) const;
+
+  const std::string& source() const;
+
+ private:
+  std::shared_ptr<const Program> program_;
+};
+
+// WEBHOOK_GRAPHQL_QUERY: every occurrence of the text LAST_POLL_TIME is replaced by the
+// cursor (an integer), then the text is evaluated as an f-string with no `item`.
+class QueryTemplate {
+ public:
+  // Checks that the template compiles once LAST_POLL_TIME is replaced. Throws CompileError.
+  static QueryTemplate compile(std::string_view source);
+
+  RenderResult render(int64_t last_poll_time) const;
+
+  const std::string& source() const { return source_; }
+
+ private:
+  std::string source_;
+};
+
+// WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION: a chain of Python subscripts such as
+// ['data']['works']['edges'], [0] or [-1], applied to a whole GraphQL answer.
+class DataLocation {
+ public:
+  // Throws CompileError.
+  static DataLocation compile(std::string_view source);
+
+  // The selected value inside `document`, or nullptr when there is no data: a missing key,
+  // an index out of range, a subscript of a non-container, or a null value.
+  const nlohmann::ordered_json* select(const nlohmann::ordered_json& document) const;
+
+  const std::string& source() const { return source_; }
+
+ private:
+  std::string source_;
+  nlohmann::ordered_json steps_ = nlohmann::ordered_json::array();  // strings and integers
+};
+
+}  // namespace webhook::tmpl

@@ -1,0 +1,18 @@
+// webhookctl's subcommands. Each takes the words after its name and returns the process
+// exit code: 0 success, 1 a failure of the thing asked (a runtime render error, an unhealthy
+// process), 2 bad usage or configuration. They write results to stdout and problems to
+// stderr, and throw UsageError for malformed arguments.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace webhook::ctl {
+
+using Args = std::vector<std::string>;
+
+// config_commands.cpp
+int check_config_command(const Args& args);
+int settings_command(const Args& args);
+
+}  // namespace webhook::ctl

@@ -1,0 +1,44 @@
+#include <iostream>
+
+#include "common/config.h"
+#include "common/setting_table.h"
+#include "ctl/arguments.h"
+#include "ctl/commands.h"
+
+namespace webhook::ctl {
+
+int check_config_command(const Args& args) {
+  Arguments a(args, {"config"}, {"quiet"});
+  std::optional<std::string> file = a.value("config");
+  bool explicit_file = file.has_value();
+  if (!file) file = "config.yml";
+  try {
+    Config config = Config::load(kAllPrograms, process_environment(), file, explicit_file);
+    for (const auto& w : config.warnings()) std::cerr << "warning: " << w << "\n";
+    if (!a.flag("quiet")) {
+      for (const auto& line : config.describe()) std::cout << line << "\n";
+      for (const auto& feed : config.feeds()) std::cout << "feed " << feed.name << "\n";
+    }
+    std::cout << "configuration OK\n";
+    return 0;
+  } catch (const ConfigError& e) {
+    for (const auto& p : e.problems()) std::cerr << p << "\n";
+    return 2;
+  }
+}
+
+int settings_command(const Args& args) {
+  Arguments a(args, {}, {"markdown"});
+  if (a.flag("markdown")) {
+    std::cout << settings_markdown_table();
+    return 0;
+  }
+  for (const auto& s : all_settings()) {
+    std::cout << s.env << " (" << type_name(s) << ", default "
+              << (s.default_value.empty() ? "unset" : std::string(s.default_value))
+              << "): " << s.description << "\n";
+  }
+  return 0;
+}
+
+}  // namespace webhook::ctl

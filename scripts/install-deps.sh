@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that opencti-webhook's build, tests and benchmarks need,
+# and only those that are missing. Safe to run again: with everything present it returns
+# in well under a second without touching apt.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build pkg-config make git
+  # libraries the binaries link
+  libsqlitecpp-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev
+  nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcpp-httplib-dev
+  # tests, fuzzing, formatting
+  libgtest-dev libgmock-dev python3 sqlite3 curl openssl clang clang-format libclang-rt-14-dev
+  # benchmarks: Google Benchmark, a local nginx to deliver to, wrk as the reference client
+  libbenchmark-dev nginx-light wrk
+  # container and unit-file checks that need no running engine
+  docker-compose systemd
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: done"
