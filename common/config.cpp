@@ -222,13 +222,14 @@ Config Config::load(unsigned programs, const Environment& env,
       try {
         root = YAML::LoadFile(*yaml_file);
         if (root && !root.IsNull() && !root.IsMap()) {
-          problems.push_back(file_label + ": expected a mapping of sections (opencti:, "
+          problems.push_back(file_label +
+                             ": expected a mapping of sections (opencti:, "
                              "connector:, webhook:) at the top level");
           root = YAML::Node();
         }
       } catch (const YAML::Exception& e) {
-        problems.push_back(file_label + ": line " + std::to_string(e.mark.line + 1) +
-                           ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+        problems.push_back(file_label + ": line " + std::to_string(e.mark.line + 1) + ", column " +
+                           std::to_string(e.mark.column + 1) + ": " + e.msg);
       }
     } else if (require_file) {
       problems.push_back(file_label + ": no such file (given with --config)");
@@ -256,9 +257,8 @@ Config Config::load(unsigned programs, const Environment& env,
     if (!text) {
       bool feed_supplies = has_feeds && spec.per_feed;
       if (used && (spec.required_by & programs) != 0 && !feed_supplies) {
-        problems.push_back(std::string(spec.env) + ": required but not set (" +
-                           yaml_path(spec) + " in config.yml): " +
-                           std::string(spec.description));
+        problems.push_back(std::string(spec.env) + ": required but not set (" + yaml_path(spec) +
+                           " in config.yml): " + std::string(spec.description));
       }
       continue;
     }

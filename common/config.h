@@ -44,13 +44,13 @@ struct FeedConfig {
   int64_t max_pages = 100;
   std::chrono::milliseconds polling_interval{60000};
   std::chrono::milliseconds poll_overlap{5000};
-  std::string url;                    // template
+  std::string url;  // template
   std::string method = "GET";
   nlohmann::ordered_json headers = nlohmann::ordered_json::object();  // name -> template
-  std::string body;                   // template; empty: no body
+  std::string body;                                                   // template; empty: no body
   bool ignore_duplicates = false;
   std::chrono::milliseconds retry_interval{60000};
-  int64_t retry_attempts = 3;         // retries after the first try
+  int64_t retry_attempts = 3;           // retries after the first try
   std::string retry_backoff = "fixed";  // fixed | exponential
   std::chrono::milliseconds retry_max_interval{3600000};
   std::vector<int> permanent_statuses;

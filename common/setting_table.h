@@ -31,7 +31,7 @@ enum class SettingType {
 };
 
 struct SettingSpec {
-  std::string_view env;            // environment name, e.g. WEBHOOK_URL
+  std::string_view env;  // environment name, e.g. WEBHOOK_URL
   SettingType type;
   std::string_view default_value;  // as it would be written; empty means "not set"
   unsigned programs;               // who reads it

@@ -216,8 +216,8 @@ class JobStore {
 };
 
 struct SqliteOptions {
-  std::string path;                                   // created (mode 0640) if missing
-  std::string synchronous = "FULL";                   // FULL | NORMAL
+  std::string path;                  // created (mode 0640) if missing
+  std::string synchronous = "FULL";  // FULL | NORMAL
   std::chrono::milliseconds busy_timeout{5000};
 };
 

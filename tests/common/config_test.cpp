@@ -128,10 +128,10 @@ struct BooleanCase {
 
 TEST(ConfigTest, BooleansAcceptEverySpellingInAnyCase) {
   const BooleanCase cases[] = {
-      {"true", true},   {"TRUE", true},   {"True", true},  {"yes", true},   {"YES", true},
-      {"1", true},      {"false", false}, {"False", false}, {"FALSE", false}, {"no", false},
-      {"No", false},    {"0", false},     {" yes ", true}, {"on", std::nullopt},
-      {"2", std::nullopt}, {"truee", std::nullopt},
+      {"true", true},   {"TRUE", true},       {"True", true},      {"yes", true},
+      {"YES", true},    {"1", true},          {"false", false},    {"False", false},
+      {"FALSE", false}, {"no", false},        {"No", false},       {"0", false},
+      {" yes ", true},  {"on", std::nullopt}, {"2", std::nullopt}, {"truee", std::nullopt},
   };
   for (const auto& tc : cases) {
     SCOPED_TRACE(tc.text);
@@ -216,8 +216,9 @@ TEST(ConfigTest, SecretsAreMaskedInEveryMessage) {
   env["WEBHOOK_TIMEOUT"] = "bad";
   auto problems = problems_of(kPoller | kDispatcher, env);
   ASSERT_EQ(problems.size(), 2u);
-  EXPECT_TRUE(any_contains(problems, "WEBHOOK_SECRET (environment): expected a Standard "
-                                     "Webhooks secret: whsec_ followed by base64, got ***"));
+  EXPECT_TRUE(any_contains(problems,
+                           "WEBHOOK_SECRET (environment): expected a Standard "
+                           "Webhooks secret: whsec_ followed by base64, got ***"));
   for (const auto& p : problems) EXPECT_EQ(p.find("SECRETXYZ"), std::string::npos) << p;
 
   env["WEBHOOK_SECRET"] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -301,8 +302,8 @@ feeds:
   EXPECT_TRUE(any_contains(problems, "feeds[0].colour: not a per-feed setting"));
   EXPECT_TRUE(any_contains(problems, "feeds[1].name: feed 'works' is listed twice"));
   EXPECT_TRUE(any_contains(problems, "feeds[2].name: expected 1-64 letters"));
-  EXPECT_TRUE(any_contains(problems,
-                           "feed 'works' graphql_returned_data_location: required but not set"));
+  EXPECT_TRUE(
+      any_contains(problems, "feed 'works' graphql_returned_data_location: required but not set"));
 }
 
 TEST(ConfigTest, UnknownWebhookSettingsAreWarnedAbout) {
@@ -337,13 +338,12 @@ TEST(SettingTableTest, ReadmeTableMatchesTheSettingTable) {
 }
 
 TEST(SettingTableTest, EveryReferenceConnectorSettingIsAccepted) {
-  for (const char* name :
-       {"OPENCTI_URL", "OPENCTI_TOKEN", "CONNECTOR_ID", "CONNECTOR_TYPE", "CONNECTOR_NAME",
-        "CONNECTOR_SCOPE", "CONNECTOR_CONFIDENCE_LEVEL", "CONNECTOR_LOG_LEVEL",
-        "WEBHOOK_GRAPHQL_POLLING_INTERVAL", "WEBHOOK_GRAPHQL_QUERY",
-        "WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", "WEBHOOK_URL",
-        "WEBHOOK_UNSUCCESSFUL_RETRY_INTERVAL", "WEBHOOK_UNSUCCESSFUL_RETRY_ATTEMPTS",
-        "WEBHOOK_IGNORE_DUPLICATES"}) {
+  for (const char* name : {"OPENCTI_URL", "OPENCTI_TOKEN", "CONNECTOR_ID", "CONNECTOR_TYPE",
+                           "CONNECTOR_NAME", "CONNECTOR_SCOPE", "CONNECTOR_CONFIDENCE_LEVEL",
+                           "CONNECTOR_LOG_LEVEL", "WEBHOOK_GRAPHQL_POLLING_INTERVAL",
+                           "WEBHOOK_GRAPHQL_QUERY", "WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION",
+                           "WEBHOOK_URL", "WEBHOOK_UNSUCCESSFUL_RETRY_INTERVAL",
+                           "WEBHOOK_UNSUCCESSFUL_RETRY_ATTEMPTS", "WEBHOOK_IGNORE_DUPLICATES"}) {
     EXPECT_NE(find_setting(name), nullptr) << name;
   }
   Environment env = poller_env();
