@@ -65,15 +65,14 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_pending_due ON jobs (next_attempt_at) WHERE state = 'pending';
 -- The lease rescuer reads only running jobs.
 CREATE INDEX jobs_running_lease ON jobs (lease_expires_at) WHERE state = 'running';
--- Pruning and "what failed today" read finished jobs by finish time.
-CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
--- webhookctl jobs --feed/--state and the status counts.
-CREATE INDEX jobs_by_feed_state ON jobs (feed, state);
+-- Deliberately no other index on jobs: every index costs each state change a B-tree update,
+-- and the hot path (enqueue, claim, record) needs only these. Pruning walks jobs in seq
+-- order (the oldest come first); operator counts scan the table.
 
--- One row per HTTP attempt, including attempts interrupted by a lost lease.
+-- One row per HTTP attempt, including attempts interrupted by a lost lease. Keyed by the
+-- job's seq (clustered, no rowid) so that an attempt costs one B-tree insert.
 CREATE TABLE attempts (
-  id             INTEGER PRIMARY KEY,
-  job_id         TEXT    NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+  job_seq        INTEGER NOT NULL REFERENCES jobs (seq) ON DELETE CASCADE,
   number         INTEGER NOT NULL CHECK (number >= 1),
   started_at     INTEGER NOT NULL,
   duration_ms    INTEGER NOT NULL CHECK (duration_ms >= 0),
@@ -81,9 +80,8 @@ CREATE TABLE attempts (
   error          TEXT    NOT NULL DEFAULT '',
   response_head  TEXT    NOT NULL DEFAULT '',
   worker         TEXT    NOT NULL,
-  UNIQUE (job_id, number)
-) STRICT;
-CREATE INDEX attempts_by_start ON attempts (started_at);
+  PRIMARY KEY (job_seq, number)
+) STRICT, WITHOUT ROWID;
 
 -- Hashes of items already turned into jobs, per feed, for the poll overlap.
 CREATE TABLE seen_items (
@@ -111,15 +109,15 @@ SELECT j.seq, j.id, j.feed, j.state, j.attempts, j.max_attempts, j.method, j.url
        strftime('%Y-%m-%dT%H:%M:%fZ', j.next_attempt_at / 1000.0, 'unixepoch') AS next_attempt,
        strftime('%Y-%m-%dT%H:%M:%fZ', j.lease_expires_at / 1000.0, 'unixepoch') AS lease_expires,
        strftime('%Y-%m-%dT%H:%M:%fZ', j.finished_at / 1000.0, 'unixepoch') AS finished,
-       j.created_at, j.finished_at
+       j.created_at, j.updated_at, j.next_attempt_at, j.lease_expires_at, j.finished_at
 FROM jobs AS j;
 
 CREATE VIEW attempt_log AS
-SELECT a.job_id, j.seq AS job_seq, j.feed, a.number,
+SELECT a.job_seq, j.id AS job_id, j.feed, a.number,
        strftime('%Y-%m-%dT%H:%M:%fZ', a.started_at / 1000.0, 'unixepoch') AS started,
        a.duration_ms, a.http_status, a.error, a.response_head, a.worker, j.url, j.state AS job_state,
        a.started_at
-FROM attempts AS a JOIN jobs AS j ON j.id = a.job_id;
+FROM attempts AS a JOIN jobs AS j ON j.seq = a.job_seq;
 
 CREATE VIEW poll_log AS
 SELECT p.id, p.feed, p.status,

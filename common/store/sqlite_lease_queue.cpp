@@ -13,7 +13,7 @@ namespace {
 constexpr const char* kOutcomeWhere =
     " lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1, last_status = ?2, "
     "last_error = ?3 WHERE id = ?4 AND state = 'running' AND lease_token = ?5 "
-    "AND lease_owner = ?6";
+    "AND lease_owner = ?6 RETURNING seq";
 
 std::string outcome_sql(const std::string& set) {
   return "UPDATE jobs SET attempts = attempts + 1, " + set + "," + kOutcomeWhere;
@@ -34,17 +34,17 @@ SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection)
       retry_(connection.db(), outcome_sql(kRetrySet)),
       kill_(connection.db(), outcome_sql("state = 'dead', finished_at = ?1")),
       insert_attempt_(connection.db(),
-                      "INSERT INTO attempts (job_id, number, started_at, duration_ms, "
+                      "INSERT INTO attempts (job_seq, number, started_at, duration_ms, "
                       "http_status, error, response_head, worker) VALUES (?1, (SELECT "
-                      "coalesce(max(number), 0) + 1 FROM attempts WHERE job_id = ?1), "
+                      "coalesce(max(number), 0) + 1 FROM attempts WHERE job_seq = ?1), "
                       "?2, ?3, ?4, ?5, ?6, ?7)"),
       select_expired_(connection.db(),
-                      "SELECT id, lease_owner, lease_token, updated_at FROM jobs "
+                      "SELECT seq, id, lease_owner, lease_token, updated_at FROM jobs "
                       "WHERE state = 'running' AND lease_expires_at <= ?"),
       expire_(connection.db(),
               "UPDATE jobs SET attempts = attempts + 1, " + std::string(kRetrySet) +
                   ", lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1, "
-                  "last_error = ?2 WHERE id = ?3 AND state = 'running' AND lease_token = ?4"),
+                  "last_error = ?2 WHERE seq = ?3 AND state = 'running' AND lease_token = ?4"),
       release_(connection.db(),
                "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, "
                "updated_at = ?1 WHERE id = ?2 AND state = 'running' AND lease_owner = ?3"),
@@ -102,26 +102,25 @@ std::vector<ClaimedJob> SqliteLeaseQueue::claim(std::string_view worker, int max
   return jobs;
 }
 
-void SqliteLeaseQueue::insert_attempt(const std::string& job_id, int64_t started_at,
-                                      int64_t duration_ms, std::optional<int> http_status,
-                                      std::string_view error, std::string_view response_head,
-                                      std::string_view worker) {
+void SqliteLeaseQueue::insert_attempt(int64_t job_seq, int64_t started_at, int64_t duration_ms,
+                                      std::optional<int> http_status, std::string_view error,
+                                      std::string_view response_head, std::string_view worker) {
   StatementScope s(insert_attempt_);
-  s->bind(1, job_id);
+  s->bind(1, job_seq);
   s->bind(2, started_at);
   s->bind(3, std::max<int64_t>(duration_ms, 0));
   bind_optional(*s, 4, http_status ? std::optional<int64_t>(*http_status) : std::nullopt);
   s->bind(5, std::string(error));
   s->bind(6, truncate_utf8(response_head, kMaxResponseHead));
   s->bind(7, std::string(worker));
-  expect_changes(s->exec(), 1, "recording an attempt of job " + job_id);
+  expect_changes(s->exec(), 1, "recording an attempt of job " + std::to_string(job_seq));
 }
 
 bool SqliteLeaseQueue::apply(const Outcome& o, int64_t now) {
   SQLite::Statement& statement = o.kind == OutcomeKind::kDelivered ? deliver_
                                  : o.kind == OutcomeKind::kRetry   ? retry_
                                                                    : kill_;
-  int changed = 0;
+  std::optional<int64_t> seq;
   {
     StatementScope s(statement);
     s->bind(1, now);
@@ -131,11 +130,14 @@ bool SqliteLeaseQueue::apply(const Outcome& o, int64_t now) {
     s->bind(5, o.lease_token);
     s->bind(6, o.worker);
     if (o.kind == OutcomeKind::kRetry) s->bind(7, o.next_attempt_at);
-    changed = s->exec();
+    if (s->executeStep()) {
+      seq = s->getColumn(0).getInt64();
+      // The id is unique: a second row would mean the table is not what we believe.
+      if (s->executeStep()) expect_changes(2, 1, "recording the outcome of job " + o.job_id);
+    }
   }
-  if (changed == 0) return false;
-  expect_changes(changed, 1, "recording the outcome of job " + o.job_id);
-  insert_attempt(o.job_id, o.started_at, o.duration_ms, o.http_status, o.error, o.response_head,
+  if (!seq) return false;
+  insert_attempt(*seq, o.started_at, o.duration_ms, o.http_status, o.error, o.response_head,
                  o.worker);
   return true;
 }
@@ -160,6 +162,7 @@ int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
   int reclaimed = 0;
   connection_.write("taking back expired leases", [&] {
     struct Expired {
+      int64_t seq;
       std::string id, owner;
       int64_t token, claimed_at;
     };
@@ -168,8 +171,9 @@ int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
       StatementScope s(select_expired_);
       s->bind(1, now);
       while (s->executeStep()) {
-        expired.push_back({s->getColumn(0).getString(), s->getColumn(1).getString(),
-                           s->getColumn(2).getInt64(), s->getColumn(3).getInt64()});
+        expired.push_back({s->getColumn(0).getInt64(), s->getColumn(1).getString(),
+                           s->getColumn(2).getString(), s->getColumn(3).getInt64(),
+                           s->getColumn(4).getInt64()});
       }
     }
     for (const Expired& e : expired) {
@@ -177,13 +181,13 @@ int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
         StatementScope s(expire_);
         s->bind(1, now);
         s->bind(2, std::string(kLeaseExpiredError));
-        s->bind(3, e.id);
+        s->bind(3, e.seq);
         s->bind(4, e.token);
         s->bind(7, now);  // retry at once
         expect_changes(s->exec(), 1, "taking back the lease of job " + e.id);
       }
       // The claim set updated_at: the attempt started about then.
-      insert_attempt(e.id, e.claimed_at, now - e.claimed_at, std::nullopt, kLeaseExpiredError, "",
+      insert_attempt(e.seq, e.claimed_at, now - e.claimed_at, std::nullopt, kLeaseExpiredError, "",
                      e.owner);
     }
     reclaimed = static_cast<int>(expired.size());

@@ -79,7 +79,7 @@ TEST(MultiProcessTest, EveryJobIsClaimedExactlyOnceWhileAnotherProcessEnqueues) 
   EXPECT_EQ(db.execAndGet("SELECT count(*) FROM jobs WHERE state = 'delivered'").getInt(), kTotal);
   // Exactly one attempt per job: no job ran twice.
   EXPECT_EQ(db.execAndGet("SELECT count(*) FROM attempts").getInt(), kTotal);
-  EXPECT_EQ(db.execAndGet("SELECT count(DISTINCT job_id) FROM attempts").getInt(), kTotal);
+  EXPECT_EQ(db.execAndGet("SELECT count(DISTINCT job_seq) FROM attempts").getInt(), kTotal);
   EXPECT_EQ(db.execAndGet("SELECT max(lease_token) FROM jobs").getInt(), 1);
   // The work was actually shared.
   EXPECT_GT(db.execAndGet("SELECT count(DISTINCT worker) FROM attempts").getInt(), 1);

@@ -151,8 +151,8 @@ TEST(SchemaTest, ConstraintsRejectImpossibleRows) {
       std::string(kInsert) + "('x5','f','GET','u','delivered',1,3,0,0,0,NULL,NULL,NULL)",
       std::string(kInsert) + "('x6','f','GET','u','pending',0,3,0,0,0,5,NULL,NULL)",
       std::string(kInsert) + "('x7','f','GET','u','pending',0,'many',0,0,0,NULL,NULL,NULL)",
-      "INSERT INTO attempts (job_id, number, started_at, duration_ms, worker) "
-      "VALUES ('no-such-job', 1, 0, 0, 'w')",
+      "INSERT INTO attempts (job_seq, number, started_at, duration_ms, worker) "
+      "VALUES (987654, 1, 0, 0, 'w')",
       "INSERT INTO polls (feed, started_at, finished_at, window_from, window_to, status) "
       "VALUES ('f', 0, 0, 0, 0, 'maybe')",
       "INSERT INTO polls (feed, started_at, finished_at, window_from, window_to, status, "
