@@ -83,14 +83,14 @@ CREATE TABLE attempts (
   PRIMARY KEY (job_seq, number)
 ) STRICT, WITHOUT ROWID;
 
--- Hashes of items already turned into jobs, per feed, for the poll overlap.
+-- Hashes of items already turned into jobs, per feed, for the poll overlap. The poller
+-- forgets those older than the overlap, so the table stays small and needs no time index.
 CREATE TABLE seen_items (
   feed     TEXT    NOT NULL,
   hash     TEXT    NOT NULL,
   seen_at  INTEGER NOT NULL,
   PRIMARY KEY (feed, hash)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX seen_items_by_time ON seen_items (feed, seen_at);
 
 -- The last sign of life of each process, for health checks.
 CREATE TABLE heartbeats (

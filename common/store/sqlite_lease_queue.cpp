@@ -113,7 +113,9 @@ void SqliteLeaseQueue::insert_attempt(int64_t job_seq, int64_t started_at, int64
   s->bind(5, std::string(error));
   s->bind(6, truncate_utf8(response_head, kMaxResponseHead));
   s->bind(7, std::string(worker));
-  expect_changes(s->exec(), 1, "recording an attempt of job " + std::to_string(job_seq));
+  int changed = s->exec();
+  if (changed != 1)
+    expect_changes(changed, 1, "recording an attempt of job " + std::to_string(job_seq));
 }
 
 bool SqliteLeaseQueue::apply(const Outcome& o, int64_t now) {
@@ -125,10 +127,10 @@ bool SqliteLeaseQueue::apply(const Outcome& o, int64_t now) {
     StatementScope s(statement);
     s->bind(1, now);
     bind_optional(*s, 2, o.http_status ? std::optional<int64_t>(*o.http_status) : std::nullopt);
-    s->bind(3, o.error);
-    s->bind(4, o.job_id);
+    s->bindNoCopy(3, o.error);
+    s->bindNoCopy(4, o.job_id);
     s->bind(5, o.lease_token);
-    s->bind(6, o.worker);
+    s->bindNoCopy(6, o.worker);
     if (o.kind == OutcomeKind::kRetry) s->bind(7, o.next_attempt_at);
     if (s->executeStep()) {
       seq = s->getColumn(0).getInt64();
@@ -184,7 +186,8 @@ int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
         s->bind(3, e.seq);
         s->bind(4, e.token);
         s->bind(7, now);  // retry at once
-        expect_changes(s->exec(), 1, "taking back the lease of job " + e.id);
+        int changed = s->exec();
+        if (changed != 1) expect_changes(changed, 1, "taking back the lease of job " + e.id);
       }
       // The claim set updated_at: the attempt started about then.
       insert_attempt(e.seq, e.claimed_at, now - e.claimed_at, std::nullopt, kLeaseExpiredError, "",
