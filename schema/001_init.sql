@@ -28,14 +28,17 @@ CREATE TABLE polls (
 CREATE INDEX polls_by_feed ON polls (feed, id);
 CREATE INDEX polls_by_finished ON polls (finished_at);
 
--- One row per webhook request. `seq` orders jobs by arrival and keeps the table's B-tree
--- append-only; `id` (a UUID) is the idempotency key sent to receivers. `poll_id` has no
--- foreign key on purpose: old polls are pruned on their own while their jobs may still wait.
--- `lease_token` grows by one at every claim; an outcome is recorded only under the current
--- token (fencing), so a dispatcher whose lease was taken back cannot overwrite a later result.
+-- One row per webhook request. `seq` orders jobs by arrival, keeps the table's B-tree
+-- append-only and is how the store finds a job; `id` (a UUIDv7 made by the poller) is the
+-- idempotency key sent to receivers. `id` has no index on purpose: it would cost every
+-- enqueue a second B-tree insert, and only operators look jobs up by it (a scan).
+-- `poll_id` has no foreign key on purpose: old polls are pruned on their own while their
+-- jobs may still wait. `lease_token` is (seq << 20) + a per-job claim counter: unique per
+-- claim, and an outcome is recorded only under the current token (fencing), so a dispatcher
+-- whose lease was taken back cannot overwrite a later result.
 CREATE TABLE jobs (
   seq               INTEGER PRIMARY KEY,
-  id                TEXT    NOT NULL UNIQUE,
+  id                TEXT    NOT NULL CHECK (length(id) BETWEEN 1 AND 64),
   feed              TEXT    NOT NULL,
   poll_id           INTEGER,
   method            TEXT    NOT NULL,

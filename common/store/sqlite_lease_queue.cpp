@@ -9,11 +9,12 @@ namespace webhook::store {
 namespace {
 
 // Shared by every outcome: the lease is checked (fencing) and cleared, and one attempt is
-// charged. ?1 now, ?2 last_status, ?3 last_error, ?4 id, ?5 lease token, ?6 worker.
+// charged. ?1 now, ?2 last_status, ?3 last_error, ?4 id, ?5 lease token, ?6 worker. The token
+// carries the job's seq (see kClaimSql), so the job is found by its primary key.
 constexpr const char* kOutcomeWhere =
     " lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1, last_status = ?2, "
-    "last_error = ?3 WHERE id = ?4 AND state = 'running' AND lease_token = ?5 "
-    "AND lease_owner = ?6 RETURNING seq";
+    "last_error = ?3 WHERE seq = (?5 >> 20) AND id = ?4 AND state = 'running' "
+    "AND lease_token = ?5 AND lease_owner = ?6 RETURNING seq";
 
 std::string outcome_sql(const std::string& set) {
   return "UPDATE jobs SET attempts = attempts + 1, " + set + "," + kOutcomeWhere;
@@ -46,8 +47,9 @@ SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection)
                   ", lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1, "
                   "last_error = ?2 WHERE seq = ?3 AND state = 'running' AND lease_token = ?4"),
       release_(connection.db(),
-               "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, "
-               "updated_at = ?1 WHERE id = ?2 AND state = 'running' AND lease_owner = ?3"),
+               "UPDATE jobs INDEXED BY jobs_running_lease SET state = 'pending', "
+               "lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1 "
+               "WHERE id = ?2 AND state = 'running' AND lease_owner = ?3"),
       next_due_(connection.db(), "SELECT min(next_attempt_at) FROM jobs WHERE state = 'pending'"),
       data_version_(connection.db(), "PRAGMA data_version"),
       upsert_heartbeat_(connection.db(),

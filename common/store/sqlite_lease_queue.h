@@ -22,7 +22,7 @@ namespace webhook::store {
 // Public so that a test can check its query plan.
 inline constexpr const char* kClaimSql =
     "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_expires_at = ?2, "
-    "lease_token = lease_token + 1, updated_at = ?3 "
+    "lease_token = (seq << 20) | ((lease_token + 1) & 1048575), updated_at = ?3 "
     "WHERE seq IN (SELECT seq FROM jobs WHERE state = 'pending' AND next_attempt_at <= ?3 "
     "ORDER BY next_attempt_at, seq LIMIT ?4) "
     "RETURNING seq, next_attempt_at, id, feed, method, url, headers, body, attempts, "

@@ -1,5 +1,7 @@
 #include "common/store/sqlite_poll_writer.h"
 
+#include <stdexcept>
+
 #include "common/store/sqlite_rows.h"
 
 namespace webhook::store {
@@ -77,6 +79,14 @@ void SqlitePollWriter::set_cursor(std::string_view feed, int64_t value) {
 
 std::optional<int64_t> SqlitePollWriter::commit_poll(const PollCommit& commit) {
   const PollRecord& p = commit.poll;
+  // The id is the receivers' idempotency key; the schema does not index it (see
+  // 001_init.sql), so a poll that repeats one is refused here, before anything is written.
+  std::unordered_set<std::string_view> ids;
+  for (const NewJob& job : commit.jobs) {
+    if (!ids.insert(job.id).second) {
+      throw std::runtime_error("poll of feed " + p.feed + " repeats job id " + job.id);
+    }
+  }
   const int64_t now = p.finished_at;
   std::optional<int64_t> poll_id;
   connection_.write("committing a poll of feed " + p.feed, [&] {

@@ -95,7 +95,7 @@ TEST_F(StoreTest, UnrenderableItemIsStoredDeadWithItsError) {
   EXPECT_TRUE(store_->claim("w", 10, 30s, kNow + 1).empty());
 }
 
-TEST_F(StoreTest, DuplicateJobIdRejectsTheWholePoll) {
+TEST_F(StoreTest, DuplicateJobIdInAPollRejectsTheWholePoll) {
   PollCommit commit = make_poll("default", 2, kNow);
   commit.jobs[1].id = commit.jobs[0].id;
   EXPECT_THROW(store_->commit_poll(commit), std::runtime_error);
