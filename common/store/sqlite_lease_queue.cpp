@@ -14,7 +14,7 @@ namespace {
 constexpr const char* kOutcomeWhere =
     " lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1, last_status = ?2, "
     "last_error = ?3 WHERE seq = (?5 >> 20) AND id = ?4 AND state = 'running' "
-    "AND lease_token = ?5 AND lease_owner = ?6 RETURNING seq";
+    "AND lease_token = ?5 AND lease_owner = ?6";
 
 std::string outcome_sql(const std::string& set) {
   return "UPDATE jobs SET attempts = attempts + 1, " + set + "," + kOutcomeWhere;
@@ -124,7 +124,7 @@ bool SqliteLeaseQueue::apply(const Outcome& o, int64_t now) {
   SQLite::Statement& statement = o.kind == OutcomeKind::kDelivered ? deliver_
                                  : o.kind == OutcomeKind::kRetry   ? retry_
                                                                    : kill_;
-  std::optional<int64_t> seq;
+  int changed = 0;
   {
     StatementScope s(statement);
     s->bind(1, now);
@@ -134,15 +134,13 @@ bool SqliteLeaseQueue::apply(const Outcome& o, int64_t now) {
     s->bind(5, o.lease_token);
     s->bindNoCopy(6, o.worker);
     if (o.kind == OutcomeKind::kRetry) s->bind(7, o.next_attempt_at);
-    if (s->executeStep()) {
-      seq = s->getColumn(0).getInt64();
-      // The id is unique: a second row would mean the table is not what we believe.
-      if (s->executeStep()) expect_changes(2, 1, "recording the outcome of job " + o.job_id);
-    }
+    // No RETURNING: SQLite would buffer its rows in a temporary table for every outcome.
+    changed = s->exec();
   }
-  if (!seq) return false;
-  insert_attempt(*seq, o.started_at, o.duration_ms, o.http_status, o.error, o.response_head,
-                 o.worker);
+  if (changed == 0) return false;
+  if (changed != 1) expect_changes(changed, 1, "recording the outcome of job " + o.job_id);
+  insert_attempt(o.lease_token >> kLeaseSeqShift, o.started_at, o.duration_ms, o.http_status,
+                 o.error, o.response_head, o.worker);
   return true;
 }
 

@@ -28,6 +28,9 @@ inline constexpr const char* kClaimSql =
     "RETURNING seq, next_attempt_at, id, feed, method, url, headers, body, attempts, "
     "max_attempts, created_at, lease_token, lease_expires_at";
 
+// A lease token is (seq << kLeaseSeqShift) | claim counter of that job.
+inline constexpr int kLeaseSeqShift = 20;
+
 // The largest response head stored per attempt.
 inline constexpr std::size_t kMaxResponseHead = 4096;
 

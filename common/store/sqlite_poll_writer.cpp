@@ -1,6 +1,8 @@
 #include "common/store/sqlite_poll_writer.h"
 
+#include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 #include "common/store/sqlite_rows.h"
 
@@ -81,11 +83,12 @@ std::optional<int64_t> SqlitePollWriter::commit_poll(const PollCommit& commit) {
   const PollRecord& p = commit.poll;
   // The id is the receivers' idempotency key; the schema does not index it (see
   // 001_init.sql), so a poll that repeats one is refused here, before anything is written.
-  std::unordered_set<std::string_view> ids;
-  for (const NewJob& job : commit.jobs) {
-    if (!ids.insert(job.id).second) {
-      throw std::runtime_error("poll of feed " + p.feed + " repeats job id " + job.id);
-    }
+  std::vector<std::string_view> ids;
+  ids.reserve(commit.jobs.size());
+  for (const NewJob& job : commit.jobs) ids.push_back(job.id);
+  std::sort(ids.begin(), ids.end());
+  if (auto twice = std::adjacent_find(ids.begin(), ids.end()); twice != ids.end()) {
+    throw std::runtime_error("poll of feed " + p.feed + " repeats job id " + std::string(*twice));
   }
   const int64_t now = p.finished_at;
   std::optional<int64_t> poll_id;
