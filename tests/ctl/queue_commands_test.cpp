@@ -6,7 +6,7 @@
 
 #include "common/clock.h"
 #include "common/store/job_store.h"
-#include "tests/support/run_process.h"
+#include "tests/support/child_process.h"
 #include "tests/support/store_fixtures.h"
 #include "tests/support/temp_dir.h"
 
@@ -37,12 +37,11 @@ class QueueCommandsTest : public ::testing::Test {
     s->heartbeat("dispatcher", "d1", t);
   }
 
-  testing::ProcessResult ctl(std::vector<std::string> args, bool with_database = true) {
-    if (with_database) {
-      args.push_back("--database");
-      args.push_back(db_);
-    }
-    return testing::run_process(kCtl, args, {{"WEBHOOK_DATABASE_PATH", ""}}, dir_.path());
+  testing::CommandResult ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), kCtl);
+    args.push_back("--database");
+    args.push_back(db_);
+    return testing::run_command(args);
   }
   store::JobRow row(const std::string& id) {
     return testing::open_test_store(db_)->job(id).value().job;
@@ -172,7 +171,7 @@ TEST_F(QueueCommandsTest, RewindMovesTheCursorToAnIsoTimeOrEpochMilliseconds) {
 
 TEST_F(QueueCommandsTest, MissingDatabaseIsAClearErrorAndIsNotCreated) {
   const std::string absent = dir_.file("nothing/here.db");
-  auto r = testing::run_process(kCtl, {"status", "--database", absent}, {}, dir_.path());
+  auto r = testing::run_command({kCtl, "status", "--database", absent});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(absent));

@@ -11,7 +11,7 @@
 
 #include "common/clock.h"
 #include "common/store/job_store.h"
-#include "tests/support/child_process.h"
+#include "tests/support/forked_child.h"
 #include "tests/support/store_fixtures.h"
 #include "tests/support/temp_dir.h"
 

@@ -8,7 +8,7 @@
 
 #include "common/clock.h"
 #include "common/store/job_store.h"
-#include "tests/support/run_process.h"
+#include "tests/support/child_process.h"
 #include "tests/support/store_fixtures.h"
 #include "tests/support/temp_dir.h"
 
@@ -64,7 +64,7 @@ TEST(ReadmeQueriesTest, EveryOperatorQueryAnswersOnAPopulatedDatabase) {
   const std::string db = dir.file("webhook.db");
   populate(db, SystemClock().now_ms());
   for (const auto& query : queries) {
-    auto r = webhook::testing::run_process("/usr/bin/sqlite3", {"-readonly", "-bail", db, query});
+    auto r = webhook::testing::run_command({"/usr/bin/sqlite3", "-readonly", "-bail", db, query});
     EXPECT_EQ(r.exit_code, 0) << query << r.err;
     EXPECT_EQ(r.err, "") << query;
     EXPECT_FALSE(r.out.empty()) << "no rows from:\n" << query;
@@ -77,10 +77,10 @@ TEST(ReadmeQueriesTest, WhyDidJob42FailShowsItsFailedAttempt) {
   webhook::testing::TempDir dir;
   const std::string db = dir.file("webhook.db");
   populate(db, SystemClock().now_ms());
-  auto r = webhook::testing::run_process("/usr/bin/sqlite3", {"-readonly", db, queries[1]});
+  auto r = webhook::testing::run_command({"/usr/bin/sqlite3", "-readonly", db, queries[1]});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("|503|"), std::string::npos) << r.out;
-  auto stuck = webhook::testing::run_process("/usr/bin/sqlite3", {"-readonly", db, queries[2]});
+  auto stuck = webhook::testing::run_command({"/usr/bin/sqlite3", "-readonly", db, queries[2]});
   EXPECT_NE(stuck.out.find("running"), std::string::npos) << stuck.out;
   EXPECT_NE(stuck.out.find("pending"), std::string::npos) << stuck.out;
 }

@@ -11,7 +11,7 @@
 #include "common/store/migrator.h"
 #include "common/store/sqlite_lease_queue.h"
 #include "schema/migrations.h"
-#include "tests/support/child_process.h"
+#include "tests/support/forked_child.h"
 #include "tests/support/store_fixtures.h"
 #include "tests/support/temp_dir.h"
 
