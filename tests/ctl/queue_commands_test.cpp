@@ -179,8 +179,7 @@ TEST_F(QueueCommandsTest, MissingDatabaseIsAClearErrorAndIsNotCreated) {
 }
 
 TEST_F(QueueCommandsTest, DatabasePathComesFromTheEnvironment) {
-  auto r =
-      testing::run_process(kCtl, {"jobs", "--json"}, {{"WEBHOOK_DATABASE_PATH", db_}}, dir_.path());
+  auto r = testing::run_command({kCtl, "jobs", "--json"}, {{"WEBHOOK_DATABASE_PATH", db_}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out).size(), 4u);
 }
