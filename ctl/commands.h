@@ -15,4 +15,8 @@ using Args = std::vector<std::string>;
 int check_config_command(const Args& args);
 int settings_command(const Args& args);
 
+// render_commands.cpp
+int render_command(const Args& args);  // exit 2 on a compile error, 1 on a runtime error
+int extract_command(const Args& args);
+
 }  // namespace webhook::ctl

@@ -20,6 +20,13 @@ const std::map<std::string, Command>& commands() {
        {webhook::ctl::check_config_command,
         "check-config [--config FILE] [--quiet]   validate every setting"}},
       {"settings", {webhook::ctl::settings_command, "settings [--markdown]   list every setting"}},
+      {"render",
+       {webhook::ctl::render_command,
+        "render --template TEXT [--item JSON] [--query] [--last-poll-time MS] | render --batch"
+        "   render a template (--batch: JSON lines on stdin)"}},
+      {"extract",
+       {webhook::ctl::extract_command,
+        "extract --location LOC   apply a data location to the JSON document on stdin"}},
   };
   return kCommands;
 }
