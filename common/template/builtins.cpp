@@ -209,16 +209,15 @@ Value extreme(const char* name, const Items& args, const Value* fallback, bool i
   return best;
 }
 
+// As list.sort: reverse, stable sort with `<`, reverse again (so equal elements keep their
+// order); the first pass over neighbours raises the TypeError CPython's run detection would.
 Value sorted_value(const Value& iterable, bool reverse) {
   Items items = to_items(iterable);
+  if (reverse) std::reverse(items.begin(), items.end());
   for (std::size_t i = 1; i < items.size(); ++i) ordered_compare(items[i], items[i - 1], "<");
-  if (reverse) {
-    std::stable_sort(items.begin(), items.end(),
-                     [](const Value& a, const Value& b) { return ordered_compare(b, a, "<"); });
-  } else {
-    std::stable_sort(items.begin(), items.end(),
-                     [](const Value& a, const Value& b) { return ordered_compare(a, b, "<"); });
-  }
+  std::stable_sort(items.begin(), items.end(),
+                   [](const Value& a, const Value& b) { return ordered_compare(a, b, "<"); });
+  if (reverse) std::reverse(items.begin(), items.end());
   return Value::list(std::move(items));
 }
 
@@ -290,6 +289,11 @@ Value call_builtin(const Node& call, Frame& frame) {
     }
     case Builtin::kRepr:
       return Value::str(repr_of(args[0]));
+    case Builtin::kAscii: {
+      std::string s;
+      append_repr(s, args[0], true);
+      return Value::str(std::move(s));
+    }
     case Builtin::kInt:
       return args.empty() ? Value::integer(0) : to_int(args[0]);
     case Builtin::kFloat:

@@ -11,11 +11,11 @@ namespace {
 
 const std::map<std::string, Builtin>& builtin_names() {
   static const std::map<std::string, Builtin> kNames = {
-      {"len", Builtin::kLen},       {"str", Builtin::kStr},   {"int", Builtin::kInt},
-      {"float", Builtin::kFloat},   {"bool", Builtin::kBool}, {"round", Builtin::kRound},
-      {"abs", Builtin::kAbs},       {"min", Builtin::kMin},   {"max", Builtin::kMax},
-      {"sorted", Builtin::kSorted}, {"repr", Builtin::kRepr}, {"iso", Builtin::kIso},
-      {"quote", Builtin::kQuote}};
+      {"len", Builtin::kLen},       {"str", Builtin::kStr},    {"int", Builtin::kInt},
+      {"float", Builtin::kFloat},   {"bool", Builtin::kBool},  {"round", Builtin::kRound},
+      {"abs", Builtin::kAbs},       {"min", Builtin::kMin},    {"max", Builtin::kMax},
+      {"sorted", Builtin::kSorted}, {"repr", Builtin::kRepr},  {"ascii", Builtin::kAscii},
+      {"iso", Builtin::kIso},       {"quote", Builtin::kQuote}};
   return kNames;
 }
 
@@ -481,6 +481,7 @@ class Parser {
       case Builtin::kLen:
       case Builtin::kAbs:
       case Builtin::kRepr:
+      case Builtin::kAscii:
       case Builtin::kIso:
       case Builtin::kQuote:
         arity(1, 1);

@@ -173,6 +173,7 @@ void format_str(std::string& out, std::string_view s, const Spec& spec) {
   if (spec.type && spec.type != 's') {
     value_error(std::string("Unknown format code '") + spec.type + "' for object of type 'str'");
   }
+  if (spec.sign == ' ') value_error("Space not allowed in string format specifier");
   if (spec.sign) value_error("Sign not allowed in string format specifier");
   if (spec.z) value_error("Negative zero coercion (z) not allowed in string format specifier");
   if (spec.alternate) value_error("Alternate form (#) not allowed in string format specifier");
@@ -304,7 +305,10 @@ void format_float(std::string& out, double x, Spec spec, const char* type_label)
     }
     if (type == '%') body += '%';
   }
-  if (negative && spec.z && body.find_first_of("123456789") == std::string::npos) negative = false;
+  if (negative && spec.z && body.find_first_of("0") != std::string::npos &&
+      body.find_first_of("123456789") == std::string::npos) {
+    negative = false;
+  }
   // Split the integer digits (grouped, zero padded) from the rest.
   std::size_t int_end = body.find_first_not_of("0123456789");
   if (int_end == std::string::npos) int_end = body.size();

@@ -95,7 +95,7 @@ class FStringParser {
       if (ch == '#') fail("f-string expression part cannot include '#'", pos_);
       if (parens.empty() &&
           (ch == '!' || ch == ':' || ch == '}' || ch == '=' || ch == '>' || ch == '<')) {
-        if (pos_ + 1 < src_.size() && src_[pos_ + 1] == '=') {
+        if (pos_ + 1 < src_.size() && src_[pos_ + 1] == '=' && ch != ':' && ch != '}') {
           pos_ += 2;
           continue;
         }

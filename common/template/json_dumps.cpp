@@ -60,7 +60,7 @@ void json_string(std::string& out, std::string_view s, bool ensure_ascii) {
         out += "\\f";
         break;
       default:
-        if (c < 0x20) {
+        if (c < 0x20 || (c == 0x7F && ensure_ascii)) {
           append_u(out, c);
         } else {
           out += static_cast<char>(c);

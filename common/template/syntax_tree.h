@@ -42,6 +42,7 @@ enum class Builtin {
   kMin,
   kMax,
   kSorted,
+  kAscii,
   kRepr,
   kIso,
   kQuote,
