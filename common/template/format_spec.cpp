@@ -1,6 +1,7 @@
 #include "common/template/format_spec.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 #include "common/template/limits.h"
@@ -30,8 +31,9 @@ bool is_align(char c) { return c == '<' || c == '>' || c == '=' || c == '^'; }
 int64_t read_number(std::string_view s, std::size_t& i) {
   int64_t n = 0;
   while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-    if (n > (int64_t{1} << 31) / 10) value_error("Too many decimal digits in format string");
-    n = n * 10 + (s[i++] - '0');
+    int64_t digit = s[i++] - '0';
+    if (n > (INT64_MAX - digit) / 10) value_error("Too many decimal digits in format string");
+    n = n * 10 + digit;
   }
   return n;
 }
@@ -226,15 +228,16 @@ void format_int(std::string& out, int64_t i, Spec spec, const char* type_label) 
 
 // Digits of x (finite, >= 0) to `significant` digits, and the decimal point position.
 void rounded_digits(double x, int significant, std::string& digits, int& decpt) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*e", significant - 1, x);
+  std::string buf(static_cast<std::size_t>(significant) + 16, '\0');
+  int len = std::snprintf(buf.data(), buf.size(), "%.*e", significant - 1, x);
+  buf.resize(static_cast<std::size_t>(len));
   std::string_view s(buf);
   std::size_t e = s.find('e');
   digits.clear();
   for (char c : s.substr(0, e)) {
     if (c != '.') digits += c;
   }
-  decpt = std::atoi(buf + e + 1) + 1;
+  decpt = std::atoi(buf.c_str() + e + 1) + 1;
 }
 
 // Python's 'g' (and the omitted type with a precision, add_dot_0 = true).
@@ -274,6 +277,7 @@ std::string general(double x, int64_t precision, bool alternate, bool add_dot_0,
 
 void format_float(std::string& out, double x, Spec spec, const char* type_label) {
   char type = spec.type;
+  if (spec.precision > static_cast<int64_t>(kMaxTextSize)) check_text_size(kMaxTextSize + 1);
   if (type && std::string_view("eEfFgGn%").find(type) == std::string_view::npos) {
     value_error(std::string("Unknown format code '") + type + "' for object of type '" +
                 type_label + "'");
