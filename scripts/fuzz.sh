@@ -16,7 +16,7 @@ generator=$(command -v ninja >/dev/null 2>&1 && echo "-G Ninja" || true)
 # Everything is instrumented, so the sanitizers see inside the library under test.
 cmake -S . -B "$build" $generator -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEBHOOK_FUZZ=ON \
   -DBUILD_TESTING=OFF -DCMAKE_CXX_COMPILER=clang++ \
-  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
+  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 targets=()
 for source in fuzz/*_fuzz.cpp; do targets+=(--target "$(basename "$source" .cpp)"); done
