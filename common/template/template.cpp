@@ -51,7 +51,10 @@ Template Template::compile(std::string_view source) {
   return t;
 }
 
-const std::string& Template::source() const { return program_->source; }
+const std::string& Template::source() const {
+  static const std::string kNone;
+  return program_ ? program_->source : kNone;
+}
 
 RenderResult Template::render(const nlohmann::ordered_json& item) const {
   return render(item, system_clock());
@@ -67,6 +70,10 @@ void Template::render_into(const nlohmann::ordered_json& item, const Clock& cloc
                            RenderResult& result) const {
   result.text.clear();
   result.error.clear();
+  if (!program_) {
+    result.error = "SystemError: the template was never compiled";
+    return;
+  }
   constexpr int kInlineSlots = 8;
   Value inline_slots[kInlineSlots];
   std::vector<Value> heap_slots;

@@ -208,6 +208,12 @@ TEST(Template, CompiledTemplateIsReusedAcrossItems) {
   EXPECT_EQ(copy.source(), "{item['k']}");
 }
 
+TEST(Template, DefaultConstructedTemplateFailsCleanly) {
+  Template t;
+  EXPECT_EQ(t.source(), "");
+  EXPECT_EQ(t.render(kItem).error, "SystemError: the template was never compiled");
+}
+
 TEST(QueryTemplate, ReplacesLastPollTimeThenEvaluates) {
   auto q = QueryTemplate::compile(
       "{{works(filters:[{{key:received_time,values:[\"{LAST_POLL_TIME-60000*3}\"]}},"
