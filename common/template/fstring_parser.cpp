@@ -1,5 +1,7 @@
 #include "common/template/fstring_parser.h"
 
+#include <cctype>
+
 #include "common/template/expression_parser.h"
 #include "common/template/template.h"
 #include "common/template/unicode.h"
@@ -41,6 +43,10 @@ class FStringParser {
         field(level, out);
         continue;
       }
+      if (ch == '\\') {
+        escape(literal);
+        continue;
+      }
       literal += ch;
       ++pos_;
     }
@@ -49,6 +55,69 @@ class FStringParser {
   }
 
  private:
+  // The Python connector evaluated its templates as ordinary (not raw) f-strings, so the
+  // backslash escapes of Python string literals apply to literal text and format specs.
+  // An unknown escape such as `\q` or `\{` keeps its backslash, as CPython does.
+  void escape(std::string& literal) {
+    std::size_t start = pos_++;
+    if (pos_ >= src_.size())
+      fail("unterminated string literal: the template ends with '\\'", start);
+    char c = src_[pos_];
+    auto simple = std::string_view("\\'\"abfnrtv\n");
+    if (auto i = simple.find(c); i != std::string_view::npos) {
+      static constexpr char kDecoded[] = "\\'\"\a\b\f\n\r\t\v";
+      ++pos_;
+      if (c != '\n') literal += kDecoded[i];  // backslash-newline continues the line
+      return;
+    }
+    auto hex_escape = [&](std::size_t digits, const char* what) {
+      std::size_t first = pos_ + 1;
+      uint32_t code = 0;
+      for (std::size_t k = 0; k < digits; ++k) {
+        char h = first + k < src_.size() ? src_[first + k] : '\0';
+        int v = std::isxdigit(static_cast<unsigned char>(h))
+                    ? (std::isdigit(static_cast<unsigned char>(h)) ? h - '0'
+                                                                   : (std::tolower(h) - 'a' + 10))
+                    : -1;
+        if (v < 0) {
+          fail(std::string("(unicode error) 'unicodeescape' codec can't decode bytes: truncated ") +
+                   what + " escape",
+               start);
+        }
+        code = code * 16 + static_cast<uint32_t>(v);
+      }
+      pos_ = first + digits;
+      if (code > 0x10FFFF) {
+        fail("(unicode error) 'unicodeescape' codec can't decode bytes: illegal Unicode character",
+             start);
+      }
+      if (code >= 0xD800 && code <= 0xDFFF) {
+        fail("surrogate code points (\\ud800-\\udfff) cannot be rendered as UTF-8", start);
+      }
+      append_utf8(literal, code);
+    };
+    if (c >= '0' && c <= '7') {
+      uint32_t code = 0;
+      std::size_t k = 0;
+      while (k < 3 && pos_ < src_.size() && src_[pos_] >= '0' && src_[pos_] <= '7') {
+        code = code * 8 + static_cast<uint32_t>(src_[pos_] - '0');
+        ++pos_;
+        ++k;
+      }
+      append_utf8(literal, code);
+    } else if (c == 'x') {
+      hex_escape(2, "\\xXX");
+    } else if (c == 'u') {
+      hex_escape(4, "\\uXXXX");
+    } else if (c == 'U') {
+      hex_escape(8, "\\UXXXXXXXX");
+    } else if (c == 'N') {
+      fail("\\N{...} escapes (Unicode character names) are not supported; use \\u or \\U", start);
+    } else {
+      literal += '\\';  // unknown escape: the backslash stays, the next character is read as usual
+    }
+  }
+
   [[noreturn]] void fail(const std::string& why, std::size_t at) {
     throw CompileError(why, src_, at);
   }

@@ -1,7 +1,7 @@
 // Splits a template into literal text and replacement fields exactly as CPython 3.11 scans
-// an f-string (`{{`, `}}`, `!s/!r/!a`, `=`, nested format specs), with literal text taken
-// verbatim (no backslash escapes), and parses each field's expression. Throws CompileError
-// with Python's wording for the f-string errors.
+// an f-string (`{{`, `}}`, `!s/!r/!a`, `=`, nested format specs), with Python's backslash
+// escapes decoded in literal text (the Python connector used ordinary f-strings), and parses each
+// field's expression. Throws CompileError with Python's wording for the f-string errors.
 #pragma once
 
 #include <string_view>

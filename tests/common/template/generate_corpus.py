@@ -230,6 +230,13 @@ def hand_made():
           "{1 != 2}", "{1 == 1}", "{1 < 2 > 0}", "{1 <= 2 >= 2}", "{item!r:^50}", "{1:#<5}",
           "{3:{'}'}}"]
     cases += [(t, item) for t in fs]
+    # Backslash escapes in literal text and format specs: the Python connector evaluated
+    # templates as ordinary f-strings, so they apply.
+    escapes = [r"a\nb", r"tab\there", r"\{1}", r"x\}}", r"{1:\x3e5}", r"\101\x41\u00e9\U0001F600",
+               r"\q", "line\\\nnext", r"\\{1}", r"{'a':\t>5}", r"\0", r"\777", r"\8", r"\x4",
+               r"\u12", r"\U00110000", r"say \" and \'", r"\\", r"end\\\\", r"\a\b\f\v\r",
+               r"http://h/?q=\u00e9&n={item['node']['n']}", r"{item['node']['n']:\x30\x35}"]
+    cases += [(t, item) for t in escapes]
     exprs = [
         "1+2*3", "(1+2)*3", "2**3**2", "-2**2", "(-2)**2", "2**-1", "-7//2", "7//-2", "-7%3",
         "7%-3", "-7.5//2", "7.5%-2", "1/3", "2/2", "1//0", "1%0", "1/0", "1.0/0", "1.0//0",

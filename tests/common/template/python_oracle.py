@@ -5,12 +5,14 @@ given as argument (or stdin) and writes one JSON line per input: {"text": ...} o
 {"error": "KeyError: 'x'", "kind": "compile"|"runtime"}, or {"kind": "skip"} when the
 template cannot be written as a Python f-string literal.
 
-A template is the body of a raw f-string (literal text is taken verbatim), so it is evaluated
-as rf\"\"\"TEMPLATE\"\"\" (or with ''' when the template needs it). iso() and quote() are the
+A template is the body of an ordinary f-string, as the Python connector evaluated it
+(`eval('f"{}"'.format(url))`), so backslash escapes in literal text apply; it is evaluated as
+f\"\"\"TEMPLATE\"\"\" (or with ''' when the template needs it). iso() and quote() are the
 two documented extras."""
 import datetime
 import json
 import math
+import re
 import sys
 import time
 import urllib.parse
@@ -50,10 +52,16 @@ BUILTINS = {name: getattr(__builtins__, name) for name in
 
 
 def literal(template):
+    """The template as the Python connector evaluated it: the body of an ordinary f-string
+    (backslash escapes apply). Triple quotes let it hold either quote character; templates
+    that even so cannot be written as such a literal, or that use the escapes the subset
+    refuses (\\N{name}, surrogates), are skipped."""
+    trailing = len(template) - len(template.rstrip("\\"))
+    if trailing % 2 == 1 or "\\N{" in template or re.search(r"\\u[dD][89a-fA-F]", template):
+        return None
     for q in ('"', "'"):
-        if q * 3 not in template and not template.endswith(q) and "\\" + q not in template \
-                and not template.endswith("\\"):
-            return "rf" + q * 3 + template + q * 3
+        if q * 3 not in template and not template.endswith(q):
+            return "f" + q * 3 + template + q * 3
     return None
 
 

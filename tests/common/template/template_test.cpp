@@ -52,7 +52,8 @@ TEST(Template, LiteralTextAndDoubledBraces) {
   EXPECT_EQ(render("plain"), "plain");
   EXPECT_EQ(render("{{a}} {{{item['node']['n']}}}"), "{a} {5}");
   EXPECT_EQ(render(""), "");
-  EXPECT_EQ(render("back\\slash\\n"), "back\\slash\\n");  // literal text is verbatim
+  // Python string escapes apply; an unknown one (\\s) keeps its backslash.
+  EXPECT_EQ(render("back\\slash\\n"), "back\\slash\n");
 }
 
 TEST(Template, ConversionsAndSelfDocumentingFields) {
