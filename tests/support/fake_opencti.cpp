@@ -194,6 +194,8 @@ void FakeOpencti::serve() {
     if (!failure) {
       res.status = status;
       res.set_content(body, "application/json");
+      std::lock_guard lock(mutex_);
+      if (index < requests_.size()) requests_[index].response = body;
     } else {
       switch (failure->kind) {
         case Kind::kHttpStatus:

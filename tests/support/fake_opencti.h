@@ -62,7 +62,8 @@ struct FakeRequest {
   std::string body;
   std::string query;  // the GraphQL text ("" when the body was not JSON)
   nlohmann::ordered_json variables;
-  int status = 0;  // what the fake answered (0: failure without a status)
+  int status = 0;        // what the fake answered (0: failure without a status)
+  std::string response;  // the body of a normal answer (empty for injected failures)
 };
 
 struct FakeOpenctiOptions {
