@@ -310,8 +310,20 @@ GraphqlResponse GraphqlClient::execute(std::string_view query, const Json& varia
   return response;
 }
 
-GraphqlResponse GraphqlClient::about() {
-  return execute("query { about { version } }", Json::object());
+GraphqlResponse GraphqlClient::about(const CancelFn& cancel) {
+  return execute("query { about { version } }", Json::object(), cancel);
+}
+
+std::string platform_version(const GraphqlResponse& about) {
+  const Json& doc = about.document;
+  if (doc.is_object() && doc.contains("data") && doc["data"].is_object() &&
+      doc["data"].contains("about") && doc["data"]["about"].is_object()) {
+    const Json& about_object = doc["data"]["about"];
+    if (auto v = about_object.find("version"); v != about_object.end() && v->is_string()) {
+      return v->get<std::string>();
+    }
+  }
+  return "unknown";
 }
 
 }  // namespace webhook::poller

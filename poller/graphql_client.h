@@ -63,6 +63,9 @@ struct GraphqlOptions {
 // entry is malformed.
 std::vector<std::pair<std::string, std::string>> parse_custom_headers(std::string_view text);
 
+// The version in an answer to `query { about { version } }`, or "unknown".
+std::string platform_version(const GraphqlResponse& about);
+
 // {OPENCTI_URL}/graphql, tolerating trailing slashes on the URL.
 std::string graphql_endpoint_url(std::string_view opencti_url);
 
@@ -76,8 +79,9 @@ class GraphqlClient final : public GraphqlEndpoint {
   GraphqlResponse execute(std::string_view query, const nlohmann::ordered_json& variables,
                           const CancelFn& cancel = {}) override;
 
-  // `query { about { version } }`: the platform's version, or the error.
-  GraphqlResponse about();
+  // `query { about { version } }`: the platform's version (see platform_version), or the
+  // error.
+  GraphqlResponse about(const CancelFn& cancel = {});
 
   // The endpoint as shown in messages (without any user:password part).
   const std::string& display_url() const { return display_url_; }

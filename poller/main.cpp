@@ -64,12 +64,10 @@ int main(int argc, char** argv) {
       return check_config(client, pollers, std::cout);
     }
 
-    GraphqlResponse about =
-        client.execute("query { about { version } }", {}, [&] { return signal.requested(); });
+    GraphqlResponse about = client.about([&] { return signal.requested(); });
     if (about.ok()) {
       log_event(spdlog::level::info, "OpenCTI reached",
-                {{"url", client.display_url()},
-                 {"version", about.document["data"]["about"].value("version", "unknown")}});
+                {{"url", client.display_url()}, {"version", platform_version(about)}});
     } else {
       log_event(spdlog::level::err, "OpenCTI does not answer yet; polls will retry",
                 {{"url", client.display_url()}, {"error", about.error}});

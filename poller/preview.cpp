@@ -50,9 +50,7 @@ int check_config(GraphqlClient& client, const std::vector<std::unique_ptr<FeedPo
     out << "OpenCTI at " << client.display_url() << ": " << about.error << "\n";
     return 1;
   }
-  Json version = about.document["data"]["about"].value("version", Json("unknown"));
-  out << "OpenCTI at " << client.display_url() << ": version "
-      << (version.is_string() ? version.get<std::string>() : version.dump()) << "\n";
+  out << "OpenCTI at " << client.display_url() << ": version " << platform_version(about) << "\n";
   int status = 0;
   for (const auto& feed : feeds) {
     PollResult r = feed->poll({}, /*commit=*/false);
