@@ -77,8 +77,10 @@ int main(int argc, char** argv) {
     std::string path = config->string("WEBHOOK_DATABASE_PATH");
     std::unique_ptr<store::JobStore> store;
     if (!cl.dry_run || std::filesystem::exists(path)) {
-      store = store::open_sqlite_store(
-          {path, config->string("WEBHOOK_DATABASE_SYNCHRONOUS"), std::chrono::milliseconds(5000)});
+      store::SqliteOptions options;
+      options.path = path;
+      options.synchronous = config->string("WEBHOOK_DATABASE_SYNCHRONOUS");
+      store = store::open_sqlite_store(options);
     }
     for (const auto& feed : feeds) {
       pollers.push_back(std::make_unique<FeedPoller>(feed, client, store.get(), clock));

@@ -86,7 +86,7 @@ TEST(PollerProcess, OncePollsEveryFeedAndSaysWhetherItWorked) {
   auto ok = run_command({kPoller, "--once"}, poller_env(fake, dir));
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.err.find("OpenCTI reached"), std::string::npos) << ok.err;
-  auto store = store::open_sqlite_store({dir.file("webhook.db")});
+  auto store = open_store(dir.file("webhook.db"));
   auto jobs = store->list_jobs({});
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0].url, "http://receiver.test/hook?id=w1&connector=Import");
@@ -165,7 +165,7 @@ TEST(PollerProcess, KilledAtRandomPointsItEnqueuesEveryRecordExactlyOnce) {
     ChildProcess first({kPoller}, env, dir.file("poller.log"));
     ASSERT_TRUE(eventually([&] {
       return std::filesystem::exists(db) &&
-             store::open_sqlite_store({db})->cursor("default").has_value();
+             open_store(db)->cursor("default").has_value();
     })) << first.output();
     first.signal(SIGKILL);
     first.wait_for(std::chrono::seconds(5));
@@ -193,7 +193,7 @@ TEST(PollerProcess, KilledAtRandomPointsItEnqueuesEveryRecordExactlyOnce) {
   producing = false;
   producer.join();
 
-  auto store = store::open_sqlite_store({db});
+  auto store = open_store(db);
   store::JobFilter all;
   all.limit = 1'000'000;
   ChildProcess last({kPoller}, env, dir.file("poller.log"));

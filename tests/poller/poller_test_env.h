@@ -39,6 +39,13 @@ inline const char* kWorksUrl =
     "http://receiver.test/hook?id={item['node']['id']}&connector="
     "{item['node']['connector']['name']}";
 
+// The SQLite store at `path`, created and migrated if missing.
+inline std::unique_ptr<store::JobStore> open_store(const std::string& path) {
+  store::SqliteOptions options;
+  options.path = path;
+  return store::open_sqlite_store(options);
+}
+
 class PollerTestEnv {
  public:
   explicit PollerTestEnv(std::map<std::string, std::string> overrides = {},
@@ -62,7 +69,7 @@ class PollerTestEnv {
     config_ = std::make_unique<Config>(Config::load(kPoller, env_, file, file.has_value()));
     feeds_ = compile_feeds(config_->feeds());
     client_ = std::make_unique<GraphqlClient>(GraphqlOptions::from_config(*config_));
-    store_ = store::open_sqlite_store({env_.at("WEBHOOK_DATABASE_PATH")});
+    store_ = open_store(env_.at("WEBHOOK_DATABASE_PATH"));
     for (const auto& feed : feeds_) {
       pollers_.push_back(std::make_unique<FeedPoller>(feed, *client_, store_.get(), clock_));
     }
