@@ -41,11 +41,12 @@ TEST(FeedPoller, FirstPollOfANewFeedAsksOneIntervalBackAndMovesTheCursorToWhenIt
 }
 
 TEST(FeedPoller, RendersMethodHeadersAndBodyIntoTheJob) {
-  PollerTestEnv env({{"WEBHOOK_METHOD", "POST"},
-                     {"WEBHOOK_HEADERS",
-                      R"({"Content-Type": "application/json", "X-Work": "{item['node']['id']}"})"},
-                     {"WEBHOOK_BODY", "{json.dumps(item)}"},
-                     {"WEBHOOK_UNSUCCESSFUL_RETRY_ATTEMPTS", "0"}});
+  PollerTestEnv env(
+      Overrides{{"WEBHOOK_METHOD", "POST"},
+                {"WEBHOOK_HEADERS",
+                 R"({"Content-Type": "application/json", "X-Work": "{item['node']['id']}"})"},
+                {"WEBHOOK_BODY", "{json.dumps(item)}"},
+                {"WEBHOOK_UNSUCCESSFUL_RETRY_ATTEMPTS", "0"}});
   env.start();
   std::string id = env.add_work(1000);
   PollResult r = env.poller().poll();
@@ -85,7 +86,7 @@ TEST(FeedPoller, ItemsSeenInTheOverlapAreSkippedAndLateVisibleOnesAreEnqueuedOnc
 }
 
 TEST(FeedPoller, WithoutOverlapTheWindowIsThePythonConnectorsAndALateRecordIsMissed) {
-  PollerTestEnv env({{"WEBHOOK_POLL_OVERLAP", "0"}});
+  PollerTestEnv env(Overrides{{"WEBHOOK_POLL_OVERLAP", "0"}});
   env.start();
   int64_t t0 = env.clock().now_ms();
   env.add_work(2'000, "Import", t0 + 1'000);
@@ -99,8 +100,9 @@ TEST(FeedPoller, WithoutOverlapTheWindowIsThePythonConnectorsAndALateRecordIsMis
 
 TEST(FeedPoller, IgnoreDuplicatesDropsIdenticalRequestsWithinOnePoll) {
   for (bool ignore : {false, true}) {
-    PollerTestEnv env({{"WEBHOOK_URL", "http://r.test/?c={item['node']['connector']['name']}"},
-                       {"WEBHOOK_IGNORE_DUPLICATES", ignore ? "true" : "false"}});
+    PollerTestEnv env(
+        Overrides{{"WEBHOOK_URL", "http://r.test/?c={item['node']['connector']['name']}"},
+                  {"WEBHOOK_IGNORE_DUPLICATES", ignore ? "true" : "false"}});
     env.start();
     for (const char* c : {"A", "A", "B", "A"}) env.add_work(1000, c);
     PollResult r = env.poller().poll();
@@ -113,7 +115,7 @@ TEST(FeedPoller, IgnoreDuplicatesDropsIdenticalRequestsWithinOnePoll) {
 }
 
 TEST(FeedPoller, AnItemThatCannotBeRenderedBecomesADeadJobAndThePollGoesOn) {
-  PollerTestEnv env({{"WEBHOOK_URL", "{item['node']['connector']['name']}"}});
+  PollerTestEnv env(Overrides{{"WEBHOOK_URL", "{item['node']['connector']['name']}"}});
   env.start();
   env.fake().records().add(
       "works", Json{{"id", "broken"},
@@ -238,7 +240,7 @@ TEST(FeedPoller, AFailedPollIsRecordedKeepsTheCursorAndTheNextGoodPollCatchesUp)
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    PollerTestEnv env({{"WEBHOOK_GRAPHQL_MAX_RESPONSE_BYTES", "8192"}});
+    PollerTestEnv env(Overrides{{"WEBHOOK_GRAPHQL_MAX_RESPONSE_BYTES", "8192"}});
     env.start();
     ASSERT_TRUE(env.poller().poll().ok());
     int64_t cursor = env.clock().now_ms();

@@ -69,7 +69,7 @@ TEST(PollLoop, PollsAreSpacedByTheIntervalFromTheStartOfThePreviousPoll) {
 }
 
 TEST(PollLoop, FailedPollsAreRetriedWithExponentialBackoffUpToTheInterval) {
-  PollerTestEnv env({{"WEBHOOK_GRAPHQL_POLLING_INTERVAL", "20"}});
+  PollerTestEnv env(Overrides{{"WEBHOOK_GRAPHQL_POLLING_INTERVAL", "20"}});
   env.start();
   GraphqlClient client(GraphqlOptions::from_config(env.config()));
   ObservedEndpoint endpoint(client, env.clock());
@@ -151,7 +151,7 @@ class FlagStopToken final : public StopToken {
 };
 
 TEST(PollLoop, AStopDuringARequestAbandonsThePollWhole) {
-  PollerTestEnv env({{"WEBHOOK_GRAPHQL_TIMEOUT", "30"}});
+  PollerTestEnv env(Overrides{{"WEBHOOK_GRAPHQL_TIMEOUT", "30"}});
   env.start();
   env.add_work(1000);
   env.fake().fail_next(FakeFailure::stalled(std::chrono::seconds(30)));

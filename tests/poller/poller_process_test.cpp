@@ -164,8 +164,7 @@ TEST(PollerProcess, KilledAtRandomPointsItEnqueuesEveryRecordExactlyOnce) {
   {
     ChildProcess first({kPoller}, env, dir.file("poller.log"));
     ASSERT_TRUE(eventually([&] {
-      return std::filesystem::exists(db) &&
-             open_store(db)->cursor("default").has_value();
+      return std::filesystem::exists(db) && open_store(db)->cursor("default").has_value();
     })) << first.output();
     first.signal(SIGKILL);
     first.wait_for(std::chrono::seconds(5));

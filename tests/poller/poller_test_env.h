@@ -27,6 +27,7 @@ using Json = nlohmann::ordered_json;
 using webhook::testing::FakeFailure;
 using webhook::testing::FakeOpencti;
 using webhook::testing::FakeRecords;
+using Overrides = std::map<std::string, std::string>;  // settings that differ from the base
 
 // The README's first example in the 5.12+ FilterGroup syntax, with ids selected so that
 // distinct works are distinct items.
@@ -48,7 +49,7 @@ inline std::unique_ptr<store::JobStore> open_store(const std::string& path) {
 
 class PollerTestEnv {
  public:
-  explicit PollerTestEnv(std::map<std::string, std::string> overrides = {},
+  explicit PollerTestEnv(Overrides overrides = {},
                          webhook::testing::FakeOpenctiOptions fake_options = {})
       : fake_(std::move(fake_options), &clock_) {
     env_ = {{"OPENCTI_URL", fake_.url()},

@@ -158,7 +158,7 @@ TEST(ReferenceExamples, EachExampleInBothFilterSyntaxesRendersWhatThePythonConne
 TEST(ReferenceExamples, AQueryInTheWrongFilterSyntaxFailsThePollWithThePlatformsError) {
   webhook::testing::FakeOpenctiOptions current;
   current.records.legacy_filters = false;
-  PollerTestEnv env({{"WEBHOOK_GRAPHQL_QUERY", kExamples[0].legacy_query}}, current);
+  PollerTestEnv env(Overrides{{"WEBHOOK_GRAPHQL_QUERY", kExamples[0].legacy_query}}, current);
   env.start();
   PollResult r = env.poller().poll();
   EXPECT_EQ(r.status, PollStatus::kFailed);
