@@ -147,13 +147,13 @@ TEST(FeedPoller, AnItemThatCannotBeRenderedBecomesADeadJobAndThePollGoesOn) {
 }
 
 TEST(FeedPoller, PagesAreFollowedAndCommittedTogether) {
-  PollerTestEnv env(
-      {{"WEBHOOK_GRAPHQL_QUERY",
-        "query ($after: ID) {{ works(first: 3, after: $after, filters: {{mode: and, filters: "
-        "[{{key: \"completed_time\", operator: gt, values: [\"LAST_POLL_TIME\"]}}], "
-        "filterGroups: []}}) {{ edges {{ node {{ id connector {{ name }} }} }} pageInfo {{ "
-        "endCursor hasNextPage }} }} }}"},
-       {"WEBHOOK_GRAPHQL_PAGE_INFO_LOCATION", "['data']['works']['pageInfo']"}});
+  PollerTestEnv env(Overrides{
+      {"WEBHOOK_GRAPHQL_QUERY",
+       "query ($after: ID) {{ works(first: 3, after: $after, filters: {{mode: and, filters: "
+       "[{{key: \"completed_time\", operator: gt, values: [\"LAST_POLL_TIME\"]}}], "
+       "filterGroups: []}}) {{ edges {{ node {{ id connector {{ name }} }} }} pageInfo {{ "
+       "endCursor hasNextPage }} }} }}"},
+      {"WEBHOOK_GRAPHQL_PAGE_INFO_LOCATION", "['data']['works']['pageInfo']"}});
   env.start();
   std::vector<std::string> ids;
   for (int i = 0; i < 10; ++i) ids.push_back(env.add_work(1000 + i));
@@ -174,12 +174,12 @@ TEST(FeedPoller, PagesAreFollowedAndCommittedTogether) {
 }
 
 TEST(FeedPoller, AFailedPageFailsThePollAndNothingOfItIsWritten) {
-  PollerTestEnv env(
-      {{"WEBHOOK_GRAPHQL_QUERY",
-        "query ($after: ID) {{ works(first: 2, after: $after) {{ edges {{ node {{ id connector "
-        "{{ name }} }} }} pageInfo {{ endCursor hasNextPage }} }} }}"},
-       {"WEBHOOK_GRAPHQL_PAGE_INFO_LOCATION", "['data']['works']['pageInfo']"},
-       {"WEBHOOK_GRAPHQL_MAX_PAGES", "3"}});
+  PollerTestEnv env(Overrides{
+      {"WEBHOOK_GRAPHQL_QUERY",
+       "query ($after: ID) {{ works(first: 2, after: $after) {{ edges {{ node {{ id connector "
+       "{{ name }} }} }} pageInfo {{ endCursor hasNextPage }} }} }}"},
+      {"WEBHOOK_GRAPHQL_PAGE_INFO_LOCATION", "['data']['works']['pageInfo']"},
+      {"WEBHOOK_GRAPHQL_MAX_PAGES", "3"}});
   env.start();
   for (int i = 0; i < 9; ++i) env.add_work(1000);
   // Page 1 answers, page 2 fails: the whole poll fails.

@@ -117,12 +117,12 @@ TEST(ReferenceExamples, EachExampleInBothFilterSyntaxesRendersWhatThePythonConne
       webhook::testing::FakeOpenctiOptions platform;
       platform.records.legacy_filters = legacy;  // a 5.x platform, or a 5.12+ one
       platform.records.filter_groups = !legacy;
-      PollerTestEnv env(
-          {{"WEBHOOK_GRAPHQL_QUERY", legacy ? example.legacy_query : example.filter_group_query},
-           {"WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", example.location},
-           {"WEBHOOK_URL", example.url},
-           {"WEBHOOK_POLL_OVERLAP", "0"}},
-          platform);
+      PollerTestEnv env(Overrides{{"WEBHOOK_GRAPHQL_QUERY",
+                                   legacy ? example.legacy_query : example.filter_group_query},
+                                  {"WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", example.location},
+                                  {"WEBHOOK_URL", example.url},
+                                  {"WEBHOOK_POLL_OVERLAP", "0"}},
+                        platform);
       env.start();
       add_records(env.fake().records(), env.clock().now_ms());
       PollResult r = env.poller().poll();
