@@ -77,6 +77,11 @@ std::string FakeOpencti::url() const { return "http://127.0.0.1:" + std::to_stri
 void FakeOpencti::start() {
   if (server_) return;
   server_ = std::make_unique<httplib::Server>();
+  // Headers and body go out in two writes: without TCP_NODELAY each answer waits for the
+  // client's delayed ACK (~40 ms). A short keep-alive lets stop() return quickly while a
+  // client still holds a connection.
+  server_->set_tcp_nodelay(true);
+  server_->set_keep_alive_timeout(1);
   serve();
   if (port_ == 0) {
     port_ = server_->bind_to_any_port("127.0.0.1");
