@@ -180,9 +180,9 @@ TEST(PollerProcess, KilledAtRandomPointsItEnqueuesEveryRecordExactlyOnce) {
     }
   });
   std::mt19937 random(20261128);
-  std::uniform_int_distribution<int> kill_after_us(0, 400'000);
+  std::uniform_int_distribution<int> kill_after_us(0, 300'000);
   int kills = 0;
-  for (; kills < 25; ++kills) {
+  for (; kills < 40; ++kills) {
     ChildProcess poller({kPoller}, env, dir.file("poller.log"));
     // The kill point: a random moment of the poller's life (start, poll, commit, sleep).
     std::this_thread::sleep_for(std::chrono::microseconds(kill_after_us(random)));
