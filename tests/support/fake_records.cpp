@@ -76,7 +76,20 @@ std::optional<int> compare(const Json& field, const Json& value) {
   return std::nullopt;
 }
 
+// FilterOperator of the 5.12+ schema; the 5.x list syntax took any string.
+const std::set<std::string> kFilterOperators = {
+    "eq",          "not_eq",          "lt",       "lte",          "gt",        "gte",
+    "match",       "wildcard",        "contains", "not_contains", "ends_with", "not_ends_with",
+    "starts_with", "not_starts_with", "script",   "nil",          "not_nil",   "search",
+    "within"};
+const std::set<std::string> kImplemented = {"eq",       "not_eq", "lt",    "lte",
+                                            "gt",       "gte",    "match", "wildcard",
+                                            "contains", "search", "nil",   "not_nil"};
+
 bool match_one(const Json& field, const std::string& op, const Json& value) {
+  if (kImplemented.count(op) == 0) {
+    throw FakeQueryError("Unsupported filter operator: " + op, false, "UNSUPPORTED_ERROR");
+  }
   if (field.is_array()) {  // multi-valued fields (aliases): any element
     return std::any_of(field.begin(), field.end(),
                        [&](const Json& f) { return match_one(f, op, value); });
@@ -118,6 +131,12 @@ bool match_filter(const Json& node, const Json& filter, bool legacy) {
   std::string op = filter.value("operator", "eq");
   Json values = filter.contains("values") ? filter["values"] : Json::array();
   if (!values.is_array()) values = Json::array({values});
+  if (!legacy && kFilterOperators.count(op) == 0) {
+    invalid("Value \"" + op + "\" does not exist in \"FilterOperator\" enum.");
+  }
+  if (kImplemented.count(op) == 0) {
+    throw FakeQueryError("Unsupported filter operator: " + op, false, "UNSUPPORTED_ERROR");
+  }
   std::string mode = filter.value(legacy ? "filterMode" : "mode", "or");
   for (const auto& key : keys) {
     if (!key.is_string()) invalid("Filter keys are strings");
@@ -276,6 +295,12 @@ Json FakeRecords::connection(const GraphqlField& field, std::string_view collect
   bool descending =
       args.contains("orderMode") ? args["orderMode"] == "desc" : collection == "works";
 
+  // Filters are checked as the platform checks them, whether or not any record is there.
+  if (legacy) {
+    for (const auto& f : filters) match_filter(Json::object(), f, true);
+  } else if (filters.is_object()) {
+    match_group(Json::object(), filters);
+  }
   std::vector<const Record*> matched;
   std::unique_lock lock(mutex_);
   int64_t now = clock_.now_ms();
