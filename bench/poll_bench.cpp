@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "common/clock.h"
@@ -47,6 +48,8 @@ std::string make_answer(int round) {
   return Json{{"data", {{"works", {{"edges", std::move(edges)}}}}}}.dump();
 }
 
+// range(0): 0 = fetch, parse and render only (no store: the poller's own share),
+// 1 = and commit with synchronous=NORMAL, 2 = and commit with synchronous=FULL.
 void BM_PollOf10000Items(benchmark::State& state) {
   char pattern[] = "/tmp/webhook-poll-bench-XXXXXX";
   std::filesystem::path dir = mkdtemp(pattern);
@@ -61,10 +64,12 @@ void BM_PollOf10000Items(benchmark::State& state) {
       "http://localhost?id={item['node']['id']}&connector_name={item['node']['connector']['name']}"
       "&messages={item['node']['messages']}";
   auto compiled = compile_feeds({feed});
+  const bool commit = state.range(0) != 0;
   store::SqliteOptions options;
   options.path = (dir / "webhook.db").string();
-  options.synchronous = state.range(0) != 0 ? "FULL" : "NORMAL";
-  auto store = store::open_sqlite_store(options);
+  options.synchronous = state.range(0) == 2 ? "FULL" : "NORMAL";
+  std::unique_ptr<store::JobStore> store;
+  if (commit) store = store::open_sqlite_store(options);
   ManualClock clock;
   MemoryEndpoint endpoint;
   FeedPoller poller(compiled[0], endpoint, store.get(), clock);
@@ -75,7 +80,7 @@ void BM_PollOf10000Items(benchmark::State& state) {
     endpoint.answer = make_answer(round++);
     clock.advance(60'000);
     state.ResumeTiming();
-    PollResult r = poller.poll();
+    PollResult r = poller.poll({}, commit);
     if (!r.ok() || r.record.jobs_enqueued != kItems) {
       state.SkipWithError(("poll failed: " + r.record.error).c_str());
       break;
@@ -84,11 +89,17 @@ void BM_PollOf10000Items(benchmark::State& state) {
   }
   state.counters["items_per_s"] =
       benchmark::Counter(static_cast<double>(jobs), benchmark::Counter::kIsRate);
-  state.SetLabel(std::string("synchronous=") + options.synchronous);
+  state.SetLabel(commit ? "render+commit, synchronous=" + options.synchronous
+                        : "fetch+parse+render only");
   store.reset();
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_PollOf10000Items)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->Iterations(10);
+BENCHMARK(BM_PollOf10000Items)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(10);
 
 }  // namespace
 
