@@ -42,6 +42,12 @@ PollResult FeedPoller::poll(const CancelFn& cancel, bool commit) {
   std::vector<Json> items;
   tmpl::RenderResult query = feed_.query.render(record.window_from);
   record.window_to = clock_.now_ms();  // the new cursor: when the query is sent
+  if (record.window_to < cursor) {
+    // The clock went back, or the cursor was set in the future: never move it backwards.
+    log_event(spdlog::level::warn, "the cursor is ahead of this host's clock",
+              {{"feed", name()}, {"cursor", cursor}, {"now", record.window_to}});
+    record.window_to = cursor;
+  }
   if (!query.ok()) {
     error = "WEBHOOK_GRAPHQL_QUERY: " + query.error;
   } else {

@@ -64,6 +64,15 @@ struct CurlFree {
 }  // namespace
 
 std::string percent_encode_url(std::string_view rendered) {
+  // Most URLs need nothing: copy them at once.
+  bool clean = true;
+  for (char ch : rendered) {
+    if (ch == '%' || ch == '[' || ch == ']' || must_encode(static_cast<unsigned char>(ch))) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return std::string(rendered);
   auto [v6_begin, v6_end] = ipv6_host_range(rendered);
   std::string out;
   out.reserve(rendered.size() + rendered.size() / 4);

@@ -303,6 +303,17 @@ TEST(FeedPoller, ARewindDuringAPollWinsAndTheWindowIsAskedAgainWithoutDedup) {
   EXPECT_EQ(env.job_ids_in_urls(), (std::vector<std::string>{a, a}));
 }
 
+TEST(FeedPoller, ACursorAheadOfTheClockIsNeverMovedBack) {
+  PollerTestEnv env;
+  env.start();
+  int64_t ahead = env.clock().now_ms() + 30'000;
+  env.store().rewind("default", ahead);
+  PollResult r = env.poller().poll();
+  ASSERT_TRUE(r.ok()) << r.record.error;
+  EXPECT_EQ(r.record.window_to, ahead);
+  EXPECT_EQ(env.store().cursor("default"), ahead);
+}
+
 TEST(FeedPoller, ADryRunWritesNothing) {
   PollerTestEnv env;
   env.start();
