@@ -5,7 +5,9 @@
 #include <atomic>
 #include <thread>
 
+#include "tests/support/child_process.h"
 #include "tests/support/fake_opencti.h"
+#include "tests/support/temp_dir.h"
 
 namespace webhook::poller {
 namespace {
@@ -151,6 +153,35 @@ TEST(GraphqlClient, ATlsFailureSaysHowToTrustTheCertificate) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error.find("OPENCTI_CA_FILE"), std::string::npos) << r.error;
   EXPECT_NE(r.error.find("OPENCTI_SSL_VERIFY=false"), std::string::npos) << r.error;
+}
+
+TEST(GraphqlClient, APrivateCaIsTrustedThroughOpencti_CA_FILE) {
+  testing::TempDir dir;
+  auto made =
+      testing::run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                            "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", dir.file("key.pem"), "-out", dir.file("cert.pem")});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  testing::FakeOpenctiOptions tls;
+  tls.tls_cert_file = dir.file("cert.pem");
+  tls.tls_key_file = dir.file("key.pem");
+  FakeOpencti fake(tls);
+  ASSERT_EQ(fake.url().rfind("https://", 0), 0u);
+
+  GraphqlOptions options = options_for(fake);
+  GraphqlResponse unknown_ca = GraphqlClient(options).about();
+  ASSERT_FALSE(unknown_ca.ok());
+  EXPECT_NE(unknown_ca.error.find("TLS failure"), std::string::npos) << unknown_ca.error;
+  EXPECT_NE(unknown_ca.error.find("set OPENCTI_CA_FILE"), std::string::npos) << unknown_ca.error;
+
+  options.ca_file = dir.file("cert.pem");
+  GraphqlResponse trusted = GraphqlClient(options).about();
+  EXPECT_TRUE(trusted.ok()) << trusted.error;
+
+  options.ca_file.clear();
+  options.ssl_verify = false;
+  GraphqlResponse unverified = GraphqlClient(options).about();
+  EXPECT_TRUE(unverified.ok()) << unverified.error;
 }
 
 TEST(GraphqlClient, CancelAbandonsARequestInFlight) {

@@ -72,11 +72,21 @@ FakeOpencti::FakeOpencti(FakeOpenctiOptions options, const Clock* clock)
 
 FakeOpencti::~FakeOpencti() { stop(); }
 
-std::string FakeOpencti::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string FakeOpencti::url() const {
+  return (options_.tls_cert_file.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") +
+         std::to_string(port_);
+}
 
 void FakeOpencti::start() {
   if (server_) return;
-  server_ = std::make_unique<httplib::Server>();
+  if (options_.tls_cert_file.empty()) {
+    server_ = std::make_unique<httplib::Server>();
+  } else {
+    auto tls = std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(),
+                                                    options_.tls_key_file.c_str());
+    if (!tls->is_valid()) throw std::runtime_error("fake OpenCTI: bad TLS certificate or key");
+    server_ = std::move(tls);
+  }
   // Headers and body go out in two writes: without TCP_NODELAY each answer waits for the
   // client's delayed ACK (~40 ms). A short keep-alive lets stop() return quickly while a
   // client still holds a connection.

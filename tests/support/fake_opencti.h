@@ -69,6 +69,9 @@ struct FakeRequest {
 struct FakeOpenctiOptions {
   std::string token = "fake-opencti-token-5f1c";
   FakeRecordsOptions records;
+  // Both set: serve HTTPS with this PEM certificate and key (url() says https://).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class FakeOpencti {
@@ -85,7 +88,7 @@ class FakeOpencti {
   void start();
 
   int port() const { return port_; }
-  std::string url() const;  // http://127.0.0.1:PORT, what OPENCTI_URL holds
+  std::string url() const;  // http(s)://127.0.0.1:PORT, what OPENCTI_URL holds
   const std::string& token() const { return options_.token; }
 
   FakeRecords& records() { return records_; }
