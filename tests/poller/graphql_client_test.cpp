@@ -155,7 +155,7 @@ TEST(GraphqlClient, ATlsFailureSaysHowToTrustTheCertificate) {
   EXPECT_NE(r.error.find("OPENCTI_SSL_VERIFY=false"), std::string::npos) << r.error;
 }
 
-TEST(GraphqlClient, APrivateCaIsTrustedThroughOpencti_CA_FILE) {
+TEST(GraphqlClient, APrivateCaGivenInTheCaFileIsTrusted) {
   testing::TempDir dir;
   auto made =
       testing::run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
