@@ -10,6 +10,7 @@
 #include "common/store/job_store.h"
 #include "poller/command_line.h"
 #include "poller/compiled_feed.h"
+#include "poller/feed_threads.h"
 #include "poller/graphql_client.h"
 #include "poller/poll_loop.h"
 #include "poller/preview.h"
@@ -75,25 +76,23 @@ int main(int argc, char** argv) {
 
     // A dry run writes nothing: it reads the cursors only if the database already exists.
     std::string path = config->string("WEBHOOK_DATABASE_PATH");
+    store::SqliteOptions options;
+    options.path = path;
+    options.synchronous = config->string("WEBHOOK_DATABASE_SYNCHRONOUS");
     std::unique_ptr<store::JobStore> store;
-    if (!cl.dry_run || std::filesystem::exists(path)) {
-      store::SqliteOptions options;
-      options.path = path;
-      options.synchronous = config->string("WEBHOOK_DATABASE_SYNCHRONOUS");
-      store = store::open_sqlite_store(options);
-    }
+    if (!cl.dry_run || std::filesystem::exists(path)) store = store::open_sqlite_store(options);
     for (const auto& feed : feeds) {
       pollers.push_back(std::make_unique<FeedPoller>(feed, client, store.get(), clock));
     }
     if (cl.dry_run) return dry_run(pollers, std::cout, std::cerr);
 
-    PollLoop loop(std::move(pollers), clock, stop, store.get());
-    // Registration with OpenCTI and metrics attach here as PollListeners (later work).
-    if (cl.once) return loop.run_once() ? 0 : 1;
+    if (cl.once) return PollLoop(std::move(pollers), clock, stop, store.get()).run_once() ? 0 : 1;
+
+    // Registration with OpenCTI and metrics attach to the loops as PollListeners (later work).
     log_event(spdlog::level::info, "polling", {{"feeds", feeds.size()}, {"database", path}});
-    loop.run();
+    bool ok = run_feed_threads(feeds, graphql, options, clock, signal);
     log_event(spdlog::level::info, "stopped", {});
-    return 0;
+    return ok ? 0 : 1;
   } catch (const std::exception& e) {
     log_event(spdlog::level::critical, "webhook-poller stops", {{"error", e.what()}});
     return 1;

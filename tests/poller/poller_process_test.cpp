@@ -143,6 +143,53 @@ TEST(PollerProcess, SigtermEndsTheSleepAtOnceAndExitsWith0) {
   EXPECT_NE(poller.output().find("stopped"), std::string::npos);
 }
 
+TEST(PollerProcess, FeedsPollOnTheirOwnThreadsSoAStalledFeedDelaysNoOther) {
+  FakeOpencti fake;
+  TempDir dir;
+  auto env = poller_env(fake, dir);
+  env["WEBHOOK_GRAPHQL_TIMEOUT"] = "60";
+  std::string config = dir.write("config.yml", R"(
+feeds:
+  - name: works
+    graphql_polling_interval: 0.05
+    graphql_query: '{{works(filters:{{mode:and,filters:[{{key:"completed_time",operator:gt,values:["LAST_POLL_TIME"]}}],filterGroups:[]}}){{edges{{node{{id connector{{name}}}}}}}}}}'
+    graphql_returned_data_location: "['data']['works']['edges']"
+    url: "http://receiver.test/works?id={item['node']['id']}&x=1"
+  - name: users
+    graphql_polling_interval: 0.05
+    graphql_query: '{{users(filters:{{mode:and,filters:[{{key:"created_at",operator:gt,values:["LAST_POLL_TIME"]}}],filterGroups:[]}}){{edges{{node{{id user_email}}}}}}}}'
+    graphql_returned_data_location: "['data']['users']['edges']"
+    url: "http://receiver.test/users?email={item['node']['user_email']}"
+)");
+  add_work(fake, "w1");
+  SystemClock clock;
+  fake.records().add("users", FakeRecords::user("u1", "u1@example.org", clock.now_ms()));
+  ChildProcess poller({kPoller, "--config", config}, env, dir.file("poller.log"));
+  std::string db = dir.file("webhook.db");
+  auto polls = [&](const char* feed) {
+    return std::filesystem::exists(db) ? open_store(db)->list_polls(feed, 100000).size() : 0u;
+  };
+  ASSERT_TRUE(eventually([&] { return polls("works") > 0 && polls("users") > 0; }))
+      << poller.output();
+  // One of the two feeds' next request hangs; the other goes on polling meanwhile.
+  fake.fail_next(FakeFailure::stalled(std::chrono::seconds(60)));
+  std::size_t works = polls("works"), users = polls("users");
+  EXPECT_TRUE(eventually([&] {
+    return polls("works") >= works + 5 || polls("users") >= users + 5;
+  })) << poller.output();
+  EXPECT_TRUE(polls("works") < works + 3 || polls("users") < users + 3);  // one is stalled
+  poller.signal(SIGTERM);  // also abandons the stalled request
+  EXPECT_EQ(poller.wait_for(std::chrono::seconds(10)), 0) << poller.output();
+  auto store = open_store(db);
+  store::JobFilter f;
+  f.feed = "users";
+  auto user_jobs = store->list_jobs(f);
+  ASSERT_EQ(user_jobs.size(), 1u);
+  EXPECT_EQ(user_jobs[0].url, "http://receiver.test/users?email=u1@example.org");
+  f.feed = "works";
+  EXPECT_EQ(store->list_jobs(f).size(), 1u);
+}
+
 // The poller SIGKILLed at random points of many polls while the platform keeps producing
 // records: afterwards every record is in `jobs` exactly once.
 TEST(PollerProcess, KilledAtRandomPointsItEnqueuesEveryRecordExactlyOnce) {
