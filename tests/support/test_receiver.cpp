@@ -88,6 +88,9 @@ TestReceiver::TestReceiver(std::optional<TlsFiles> tls, int threads)
   port_ = http.bind_to_any_port("127.0.0.1");
   if (port_ <= 0) throw std::runtime_error("test receiver: cannot bind 127.0.0.1");
   server_->thread = std::thread([&http] { http.listen_after_bind(); });
+  // httplib's stop() is a no-op until the accept loop runs: wait for it, so that a receiver
+  // destroyed right away still stops.
+  while (!http.is_running()) std::this_thread::yield();
 }
 
 TestReceiver::~TestReceiver() { stop(); }
