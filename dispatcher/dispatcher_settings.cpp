@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <random>
+#include <stdexcept>
+
+#include "dispatcher/webhook_signer.h"
 
 namespace webhook::dispatcher {
 namespace {
@@ -56,6 +59,23 @@ DispatcherSettings dispatcher_settings_from_config(const Config& config, std::st
     settings.feeds[feed.name] = FeedDelivery{retry_settings(feed), feed.secret};
   }
   return settings;
+}
+
+std::vector<std::string> secret_problems(const DispatcherSettings& settings) {
+  std::vector<std::string> problems;
+  auto check = [&](const std::optional<std::string>& secret, const std::string& where) {
+    if (!secret) return;
+    try {
+      WebhookSigner signer(*secret);
+    } catch (const std::invalid_argument& error) {
+      problems.push_back(error.what() + where);
+    }
+  };
+  check(settings.fallback.secret, "");
+  for (const auto& [name, feed] : settings.feeds) {
+    if (feed.secret != settings.fallback.secret) check(feed.secret, " (feed '" + name + "')");
+  }
+  return problems;
 }
 
 std::string make_worker_name() {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/config.h"
 #include "dispatcher/retry_policy.h"
@@ -57,6 +58,9 @@ struct DispatcherSettings {
 
 // Reads the dispatcher's settings. `worker` names this process in leases and attempts.
 DispatcherSettings dispatcher_settings_from_config(const Config& config, std::string worker);
+
+// One line per secret that is not "whsec_" + base64, naming the feed but never the secret.
+std::vector<std::string> secret_problems(const DispatcherSettings& settings);
 
 // hostname:pid:random, unique among dispatchers sharing a database.
 std::string make_worker_name();

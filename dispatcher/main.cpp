@@ -64,6 +64,14 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  dispatcher::DispatcherSettings settings =
+      dispatcher::dispatcher_settings_from_config(*config, dispatcher::make_worker_name());
+  settings.once = options->once;
+  if (auto problems = dispatcher::secret_problems(settings); !problems.empty()) {
+    for (const auto& problem : problems) std::cerr << problem << "\n";
+    return 2;
+  }
+
   setup_logging({config->string("CONNECTOR_LOG_LEVEL"),
                  config->optional_boolean("OPENCTI_JSON_LOGGING").value_or(default_json_logging()),
                  config->string("CONNECTOR_NAME"), "dispatcher"});
@@ -83,9 +91,6 @@ int main(int argc, char** argv) {
     }
     std::unique_ptr<store::JobStore> jobs = store::open_sqlite_store(storage);
 
-    dispatcher::DispatcherSettings settings =
-        dispatcher::dispatcher_settings_from_config(*config, dispatcher::make_worker_name());
-    settings.once = options->once;
     SystemClock clock;
     dispatcher::SignalStopSource stop(shutdown);
     dispatcher::DispatchLoop loop(*jobs, clock, std::move(settings), stop);
