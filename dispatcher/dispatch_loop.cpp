@@ -14,6 +14,11 @@ using std::chrono::milliseconds;
 constexpr milliseconds kStoreErrorPause{1000};  // after a database error
 constexpr milliseconds kStoppingTick{50};       // how often a second signal is noticed
 constexpr int64_t kDayMs = 24 * 3600 * 1000;
+// Batching: claim when a 1/kClaimDivisor of the slots is free, commit outcomes when
+// 1/kFlushDivisor of the concurrency finished or the oldest waited kMaxCommitDelay.
+constexpr int kClaimDivisor = 4;
+constexpr int kFlushDivisor = 2;
+constexpr milliseconds kMaxCommitDelay{10};
 
 std::function<double()> default_random() {
   auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
@@ -77,14 +82,24 @@ LoopExit DispatchLoop::run() {
     if (done_) break;
     client_.wait(wait_time(clock_.now_ms()), stopping_ ? -1 : stop_.fd());
   }
-  log_event(spdlog::level::info, "dispatcher stopped", {{"worker", settings_.worker}});
+  log_event(spdlog::level::info, "dispatcher stopped",
+            {{"worker", settings_.worker},
+             {"turns", counters_.turns},
+             {"claims", counters_.claims},
+             {"claimed", counters_.claimed},
+             {"commits", counters_.commits},
+             {"outcomes", counters_.outcomes},
+             {"delivered", counters_.delivered},
+             {"retried", counters_.retried},
+             {"dead", counters_.dead}});
   return LoopExit::kFinished;
 }
 
 void DispatchLoop::turn(int64_t now) {
+  ++counters_.turns;
   collect_finished();
   const bool store_ok = now >= store_retry_at_;
-  const bool flushed = store_ok && flush_outcomes(now);
+  if (store_ok && should_flush(now)) flush_outcomes(now);
 
   if (!stopping_ && stop_.count() >= 1) begin_shutdown(now);
   if (stopping_) {
@@ -96,7 +111,6 @@ void DispatchLoop::turn(int64_t now) {
     }
     return;
   }
-  if (!flushed && !outcomes_.empty()) return;  // commit what finished before claiming more
   if (!store_ok) return;
   housekeeping(now);
   start_due_jobs(now);
@@ -107,8 +121,19 @@ void DispatchLoop::collect_finished() {
   for (auto& finished : client_.perform()) {
     const int64_t now = clock_.now_ms();
     TransferResult result = finished.transfer->result(finished.code);
+    if (outcomes_.empty()) first_outcome_at_ = now;
     outcomes_.push_back(make_outcome(*finished.transfer, result, now));
+    client_.recycle(std::move(finished.transfer));
   }
+}
+
+bool DispatchLoop::should_flush(int64_t now) const {
+  if (outcomes_.empty()) return false;
+  // Under load, one transaction for many outcomes; never later than kMaxCommitDelay, and at
+  // once when nothing else is running (low load, shutdown).
+  const auto batch = static_cast<std::size_t>(std::max(1, settings_.concurrency / kFlushDivisor));
+  return stopping_ || client_.in_flight() == 0 || outcomes_.size() >= batch ||
+         now - first_outcome_at_ >= kMaxCommitDelay.count();
 }
 
 store::Outcome DispatchLoop::make_outcome(const Transfer& transfer, const TransferResult& result,
@@ -159,12 +184,18 @@ store::Outcome DispatchLoop::unsendable(const store::ClaimedJob& job, const std:
 bool DispatchLoop::flush_outcomes(int64_t now) {
   if (outcomes_.empty()) return true;
   const store::RecordResult recorded = store_.record_outcomes(outcomes_, now);
+  ++counters_.commits;
+  counters_.outcomes += recorded.applied;
+  counters_.stale_outcomes += recorded.stale;
   if (recorded.stale > 0) {
     // Our lease ran out and another dispatcher took the job: its attempt counts, ours not.
     log_event(spdlog::level::warn, "outcomes dropped: lease no longer held",
               {{"stale", recorded.stale}});
   }
   for (const auto& outcome : outcomes_) {
+    counters_.delivered += outcome.kind == store::OutcomeKind::kDelivered;
+    counters_.dead += outcome.kind == store::OutcomeKind::kDead;
+    counters_.retried += outcome.kind == store::OutcomeKind::kRetry;
     if (outcome.kind == store::OutcomeKind::kRetry) {
       next_due_ =
           next_due_ ? std::min(*next_due_, outcome.next_attempt_at) : outcome.next_attempt_at;
@@ -208,21 +239,26 @@ void DispatchLoop::start_due_jobs(int64_t now) {
   if (!due) return;
   // Under load, wait for a quarter of the slots to free up so one claim transaction serves
   // many requests; when idle, claim at once.
-  const int batch = std::max(1, settings_.concurrency / 4);
+  const int batch = std::max(1, settings_.concurrency / kClaimDivisor);
   if (free < batch && client_.in_flight() > 0) return;
 
   std::vector<store::ClaimedJob> jobs =
       store_.claim(settings_.worker, free, settings_.lease(), now);
+  ++counters_.claims;
+  counters_.claimed += static_cast<int64_t>(jobs.size());
   may_have_due_ = static_cast<int>(jobs.size()) == free;
   if (!may_have_due_) next_due_ = store_.next_due_at();
   for (auto& job : jobs) {
     const int64_t started = clock_.now_ms();
-    try {
-      const WebhookSigner* signer = signer_for(job.feed);
-      client_.add(std::make_unique<Transfer>(job, settings_, signer, started));
-    } catch (const std::exception& error) {
-      outcomes_.push_back(unsendable(job, error.what(), started));
+    const WebhookSigner* signer = signer_for(job.feed);
+    auto transfer = std::make_unique<Transfer>(std::move(job), settings_, signer, started,
+                                               client_.reusable_handle());
+    if (!transfer->setup_error().empty()) {
+      if (outcomes_.empty()) first_outcome_at_ = started;
+      outcomes_.push_back(unsendable(transfer->job(), transfer->setup_error(), started));
+      continue;
     }
+    client_.add(std::move(transfer));
   }
 }
 
@@ -236,8 +272,10 @@ std::chrono::milliseconds DispatchLoop::wait_time(int64_t now) const {
     return std::clamp(milliseconds(grace_deadline_ - now), milliseconds(0), kStoppingTick);
   }
   if (now < store_retry_at_) return milliseconds(store_retry_at_ - now);
-  if (!outcomes_.empty()) return milliseconds(0);
   int64_t until = std::min({next_reclaim_, next_heartbeat_, next_prune_}) - now;
+  if (!outcomes_.empty()) {
+    until = std::min(until, first_outcome_at_ + kMaxCommitDelay.count() - now);
+  }
   const bool has_room = static_cast<int>(client_.in_flight()) < settings_.concurrency;
   if (has_room) {
     until = std::min<int64_t>(until, settings_.idle_check.count());

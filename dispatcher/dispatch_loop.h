@@ -23,6 +23,19 @@
 
 namespace webhook::dispatcher {
 
+// What the loop did, for the stop log line and, later, metrics.
+struct LoopCounters {
+  int64_t turns = 0;
+  int64_t claims = 0;          // claim transactions
+  int64_t claimed = 0;         // jobs they returned
+  int64_t commits = 0;         // record_outcomes transactions
+  int64_t outcomes = 0;        // attempts recorded
+  int64_t stale_outcomes = 0;  // dropped because the lease was lost
+  int64_t delivered = 0;
+  int64_t retried = 0;
+  int64_t dead = 0;
+};
+
 enum class LoopExit {
   kFinished,  // stopped cleanly (or --once found nothing more due): exit 0
   kForced,    // a second stop request: left at once, leases will bring the jobs back
@@ -41,9 +54,12 @@ class DispatchLoop {
   // Runs until stopped (or, with settings.once, until nothing is due and nothing runs).
   LoopExit run();
 
+  const LoopCounters& counters() const { return counters_; }
+
  private:
   void turn(int64_t now);
   void collect_finished();
+  bool should_flush(int64_t now) const;
   bool flush_outcomes(int64_t now);
   void housekeeping(int64_t now);
   void start_due_jobs(int64_t now);
@@ -65,6 +81,7 @@ class DispatchLoop {
   std::unique_ptr<WebhookSigner> fallback_signer_;
 
   std::vector<store::Outcome> outcomes_;  // finished attempts not yet committed
+  int64_t first_outcome_at_ = 0;          // when the oldest of them finished
   bool may_have_due_ = true;              // the last claim was full, or the database changed
   std::optional<int64_t> next_due_;       // earliest pending job's time, as last read
   int64_t data_version_ = 0;
@@ -75,6 +92,7 @@ class DispatchLoop {
   bool stopping_ = false;
   int64_t grace_deadline_ = 0;
   bool done_ = false;
+  LoopCounters counters_;
 };
 
 }  // namespace webhook::dispatcher

@@ -14,6 +14,9 @@ void check(CURLMcode rc, const char* doing) {
   }
 }
 
+// Handles kept for reuse; beyond this many (a burst), finished ones are freed.
+constexpr std::size_t kMaxIdleHandles = 1024;
+
 }  // namespace
 
 HttpClient::HttpClient(int host_concurrency) : multi_(curl_multi_init()) {
@@ -32,6 +35,21 @@ HttpClient::~HttpClient() {
 void HttpClient::add(std::unique_ptr<Transfer> transfer) {
   check(curl_multi_add_handle(multi_.get(), transfer->handle()), "starting a request");
   transfers_.push_back(std::move(transfer));
+}
+
+CurlEasy HttpClient::reusable_handle() {
+  if (idle_handles_.empty()) return nullptr;
+  CurlEasy handle = std::move(idle_handles_.back());
+  idle_handles_.pop_back();
+  return handle;
+}
+
+void HttpClient::recycle(std::unique_ptr<Transfer> transfer) {
+  CurlEasy handle = transfer->release_handle();
+  transfer.reset();
+  if (!handle || idle_handles_.size() >= kMaxIdleHandles) return;
+  curl_easy_reset(handle.get());
+  idle_handles_.push_back(std::move(handle));
 }
 
 void HttpClient::wait(std::chrono::milliseconds timeout, int extra_fd) {

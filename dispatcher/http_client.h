@@ -27,6 +27,12 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   void add(std::unique_ptr<Transfer> transfer);
+
+  // An easy handle for the next Transfer: a reset one from earlier transfers when there is
+  // one (fewer allocations per request), else null (the Transfer makes one).
+  CurlEasy reusable_handle();
+  // Takes a finished transfer's handle back for reuse.
+  void recycle(std::unique_ptr<Transfer> transfer);
   std::size_t in_flight() const { return transfers_.size(); }
 
   // Waits until a transfer has something to do, `extra_fd` (if >= 0) is readable, or
@@ -42,6 +48,7 @@ class HttpClient {
  private:
   CurlMulti multi_;
   std::vector<std::unique_ptr<Transfer>> transfers_;  // in flight; small, scanned linearly
+  std::vector<CurlEasy> idle_handles_;
 };
 
 }  // namespace webhook::dispatcher

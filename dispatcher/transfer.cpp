@@ -45,9 +45,19 @@ void set(CURL* easy, CURLoption option, T value) {
 }  // namespace
 
 Transfer::Transfer(store::ClaimedJob job, const DispatcherSettings& settings,
-                   const WebhookSigner* signer, int64_t started_at)
-    : job_(std::move(job)), started_at_(started_at), easy_(curl_easy_init()) {
-  if (!easy_) throw std::runtime_error("curl_easy_init failed");
+                   const WebhookSigner* signer, int64_t started_at, CurlEasy handle)
+    : job_(std::move(job)),
+      started_at_(started_at),
+      easy_(handle ? std::move(handle) : CurlEasy(curl_easy_init())) {
+  try {
+    if (!easy_) throw std::runtime_error("curl_easy_init failed");
+    configure(settings, signer);
+  } catch (const std::exception& error) {
+    setup_error_ = error.what();
+  }
+}
+
+void Transfer::configure(const DispatcherSettings& settings, const WebhookSigner* signer) {
   CURL* easy = easy_.get();
   set(easy, CURLOPT_PRIVATE, static_cast<void*>(this));
   set(easy, CURLOPT_URL, job_.url.c_str());

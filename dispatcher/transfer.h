@@ -31,25 +31,33 @@ class Transfer {
  public:
   // Builds the request for `job`: method, URL, the job's headers and body, User-Agent,
   // Idempotency-Key and webhook-id, and the Standard Webhooks signature when `signer` is
-  // given (timestamp from `started_at`). Throws std::runtime_error if curl refuses an option.
+  // given (timestamp from `started_at`), on `handle` (fresh or reset; a new one if null).
+  // When curl refuses an option the request cannot be sent: setup_error() says why.
   Transfer(store::ClaimedJob job, const DispatcherSettings& settings, const WebhookSigner* signer,
-           int64_t started_at);
+           int64_t started_at, CurlEasy handle = nullptr);
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
 
   CURL* handle() const { return easy_.get(); }
+  const std::string& setup_error() const { return setup_error_; }
   const store::ClaimedJob& job() const { return job_; }
   int64_t started_at() const { return started_at_; }
 
   // The attempt's result once curl finished it with `code`.
   TransferResult result(CURLcode code) const;
 
+  // Gives the easy handle back for reuse (the Transfer is spent afterwards).
+  CurlEasy release_handle() { return std::move(easy_); }
+
  private:
   static size_t on_body(char* data, size_t size, size_t count, void* self);
   static size_t on_header(char* data, size_t size, size_t count, void* self);
 
+  void configure(const DispatcherSettings& settings, const WebhookSigner* signer);
+
   store::ClaimedJob job_;
   int64_t started_at_;
+  std::string setup_error_;
   CurlEasy easy_;
   CurlSlist headers_;
   std::string response_head_;
