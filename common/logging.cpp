@@ -108,8 +108,8 @@ class TextFormatter final : public spdlog::formatter {
 
 bool default_json_logging() { return isatty(STDERR_FILENO) == 0; }
 
-void setup_logging(const LogOptions& options) {
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+void setup_logging(const LogOptions& options, spdlog::sink_ptr sink) {
+  if (!sink) sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   auto logger = std::make_shared<spdlog::logger>(options.process, sink);
   if (options.json) {
     logger->set_formatter(std::make_unique<JsonFormatter>(options.connector_name, options.process));

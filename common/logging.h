@@ -18,8 +18,9 @@ struct LogOptions {
   std::string process;                     // poller | dispatcher | webhookctl
 };
 
-// Installs the default logger on stderr. JSON lines carry `process` in their attributes.
-void setup_logging(const LogOptions& options);
+// Installs the default logger, writing to `sink` (stderr when null). JSON lines carry
+// `process` in their attributes.
+void setup_logging(const LogOptions& options, spdlog::sink_ptr sink = nullptr);
 
 // What OPENCTI_JSON_LOGGING unset means: JSON unless stderr is a terminal.
 bool default_json_logging();
