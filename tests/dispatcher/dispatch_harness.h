@@ -20,6 +20,7 @@
 #include "dispatcher/dispatch_loop.h"
 #include "dispatcher/dispatcher_settings.h"
 #include "dispatcher/stop_source.h"
+#include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace webhook::dispatcher_test {
@@ -77,16 +78,7 @@ inline std::string enqueue_one(store::JobStore& jobs, JobSpec spec) {
   return enqueue(jobs, {std::move(spec)}).front();
 }
 
-// Polls `condition` every 10 ms until it holds or `timeout` passes.
-inline bool eventually(const std::function<bool()>& condition,
-                       std::chrono::milliseconds timeout = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
+using webhook::testing::eventually;
 
 // Fast settings for tests: short intervals and timeouts, housekeeping often.
 inline DispatcherSettings test_settings() {

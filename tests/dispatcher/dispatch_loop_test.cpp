@@ -6,6 +6,7 @@
 #include <set>
 
 #include "tests/dispatcher/dispatch_harness.h"
+#include "tests/support/child_process.h"
 #include "tests/support/test_receiver.h"
 
 namespace webhook::dispatcher_test {
@@ -314,6 +315,57 @@ TEST(DispatchLoop, TlsVerificationRejectsASelfSignedReceiverUnlessItsCaIsGiven) 
   settings.ssl_verify = false;
   ASSERT_EQ(harness.run_once(settings), dispatcher::LoopExit::kFinished);
   EXPECT_EQ(harness.state(unverified), JobState::kDelivered);
+}
+
+// The receiver checks the Standard Webhooks signature with Python's hmac module, from
+// nothing but the request it got and the secret.
+TEST(DispatchLoop, ReceiversVerifyTheSignatureIndependently) {
+  TestReceiver receiver;
+  DispatchHarness harness;
+  const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  JobSpec signed_job{receiver.url("/signed")};
+  signed_job.feed = "signed";
+  signed_job.method = "POST";
+  signed_job.headers = {{"Content-Type", "application/json"}};
+  signed_job.body = "{\"id\": \"caf\xc3\xa9\", \"n\": 1}";
+  JobSpec plain{receiver.url("/plain")};
+  plain.feed = "unsigned";
+  const std::string id = enqueue_one(harness.store(), signed_job);
+  enqueue_one(harness.store(), plain);
+  auto settings = test_settings();
+  settings.feeds["signed"].secret = secret;
+  settings.feeds["unsigned"] = {};
+  const int64_t before = wall_ms() / 1000;
+  ASSERT_EQ(harness.run_once(settings), dispatcher::LoopExit::kFinished);
+
+  auto requests = receiver.requests_to("/signed");
+  ASSERT_EQ(requests.size(), 1u);
+  const auto& request = requests[0];
+  EXPECT_EQ(request.header("webhook-id"), id);
+  const std::string timestamp = request.header("webhook-timestamp");
+  ASSERT_FALSE(timestamp.empty());
+  EXPECT_GE(std::stoll(timestamp), before);
+  EXPECT_LE(std::stoll(timestamp), wall_ms() / 1000);
+  const std::string body_file = harness.dir().write("received-body", request.body);
+  const std::string verify =
+      "import base64,hashlib,hmac,sys\n"
+      "secret, msg_id, ts, signature, path = sys.argv[1:]\n"
+      "key = base64.b64decode(secret[len('whsec_'):])\n"
+      "msg = f'{msg_id}.{ts}.'.encode() + open(path, 'rb').read()\n"
+      "expected = base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()\n"
+      "ok = any(hmac.compare_digest(s.split(',', 1)[1], expected)\n"
+      "         for s in signature.split(' ') if s.startswith('v1,'))\n"
+      "print('valid' if ok else 'invalid')\n";
+  auto result = testing::run_command({"python3", "-c", verify, secret, request.header("webhook-id"),
+                                      timestamp, request.header("webhook-signature"), body_file});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "valid\n") << request.header("webhook-signature");
+
+  auto unsigned_requests = receiver.requests_to("/plain");
+  ASSERT_EQ(unsigned_requests.size(), 1u);
+  EXPECT_EQ(unsigned_requests[0].header("webhook-signature"), "");
+  EXPECT_EQ(unsigned_requests[0].header("webhook-timestamp"), "");
+  EXPECT_FALSE(unsigned_requests[0].header("webhook-id").empty());
 }
 
 TEST(DispatchLoop, OnceDeliversEverythingDueAndReturns) {

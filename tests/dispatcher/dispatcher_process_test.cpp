@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "tests/dispatcher/dispatch_harness.h"
-#include "tests/dispatcher/dispatcher_process.h"
+#include "tests/support/child_process.h"
 #include "tests/support/test_receiver.h"
 
 namespace webhook::dispatcher_test {
@@ -17,6 +17,20 @@ namespace {
 using testing::Reply;
 using testing::Script;
 using testing::TestReceiver;
+
+// The real binary, with `settings` as its whole environment (and PATH).
+class DispatcherProcess : public testing::ChildProcess {
+ public:
+  DispatcherProcess(const std::map<std::string, std::string>& settings, const std::string& log)
+      : ChildProcess({WEBHOOK_BINARY_DIR "/dispatcher/webhook-dispatcher"},
+                     with_text_logs(settings), log) {}
+
+ private:
+  static std::map<std::string, std::string> with_text_logs(std::map<std::string, std::string> env) {
+    env.emplace("OPENCTI_JSON_LOGGING", "false");
+    return env;
+  }
+};
 
 std::map<std::string, std::string> process_settings(const DispatchHarness& harness) {
   return {{"WEBHOOK_DATABASE_PATH", harness.path()},
@@ -41,20 +55,20 @@ TEST(DispatcherProcess, KilledMidRequestThenRestartedDeliversExactlyOnceMore) {
   settings["WEBHOOK_TIMEOUT"] = "1";  // the lease: 1 s + 5 s margin
   const std::string log = harness.dir().file("dispatcher.log");
   {
-    DispatcherProcess first(settings, harness.dir().path().string(), log);
+    DispatcherProcess first(settings, log);
     ASSERT_TRUE(receiver.wait_for_count(1, 10s)) << read_file(log);
     first.signal(SIGKILL);
-    ASSERT_EQ(first.wait_exit(5s), 128 + SIGKILL);
+    ASSERT_EQ(first.wait_for(5s), 128 + SIGKILL);
   }
   EXPECT_EQ(harness.state(id), JobState::kRunning);  // leased by the dead process
   // Restart once the lease ran out, so the new dispatcher takes it back as it starts.
   const int64_t lease_end = harness.job(id)->job.lease_expires_at;
   ASSERT_TRUE(eventually([&] { return wall_ms() > lease_end; }, 30s));
 
-  DispatcherProcess second(settings, harness.dir().path().string(), log);
+  DispatcherProcess second(settings, log);
   ASSERT_TRUE(harness.wait_for_state(id, JobState::kDelivered, 30s)) << read_file(log);
   second.signal(SIGTERM);
-  EXPECT_EQ(second.wait_exit(10s), 0);
+  EXPECT_EQ(second.wait_for(10s), 0);
 
   EXPECT_EQ(receiver.requests_to("/slow").size(), 2u);  // the killed try and one more
   auto detail = harness.job(id);
@@ -79,12 +93,12 @@ TEST(DispatcherProcess, SigtermLetsRequestsFinishThenReleasesTheRestUncharged) {
   settings["WEBHOOK_SHUTDOWN_GRACE"] = "1";
   settings["WEBHOOK_CONCURRENCY"] = "8";
   const std::string log = harness.dir().file("dispatcher.log");
-  DispatcherProcess dispatcher(settings, harness.dir().path().string(), log);
+  DispatcherProcess dispatcher(settings, log);
   ASSERT_TRUE(receiver.wait_for_count(8, 10s)) << read_file(log);
 
   dispatcher.signal(SIGTERM);
   // The grace is 1 s; the deadline leaves room for a loaded machine.
-  ASSERT_EQ(dispatcher.wait_exit(6s), 0) << read_file(log);
+  ASSERT_EQ(dispatcher.wait_for(6s), 0) << read_file(log);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(harness.state(ids[i]), JobState::kDelivered);
   for (int i = 4; i < 8; ++i) {
     auto detail = harness.job(ids[i]);
@@ -104,11 +118,11 @@ TEST(DispatcherProcess, ASecondSignalExitsAtOnce) {
   auto settings = process_settings(harness);
   settings["WEBHOOK_SHUTDOWN_GRACE"] = "600";
   const std::string log = harness.dir().file("dispatcher.log");
-  DispatcherProcess dispatcher(settings, harness.dir().path().string(), log);
+  DispatcherProcess dispatcher(settings, log);
   ASSERT_TRUE(receiver.wait_for_count(1, 10s)) << read_file(log);
   dispatcher.signal(SIGTERM);
   dispatcher.signal(SIGINT);
-  ASSERT_EQ(dispatcher.wait_exit(10s), 130) << read_file(log);
+  ASSERT_EQ(dispatcher.wait_for(10s), 130) << read_file(log);
   EXPECT_EQ(harness.state(id), JobState::kRunning);  // its lease will bring it back
   receiver.release_stalls();
 }
@@ -122,8 +136,8 @@ TEST(DispatcherProcess, TwoDispatchersOnOneFileDeliverTenThousandJobsOnceEach) {
   settings["WEBHOOK_HOST_CONCURRENCY"] = "32";
   settings["CONNECTOR_LOG_LEVEL"] = "warn";
   const std::string log = harness.dir().file("dispatchers.log");
-  DispatcherProcess a(settings, harness.dir().path().string(), log);
-  DispatcherProcess b(settings, harness.dir().path().string(), log);
+  DispatcherProcess a(settings, log);
+  DispatcherProcess b(settings, log);
 
   std::vector<std::string> ids;
   for (int batch = 0; batch < 10; ++batch) {
@@ -145,8 +159,8 @@ TEST(DispatcherProcess, TwoDispatchersOnOneFileDeliverTenThousandJobsOnceEach) {
       60s));
   a.signal(SIGTERM);
   b.signal(SIGTERM);
-  EXPECT_EQ(a.wait_exit(10s), 0);
-  EXPECT_EQ(b.wait_exit(10s), 0);
+  EXPECT_EQ(a.wait_for(10s), 0);
+  EXPECT_EQ(b.wait_for(10s), 0);
 
   auto requests = receiver.requests();
   EXPECT_EQ(requests.size(), static_cast<std::size_t>(kJobs));  // none twice

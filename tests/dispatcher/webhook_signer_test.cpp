@@ -2,12 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
-#include <memory>
-#include <stdexcept>
 #include <string>
 
+#include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace webhook::dispatcher {
@@ -20,16 +17,6 @@ TEST(WebhookSigner, MatchesTheStandardWebhooksTestVector) {
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 }
 
-std::string run(const std::string& command) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  if (!pipe) throw std::runtime_error("cannot run " + command);
-  std::string out;
-  std::array<char, 256> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe.get())) out += buffer.data();
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
 // Python's hmac module, not OpenSSL, checks our signatures over awkward bodies.
 TEST(WebhookSigner, AgreesWithPythonsHmac) {
   testing::TempDir dir;
@@ -39,13 +26,16 @@ TEST(WebhookSigner, AgreesWithPythonsHmac) {
   WebhookSigner signer(secret);
   const std::string signature =
       signer.sign("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", 1700000000, body);
-  const std::string python =
-      "python3 -c \"import base64,hashlib,hmac,sys; "
-      "key=base64.b64decode(sys.argv[1][len('whsec_'):]); "
-      "msg=(sys.argv[2]+'.'+sys.argv[3]+'.').encode()+open(sys.argv[4],'rb').read(); "
-      "print('v1,'+base64.b64encode(hmac.new(key,msg,hashlib.sha256).digest()).decode())\" '" +
-      secret + "' 0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b 1700000000 '" + body_file + "'";
-  EXPECT_EQ(signature, run(python));
+  const std::string script =
+      "import base64,hashlib,hmac,sys\n"
+      "key = base64.b64decode(sys.argv[1][len('whsec_'):])\n"
+      "msg = (sys.argv[2] + '.' + sys.argv[3] + '.').encode() + open(sys.argv[4], 'rb').read()\n"
+      "print('v1,' + base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode())\n";
+  auto result =
+      testing::run_command({"python3", "-c", script, secret, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+                            "1700000000", body_file});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(signature, result.out.substr(0, result.out.find('\n')));
 }
 
 TEST(WebhookSigner, RejectsSecretsThatAreNotWhsecBase64WithoutEchoingThem) {
