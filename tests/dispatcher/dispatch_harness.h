@@ -49,10 +49,12 @@ struct JobSpec {
   int64_t max_attempts = 4;
 };
 
-// Commits `specs` as one poll of their first job's feed; returns the job ids in order.
-inline std::vector<std::string> enqueue(store::JobStore& jobs, const std::vector<JobSpec>& specs) {
+// Commits `specs` as one poll of their first job's feed at `at` (default: now); returns the
+// job ids in order.
+inline std::vector<std::string> enqueue(store::JobStore& jobs, const std::vector<JobSpec>& specs,
+                                        std::optional<int64_t> at = std::nullopt) {
   store::PollCommit commit;
-  const int64_t now = wall_ms();
+  const int64_t now = at.value_or(wall_ms());
   commit.poll.feed = specs.empty() ? "default" : specs.front().feed;
   commit.poll.started_at = commit.poll.finished_at = now;
   commit.poll.window_from = commit.poll.window_to = now;
@@ -74,8 +76,9 @@ inline std::vector<std::string> enqueue(store::JobStore& jobs, const std::vector
   return ids;
 }
 
-inline std::string enqueue_one(store::JobStore& jobs, JobSpec spec) {
-  return enqueue(jobs, {std::move(spec)}).front();
+inline std::string enqueue_one(store::JobStore& jobs, JobSpec spec,
+                               std::optional<int64_t> at = std::nullopt) {
+  return enqueue(jobs, {std::move(spec)}, at).front();
 }
 
 using webhook::testing::eventually;
@@ -112,11 +115,11 @@ class DispatchHarness {
     thread_ = std::thread([this] { exit_ = loop_->run(); });
   }
 
-  // Runs a loop to its end on this thread (settings.once).
-  dispatcher::LoopExit run_once(DispatcherSettings settings) {
+  // Runs a loop to its end on this thread (settings.once), on `clock` if given.
+  dispatcher::LoopExit run_once(DispatcherSettings settings, const Clock* clock = nullptr) {
     settings.once = true;
     auto connection = open_store(path_);
-    dispatcher::DispatchLoop loop(*connection, clock_, std::move(settings), stop_);
+    dispatcher::DispatchLoop loop(*connection, clock ? *clock : clock_, std::move(settings), stop_);
     return loop.run();
   }
 

@@ -390,6 +390,10 @@ TEST(DispatchLoop, PicksUpJobsCommittedByAnotherConnectionWhileIdle) {
     ASSERT_TRUE(harness.wait_for_state(id, JobState::kDelivered));
   }
   EXPECT_EQ(receiver.count(), 3u);
+  // It said it was alive, for health checks.
+  auto heartbeat = harness.store().last_heartbeat("dispatcher");
+  ASSERT_TRUE(heartbeat.has_value());
+  EXPECT_GE(*heartbeat, wall_ms() - 60000);
 }
 
 TEST(DispatchLoop, TakesBackExpiredLeasesAndRetriesTheJob) {
@@ -406,6 +410,23 @@ TEST(DispatchLoop, TakesBackExpiredLeasesAndRetriesTheJob) {
   EXPECT_EQ(detail->attempts[0].worker, "dead-dispatcher");
   EXPECT_EQ(detail->attempts[1].http_status, 200);
   EXPECT_EQ(receiver.count(), 1u);
+}
+
+TEST(DispatchLoop, PrunesFinishedJobsOlderThanTheRetentionAtStart) {
+  TestReceiver receiver;
+  DispatchHarness harness;
+  // Enqueued and delivered 31 days ago, as far as the database knows.
+  ManualClock past(wall_ms() - 31LL * 24 * 3600 * 1000);
+  const std::string old_id = enqueue_one(harness.store(), {receiver.url("/old")}, past.now_ms());
+  ASSERT_EQ(harness.run_once(test_settings(), &past), dispatcher::LoopExit::kFinished);
+  ASSERT_EQ(harness.state(old_id), JobState::kDelivered);
+  const std::string recent_id = enqueue_one(harness.store(), {receiver.url("/recent")});
+
+  auto settings = test_settings();
+  settings.retention_days = 30;
+  ASSERT_EQ(harness.run_once(settings), dispatcher::LoopExit::kFinished);
+  EXPECT_FALSE(harness.job(old_id).has_value());
+  EXPECT_EQ(harness.state(recent_id), JobState::kDelivered);
 }
 
 TEST(DispatchLoop, StopLetsRequestsFinishWithinTheGraceAndReleasesTheRest) {
