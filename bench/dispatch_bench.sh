@@ -6,14 +6,15 @@
 #   3. peak RSS (/usr/bin/time) of a dispatcher draining BIG_JOBS pending jobs.
 # Prints figures and asserts nothing. Starts its own nginx on a free loopback port and stops
 # it on exit. Usage: bench/dispatch_bench.sh BUILD_DIR   (scripts/bench.sh passes it)
-# Knobs (environment): JOBS (100000), BIG_JOBS (1000000), CONNECTIONS (64), SYNC (FULL),
+# Knobs (environment): JOBS (100000), BIG_JOBS (1000000), CONNECTIONS (128),
+# SYNC ("FULL NORMAL": the throughput run is repeated for each WEBHOOK_DATABASE_SYNCHRONOUS),
 # LOG_LEVEL (info), LATENCY_JOBS (200), LATENCY_RATE (20 a second).
 set -euo pipefail
 build=$(realpath "${1:-build-bench}")
 jobs=${JOBS:-100000}
 big_jobs=${BIG_JOBS:-1000000}
-connections=${CONNECTIONS:-64}
-sync=${SYNC:-FULL}
+connections=${CONNECTIONS:-128}
+sync_modes=${SYNC:-FULL NORMAL}
 log_level=${LOG_LEVEL:-info}
 latency_jobs=${LATENCY_JOBS:-200}
 latency_rate=${LATENCY_RATE:-20}
@@ -55,33 +56,41 @@ CONF
 nginx -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log"
 base="http://127.0.0.1:$port"
 
-run_env=(WEBHOOK_DATABASE_SYNCHRONOUS="$sync" OPENCTI_JSON_LOGGING=true
+run_env=(OPENCTI_JSON_LOGGING=true
          CONNECTOR_LOG_LEVEL="$log_level" WEBHOOK_CONCURRENCY="$connections"
          WEBHOOK_HOST_CONCURRENCY="$connections")
 now() { date +%s.%N; }
 count_state() { sqlite3 "$1" "SELECT count(*) FROM jobs WHERE state = '$2'"; }
 
-echo "nginx on $base (1 worker), $connections connections, synchronous=$sync, log level $log_level"
+echo "nginx on $base (1 worker), WEBHOOK_CONCURRENCY=$connections, log level $log_level," \
+  "$(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 
-# 1. Throughput, beside wrk.
-db="$work/throughput.db"
-"$enqueue" "$db" "$base/hook/" "$jobs"
-start=$(now)
-env "${run_env[@]}" WEBHOOK_DATABASE_PATH="$db" "$dispatcher" --once 2> "$work/throughput.log"
-end=$(now)
-delivered=$(count_state "$db" delivered)
-rate=$(python3 -c "print(round($delivered / ($end - $start)))")
-wrk_rate=$(wrk -t2 -c"$connections" -d5s "$base/hook/1" | awk '/Requests\/sec/ {print int($2)}')
-ratio=$(python3 -c "print(round($rate / $wrk_rate, 2))")
-printf 'deliveries:        %d of %d delivered in %.2f s = %d deliveries/s (target >= 20000)\n' \
-  "$delivered" "$jobs" "$(python3 -c "print($end - $start)")" "$rate"
-printf 'wrk -c%d:          %d requests/s\n' "$connections" "$wrk_rate"
-printf 'ratio:             %s of wrk (target >= 0.5)\n' "$ratio"
+# 1. Throughput, beside wrk, for each synchronous mode.
+for sync in $sync_modes; do
+  db="$work/throughput-$sync.db"
+  "$enqueue" "$db" "$base/hook/" "$jobs"
+  start=$(now)
+  env "${run_env[@]}" WEBHOOK_DATABASE_SYNCHRONOUS="$sync" WEBHOOK_DATABASE_PATH="$db" \
+    /usr/bin/time -f '%U %S' -o "$work/cpu" "$dispatcher" --once 2> "$work/throughput.log"
+  end=$(now)
+  delivered=$(count_state "$db" delivered)
+  cpu_us=$(python3 -c "u, s = map(float, open('$work/cpu').read().split()); print(round((u + s) * 1e6 / max(1, $delivered)))")
+  rate=$(python3 -c "print(round($delivered / ($end - $start)))")
+  wrk_rate=$(wrk -t2 -c"$connections" -d5s "$base/hook/1" | awk '/Requests\/sec/ {print int($2)}')
+  ratio=$(python3 -c "print(round($rate / $wrk_rate, 2))")
+  printf 'synchronous=%s\n' "$sync"
+  printf '  deliveries:      %d of %d delivered in %.2f s = %d deliveries/s (target >= 20000)\n' \
+    "$delivered" "$jobs" "$(python3 -c "print($end - $start)")" "$rate"
+  printf '  wrk -c%d:        %d requests/s\n' "$connections" "$wrk_rate"
+  printf '  ratio:           %s of wrk (target >= 0.5)\n' "$ratio"
+  printf '  dispatcher CPU:  %d us (user + system) per delivery\n' "$cpu_us"
+done
 
 # 2. Pickup latency at low load: each job's URL carries the time it was committed.
 db="$work/latency.db"
 "$enqueue" "$db" "$base/hook/" 0
-env "${run_env[@]}" WEBHOOK_DATABASE_PATH="$db" "$dispatcher" 2> "$work/latency-dispatcher.log" &
+env "${run_env[@]}" WEBHOOK_DATABASE_PATH="$db" WEBHOOK_DATABASE_SYNCHRONOUS=FULL \
+  "$dispatcher" 2> "$work/latency-dispatcher.log" &
 running_pid=$!
 sleep 0.5  # let it start and go idle before the first commit
 "$enqueue" "$db" "$base/latency/" "$latency_jobs" "$latency_rate"
@@ -107,7 +116,8 @@ PY
 db="$work/big.db"
 "$enqueue" "$db" "$base/hook/" "$big_jobs"
 start=$(now)
-env "${run_env[@]}" WEBHOOK_DATABASE_PATH="$db" /usr/bin/time -f '%M' -o "$work/rss" \
+env "${run_env[@]}" WEBHOOK_DATABASE_PATH="$db" WEBHOOK_DATABASE_SYNCHRONOUS=NORMAL \
+  /usr/bin/time -f '%M' -o "$work/rss" \
   "$dispatcher" --once 2> "$work/big.log"
 end=$(now)
 delivered=$(count_state "$db" delivered)

@@ -25,8 +25,10 @@ std::vector<int64_t> attempt_gaps(const store::JobDetail& detail) {
   return gaps;
 }
 
-// Scheduling slack: the loop wakes within idle_check, plus the request itself.
-constexpr int64_t kLate = 400;
+// Tolerance for lateness: the loop wakes when the retry is due, but a busy machine (tests
+// run in parallel) may schedule it late. Earliness has no tolerance: never before the
+// configured wait.
+constexpr int64_t kLate = 1000;
 
 TEST(DispatchLoop, DeliversOnTwoHundredWithTheJobsRequest) {
   TestReceiver receiver;
