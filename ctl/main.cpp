@@ -20,6 +20,23 @@ const std::map<std::string, Command>& commands() {
        {webhook::ctl::check_config_command,
         "check-config [--config FILE] [--quiet]   validate every setting"}},
       {"settings", {webhook::ctl::settings_command, "settings [--markdown]   list every setting"}},
+      {"status",
+       {webhook::ctl::status_command,
+        "status [--json]   per feed: cursor, last poll, jobs per state, oldest pending"}},
+      {"jobs",
+       {webhook::ctl::jobs_command,
+        "jobs [--state S] [--feed F] [--limit N] [--json]   list jobs, newest first"}},
+      {"show", {webhook::ctl::show_command, "show ID [--json]   one job and every attempt"}},
+      {"retry",
+       {webhook::ctl::retry_command,
+        "retry ID... | retry --dead [--feed F]   requeue dead or cancelled jobs"}},
+      {"cancel", {webhook::ctl::cancel_command, "cancel ID...   cancel pending jobs"}},
+      {"prune",
+       {webhook::ctl::prune_command,
+        "prune [--older-than DAYS]   delete finished jobs and polls older than the retention"}},
+      {"rewind",
+       {webhook::ctl::rewind_command,
+        "rewind --feed F --to TIME   poll again from TIME (ISO-8601 or epoch ms)"}},
   };
   return kCommands;
 }

@@ -79,7 +79,9 @@ struct ClaimedJob {
   int64_t attempts = 0;  // attempts already charged before this one
   int64_t max_attempts = 0;
   int64_t created_at = 0;
-  int64_t lease_token = 0;  // fencing token: an outcome is recorded only under it
+  // Fencing token, unique per claim (it also names the job to the SQLite store): an outcome
+  // is recorded only under it. Copy it into Outcome::lease_token unchanged.
+  int64_t lease_token = 0;
   int64_t lease_expires_at = 0;
 };
 
@@ -202,7 +204,8 @@ class JobStore {
   // --- operator (webhookctl) ---
   virtual std::vector<FeedStatus> status() = 0;
   virtual std::vector<JobRow> list_jobs(const JobFilter& filter) = 0;
-  // `id` is the job's UUID or its seq number (all digits).
+  // `id` is the job's UUID or its seq number (all digits). By UUID it is a scan (the UUID
+  // is not indexed, to keep enqueues cheap); by seq a primary-key lookup.
   virtual std::optional<JobDetail> job(std::string_view id) = 0;
   virtual std::vector<PollRow> list_polls(std::optional<std::string> feed, int limit) = 0;
   // Dead or cancelled jobs back to pending, due now, attempts reset. Returns how many.

@@ -9,11 +9,12 @@ namespace webhook::store {
 namespace {
 
 // Shared by every outcome: the lease is checked (fencing) and cleared, and one attempt is
-// charged. ?1 now, ?2 last_status, ?3 last_error, ?4 id, ?5 lease token, ?6 worker.
+// charged. ?1 now, ?2 last_status, ?3 last_error, ?4 id, ?5 lease token, ?6 worker. The token
+// carries the job's seq (see kClaimSql), so the job is found by its primary key.
 constexpr const char* kOutcomeWhere =
     " lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1, last_status = ?2, "
-    "last_error = ?3 WHERE id = ?4 AND state = 'running' AND lease_token = ?5 "
-    "AND lease_owner = ?6";
+    "last_error = ?3 WHERE seq = (?5 >> 20) AND id = ?4 AND state = 'running' "
+    "AND lease_token = ?5 AND lease_owner = ?6";
 
 std::string outcome_sql(const std::string& set) {
   return "UPDATE jobs SET attempts = attempts + 1, " + set + "," + kOutcomeWhere;
@@ -34,20 +35,21 @@ SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection)
       retry_(connection.db(), outcome_sql(kRetrySet)),
       kill_(connection.db(), outcome_sql("state = 'dead', finished_at = ?1")),
       insert_attempt_(connection.db(),
-                      "INSERT INTO attempts (job_id, number, started_at, duration_ms, "
+                      "INSERT INTO attempts (job_seq, number, started_at, duration_ms, "
                       "http_status, error, response_head, worker) VALUES (?1, (SELECT "
-                      "coalesce(max(number), 0) + 1 FROM attempts WHERE job_id = ?1), "
+                      "coalesce(max(number), 0) + 1 FROM attempts WHERE job_seq = ?1), "
                       "?2, ?3, ?4, ?5, ?6, ?7)"),
       select_expired_(connection.db(),
-                      "SELECT id, lease_owner, lease_token, updated_at FROM jobs "
+                      "SELECT seq, id, lease_owner, lease_token, updated_at FROM jobs "
                       "WHERE state = 'running' AND lease_expires_at <= ?"),
       expire_(connection.db(),
               "UPDATE jobs SET attempts = attempts + 1, " + std::string(kRetrySet) +
                   ", lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1, "
-                  "last_error = ?2 WHERE id = ?3 AND state = 'running' AND lease_token = ?4"),
+                  "last_error = ?2 WHERE seq = ?3 AND state = 'running' AND lease_token = ?4"),
       release_(connection.db(),
-               "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, "
-               "updated_at = ?1 WHERE id = ?2 AND state = 'running' AND lease_owner = ?3"),
+               "UPDATE jobs INDEXED BY jobs_running_lease SET state = 'pending', "
+               "lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1 "
+               "WHERE id = ?2 AND state = 'running' AND lease_owner = ?3"),
       next_due_(connection.db(), "SELECT min(next_attempt_at) FROM jobs WHERE state = 'pending'"),
       data_version_(connection.db(), "PRAGMA data_version"),
       upsert_heartbeat_(connection.db(),
@@ -102,19 +104,20 @@ std::vector<ClaimedJob> SqliteLeaseQueue::claim(std::string_view worker, int max
   return jobs;
 }
 
-void SqliteLeaseQueue::insert_attempt(const std::string& job_id, int64_t started_at,
-                                      int64_t duration_ms, std::optional<int> http_status,
-                                      std::string_view error, std::string_view response_head,
-                                      std::string_view worker) {
+void SqliteLeaseQueue::insert_attempt(int64_t job_seq, int64_t started_at, int64_t duration_ms,
+                                      std::optional<int> http_status, std::string_view error,
+                                      std::string_view response_head, std::string_view worker) {
   StatementScope s(insert_attempt_);
-  s->bind(1, job_id);
+  s->bind(1, job_seq);
   s->bind(2, started_at);
   s->bind(3, std::max<int64_t>(duration_ms, 0));
   bind_optional(*s, 4, http_status ? std::optional<int64_t>(*http_status) : std::nullopt);
   s->bind(5, std::string(error));
   s->bind(6, truncate_utf8(response_head, kMaxResponseHead));
   s->bind(7, std::string(worker));
-  expect_changes(s->exec(), 1, "recording an attempt of job " + job_id);
+  int changed = s->exec();
+  if (changed != 1)
+    expect_changes(changed, 1, "recording an attempt of job " + std::to_string(job_seq));
 }
 
 bool SqliteLeaseQueue::apply(const Outcome& o, int64_t now) {
@@ -126,17 +129,18 @@ bool SqliteLeaseQueue::apply(const Outcome& o, int64_t now) {
     StatementScope s(statement);
     s->bind(1, now);
     bind_optional(*s, 2, o.http_status ? std::optional<int64_t>(*o.http_status) : std::nullopt);
-    s->bind(3, o.error);
-    s->bind(4, o.job_id);
+    s->bindNoCopy(3, o.error);
+    s->bindNoCopy(4, o.job_id);
     s->bind(5, o.lease_token);
-    s->bind(6, o.worker);
+    s->bindNoCopy(6, o.worker);
     if (o.kind == OutcomeKind::kRetry) s->bind(7, o.next_attempt_at);
+    // No RETURNING: SQLite would buffer its rows in a temporary table for every outcome.
     changed = s->exec();
   }
   if (changed == 0) return false;
-  expect_changes(changed, 1, "recording the outcome of job " + o.job_id);
-  insert_attempt(o.job_id, o.started_at, o.duration_ms, o.http_status, o.error, o.response_head,
-                 o.worker);
+  if (changed != 1) expect_changes(changed, 1, "recording the outcome of job " + o.job_id);
+  insert_attempt(o.lease_token >> kLeaseSeqShift, o.started_at, o.duration_ms, o.http_status,
+                 o.error, o.response_head, o.worker);
   return true;
 }
 
@@ -160,6 +164,7 @@ int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
   int reclaimed = 0;
   connection_.write("taking back expired leases", [&] {
     struct Expired {
+      int64_t seq;
       std::string id, owner;
       int64_t token, claimed_at;
     };
@@ -168,8 +173,9 @@ int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
       StatementScope s(select_expired_);
       s->bind(1, now);
       while (s->executeStep()) {
-        expired.push_back({s->getColumn(0).getString(), s->getColumn(1).getString(),
-                           s->getColumn(2).getInt64(), s->getColumn(3).getInt64()});
+        expired.push_back({s->getColumn(0).getInt64(), s->getColumn(1).getString(),
+                           s->getColumn(2).getString(), s->getColumn(3).getInt64(),
+                           s->getColumn(4).getInt64()});
       }
     }
     for (const Expired& e : expired) {
@@ -177,13 +183,14 @@ int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
         StatementScope s(expire_);
         s->bind(1, now);
         s->bind(2, std::string(kLeaseExpiredError));
-        s->bind(3, e.id);
+        s->bind(3, e.seq);
         s->bind(4, e.token);
         s->bind(7, now);  // retry at once
-        expect_changes(s->exec(), 1, "taking back the lease of job " + e.id);
+        int changed = s->exec();
+        if (changed != 1) expect_changes(changed, 1, "taking back the lease of job " + e.id);
       }
       // The claim set updated_at: the attempt started about then.
-      insert_attempt(e.id, e.claimed_at, now - e.claimed_at, std::nullopt, kLeaseExpiredError, "",
+      insert_attempt(e.seq, e.claimed_at, now - e.claimed_at, std::nullopt, kLeaseExpiredError, "",
                      e.owner);
     }
     reclaimed = static_cast<int>(expired.size());

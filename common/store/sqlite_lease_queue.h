@@ -22,11 +22,14 @@ namespace webhook::store {
 // Public so that a test can check its query plan.
 inline constexpr const char* kClaimSql =
     "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_expires_at = ?2, "
-    "lease_token = lease_token + 1, updated_at = ?3 "
+    "lease_token = (seq << 20) | ((lease_token + 1) & 1048575), updated_at = ?3 "
     "WHERE seq IN (SELECT seq FROM jobs WHERE state = 'pending' AND next_attempt_at <= ?3 "
     "ORDER BY next_attempt_at, seq LIMIT ?4) "
     "RETURNING seq, next_attempt_at, id, feed, method, url, headers, body, attempts, "
     "max_attempts, created_at, lease_token, lease_expires_at";
+
+// A lease token is (seq << kLeaseSeqShift) | claim counter of that job.
+inline constexpr int kLeaseSeqShift = 20;
 
 // The largest response head stored per attempt.
 inline constexpr std::size_t kMaxResponseHead = 4096;
@@ -51,7 +54,7 @@ class SqliteLeaseQueue {
  private:
   // Applies one outcome; false when it is stale (job not running under that token).
   bool apply(const Outcome& outcome, int64_t now);
-  void insert_attempt(const std::string& job_id, int64_t started_at, int64_t duration_ms,
+  void insert_attempt(int64_t job_seq, int64_t started_at, int64_t duration_ms,
                       std::optional<int> http_status, std::string_view error,
                       std::string_view response_head, std::string_view worker);
 

@@ -116,8 +116,8 @@ std::optional<JobDetail> SqliteOperatorQueries::job(std::string_view id) {
   JobDetail detail;
   detail.job = read_job_row(s);
   SQLite::Statement a(db, "SELECT " + std::string(kAttemptColumns) +
-                              " FROM attempts WHERE job_id = ? ORDER BY number");
-  a.bind(1, detail.job.id);
+                              " FROM attempts WHERE job_seq = ? ORDER BY number");
+  a.bind(1, detail.job.seq);
   while (a.executeStep()) detail.attempts.push_back(read_attempt_row(a));
   snapshot.commit();
   return detail;
@@ -209,19 +209,19 @@ PruneResult SqliteOperatorQueries::prune(int64_t before, int batch) {
       std::vector<std::pair<int64_t, std::string>> victims;
       SQLite::Statement pick(connection_.db(),
                              "SELECT seq, id FROM jobs WHERE finished_at IS NOT NULL AND "
-                             "finished_at < ? ORDER BY finished_at LIMIT ?");
+                             "finished_at < ? ORDER BY seq LIMIT ?");
       pick.bind(1, before);
       pick.bind(2, batch);
       while (pick.executeStep()) {
         victims.emplace_back(pick.getColumn(0).getInt64(), pick.getColumn(1).getString());
       }
       pick.reset();
-      SQLite::Statement attempts(connection_.db(), "DELETE FROM attempts WHERE job_id = ?");
+      SQLite::Statement attempts(connection_.db(), "DELETE FROM attempts WHERE job_seq = ?");
       SQLite::Statement job(connection_.db(),
                             "DELETE FROM jobs WHERE seq = ? AND finished_at IS NOT NULL");
       for (const auto& [seq, id] : victims) {
         attempts.reset();
-        attempts.bind(1, id);
+        attempts.bind(1, seq);
         step.attempts += attempts.exec();
         job.reset();
         job.bind(1, seq);

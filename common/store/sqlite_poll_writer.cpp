@@ -1,5 +1,9 @@
 #include "common/store/sqlite_poll_writer.h"
 
+#include <algorithm>
+#include <stdexcept>
+#include <vector>
+
 #include "common/store/sqlite_rows.h"
 
 namespace webhook::store {
@@ -45,21 +49,27 @@ std::unordered_set<std::string> SqlitePollWriter::seen_since(std::string_view fe
 void SqlitePollWriter::insert_job(const NewJob& job, const std::string& feed, int64_t poll_id,
                                   int64_t now) {
   StatementScope s(insert_job_);
-  s->bind(1, job.id);
-  s->bind(2, feed);
+  // The strings outlive the statement's step: bind them without copies.
+  s->bindNoCopy(1, job.id);
+  s->bindNoCopy(2, feed);
   s->bind(3, poll_id);
-  s->bind(4, job.method);
-  s->bind(5, job.url);
-  s->bind(6, job.headers.dump());
-  s->bind(7, job.body);
+  s->bindNoCopy(4, job.method);
+  s->bindNoCopy(5, job.url);
+  if (job.headers.empty()) {
+    s->bind(6, "{}");
+  } else {
+    s->bind(6, job.headers.dump());
+  }
+  s->bindNoCopy(7, job.body);
   s->bind(8, job.dead ? "dead" : "pending");
   s->bind(9, job.max_attempts);
   s->bind(10, now);
   s->bind(11, now);
   s->bind(12, now);
   bind_optional(*s, 13, job.dead ? std::optional<int64_t>(now) : std::nullopt);
-  s->bind(14, job.last_error);
-  expect_changes(s->exec(), 1, "inserting job " + job.id);
+  s->bindNoCopy(14, job.last_error);
+  int changed = s->exec();
+  if (changed != 1) expect_changes(changed, 1, "inserting job " + job.id);
 }
 
 void SqlitePollWriter::set_cursor(std::string_view feed, int64_t value) {
@@ -71,6 +81,15 @@ void SqlitePollWriter::set_cursor(std::string_view feed, int64_t value) {
 
 std::optional<int64_t> SqlitePollWriter::commit_poll(const PollCommit& commit) {
   const PollRecord& p = commit.poll;
+  // The id is the receivers' idempotency key; the schema does not index it (see
+  // 001_init.sql), so a poll that repeats one is refused here, before anything is written.
+  std::vector<std::string_view> ids;
+  ids.reserve(commit.jobs.size());
+  for (const NewJob& job : commit.jobs) ids.push_back(job.id);
+  std::sort(ids.begin(), ids.end());
+  if (auto twice = std::adjacent_find(ids.begin(), ids.end()); twice != ids.end()) {
+    throw std::runtime_error("poll of feed " + p.feed + " repeats job id " + std::string(*twice));
+  }
   const int64_t now = p.finished_at;
   std::optional<int64_t> poll_id;
   connection_.write("committing a poll of feed " + p.feed, [&] {
@@ -97,10 +116,11 @@ std::optional<int64_t> SqlitePollWriter::commit_poll(const PollCommit& commit) {
     connection_.fault_point("commit_poll:jobs_written");
     for (const std::string& hash : commit.seen_hashes) {
       StatementScope s(upsert_seen_);
-      s->bind(1, p.feed);
-      s->bind(2, hash);
+      s->bindNoCopy(1, p.feed);
+      s->bindNoCopy(2, hash);
       s->bind(3, now);
-      expect_changes(s->exec(), 1, "recording a seen item");
+      int changed = s->exec();
+      if (changed != 1) expect_changes(changed, 1, "recording a seen item");
     }
     if (commit.forget_seen_before > 0) {
       StatementScope s(forget_seen_);
