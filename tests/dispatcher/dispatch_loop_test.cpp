@@ -439,7 +439,7 @@ TEST(DispatchLoop, StopLetsRequestsFinishWithinTheGraceAndReleasesTheRest) {
   auto ids = enqueue(harness.store(), {{receiver.url("/quick")}, {receiver.url("/slow")}});
   auto settings = test_settings();
   settings.timeout = 60s;
-  settings.shutdown_grace = 1s;
+  settings.shutdown_grace = 3s;
   harness.start(settings);
   ASSERT_TRUE(receiver.wait_for_count(2, 10s));
 
