@@ -106,7 +106,8 @@ class E2eSystem {
             {"WEBHOOK_POLL_OVERLAP", "2"},
             {"WEBHOOK_UNSUCCESSFUL_RETRY_INTERVAL", "0.1"},
             {"WEBHOOK_UNSUCCESSFUL_RETRY_ATTEMPTS", "3"},
-            {"WEBHOOK_TIMEOUT", "1"},
+            {"WEBHOOK_TIMEOUT", "3"},            // generous: a loaded machine is slow, not broken
+            {"WEBHOOK_HOST_CONCURRENCY", "16"},  // one round per lease: 3 s + 5 s
             {"WEBHOOK_SHUTDOWN_GRACE", "2"},
             {"WEBHOOK_SECRET", kSecret},
             {"WEBHOOK_DATABASE_PATH", db_path()},

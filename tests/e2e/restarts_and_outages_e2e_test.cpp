@@ -81,12 +81,23 @@ TEST(Outages, ReceiverDownRetriesAsConfiguredThenDeadThenRetryDeadDeliversOnce) 
   constexpr int kRecords = 8;
   for (int i = 0; i < kRecords; ++i) system.schedule().make_one();
   ASSERT_TRUE(eventually([&] { return system.jobs_in("dead") == kRecords; }, 60s)) << system.logs();
-  // The first try and WEBHOOK_UNSUCCESSFUL_RETRY_ATTEMPTS (3) retries, no more.
-  EXPECT_EQ(system.received_ids(false).size(), static_cast<std::size_t>(kRecords));
-  for (const auto& [id, tries] : system.received_ids(false)) EXPECT_EQ(tries, 4) << id;
-  EXPECT_EQ(system.scalar("SELECT count(*) FROM attempts WHERE http_status = 503"), 4 * kRecords);
+  // The first try and WEBHOOK_UNSUCCESSFUL_RETRY_ATTEMPTS (3) retries, no more, each one
+  // recorded; an attempt that did not reach the receiver (a timeout on a loaded machine)
+  // counts as well.
   EXPECT_EQ(system.scalar("SELECT count(*) FROM jobs WHERE state = 'dead' AND attempts = 4"),
             kRecords);
+  EXPECT_EQ(system.scalar("SELECT count(*) FROM attempts"), 4 * kRecords);
+  EXPECT_EQ(system.scalar("SELECT count(*) FROM attempts WHERE http_status BETWEEN 200 AND 299"),
+            0);
+  auto tries = system.received_ids(false);
+  EXPECT_EQ(tries.size(), static_cast<std::size_t>(kRecords));
+  int reached = 0;
+  for (const auto& [id, count] : tries) {
+    EXPECT_LE(count, 4) << id;
+    reached += count;
+  }
+  EXPECT_EQ(system.scalar("SELECT count(*) FROM attempts WHERE http_status = 503"), reached)
+      << system.logs();
 
   system.sink().set_default_script(Script::always(Reply{}));
   auto retry = testing::run_command(
