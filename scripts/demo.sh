@@ -35,10 +35,10 @@ trap stop INT TERM
 
 FAKE_OPENCTI_TOKEN=$token "$build/tests/fake-opencti" --port-file "$demo/opencti.port" \
   --records works --every-ms 1000 --ground-truth "$demo/ground-truth.jsonl" \
-  2> >(sed -u 's/^/[fake-opencti] /' >&2) &
+  2> >(trap '' INT; exec sed -u 's/^/[fake-opencti] /' >&2) &
 pids+=($!)
 "$build/tests/webhook-sink" --port-file "$demo/sink.port" --print --log "$demo/sink.jsonl" \
-  > >(sed -u 's/^/[sink] /') 2> >(sed -u 's/^/[sink] /' >&2) &
+  > >(trap '' INT; exec sed -u 's/^/[sink] /') 2> >(trap '' INT; exec sed -u 's/^/[sink] /' >&2) &
 pids+=($!)
 for file in opencti.port sink.port; do
   for _ in $(seq 100); do [[ -s "$demo/$file" ]] && break; sleep 0.1; done
@@ -71,7 +71,7 @@ cat <<MSG
    Ctrl-C stops everything.
 MSG
 for program in poller dispatcher; do
-  "$build/$program/webhook-$program" > >(sed -u "s/^/[$program] /") 2>&1 &
+  "$build/$program/webhook-$program" > >(trap '' INT; exec sed -u "s/^/[$program] /") 2>&1 &
   pids+=($!)
 done
 wait -n "${pids[2]}" "${pids[3]}"
