@@ -1,0 +1,54 @@
+#include "poller/feed_threads.h"
+
+#include <atomic>
+#include <exception>
+#include <memory>
+#include <thread>
+
+#include "common/logging.h"
+#include "poller/poll_loop.h"
+#include "poller/stop_token.h"
+
+namespace webhook::poller {
+
+bool run_feed_threads(const std::vector<CompiledFeed>& feeds, const GraphqlOptions& graphql,
+                      const store::SqliteOptions& database, const Clock& clock,
+                      ShutdownSignal& signal) {
+  struct Worker {
+    std::unique_ptr<GraphqlClient> client;
+    std::unique_ptr<store::JobStore> store;
+    std::unique_ptr<SignalStopToken> stop;
+    std::unique_ptr<PollLoop> loop;
+  };
+  // Everything is built here, on the main thread (libcurl's global init is not
+  // thread-safe); each thread then only uses its own worker.
+  std::vector<Worker> workers;
+  for (const auto& feed : feeds) {
+    Worker w;
+    w.client = std::make_unique<GraphqlClient>(graphql);
+    w.store = store::open_sqlite_store(database);
+    w.stop = std::make_unique<SignalStopToken>(signal);
+    std::vector<std::unique_ptr<FeedPoller>> pollers;
+    pollers.push_back(std::make_unique<FeedPoller>(feed, *w.client, w.store.get(), clock));
+    w.loop = std::make_unique<PollLoop>(std::move(pollers), clock, *w.stop, w.store.get());
+    workers.push_back(std::move(w));
+  }
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> threads;
+  for (auto& w : workers) {
+    threads.emplace_back([&w, &failed, &signal] {
+      try {
+        w.loop->run();
+      } catch (const std::exception& e) {
+        log_event(spdlog::level::critical, "a feed's poll loop stopped; stopping the poller",
+                  {{"error", e.what()}});
+        failed = true;
+        signal.request();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return !failed;
+}
+
+}  // namespace webhook::poller

@@ -1,0 +1,22 @@
+// Runs every feed's poll loop on a thread of its own, with its own GraphQL client and store
+// connection, so that a slow query or a platform that stalls one feed never delays another.
+// Owns its threads; run() returns when the shutdown signal is set and every thread ended.
+#pragma once
+
+#include <vector>
+
+#include "common/clock.h"
+#include "common/shutdown_signal.h"
+#include "common/store/job_store.h"
+#include "poller/compiled_feed.h"
+#include "poller/graphql_client.h"
+
+namespace webhook::poller {
+
+// Returns false when a feed's loop stopped on an error it could not recover from (the
+// database failed to open, for instance); the others are then stopped too.
+bool run_feed_threads(const std::vector<CompiledFeed>& feeds, const GraphqlOptions& graphql,
+                      const store::SqliteOptions& database, const Clock& clock,
+                      ShutdownSignal& signal);
+
+}  // namespace webhook::poller

@@ -1,0 +1,20 @@
+// Identifiers for jobs and items: random UUIDv4 job ids (the idempotency key receivers see)
+// and the content hash that recognises an item already enqueued in the poll overlap.
+// Thread-safe.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace webhook::poller {
+
+// A random RFC 4122 version-4 UUID from OpenSSL's RAND_bytes, lower-case with dashes.
+// Throws std::runtime_error if the random generator fails.
+std::string new_job_id();
+
+// SHA-256 (hex) of the item's JSON text as the platform returned it (key order kept), so
+// the same record returned by two overlapping polls has the same hash.
+std::string item_hash(const nlohmann::ordered_json& item);
+
+}  // namespace webhook::poller

@@ -1,0 +1,100 @@
+// webhook-poller: polls OpenCTI, renders one request per new item and commits the requests
+// with the poll cursor in one transaction. Options, configuration, logging, store, signals,
+// loop; see DESIGN.md § The poller.
+#include <filesystem>
+#include <iostream>
+
+#include "common/config.h"
+#include "common/logging.h"
+#include "common/shutdown_signal.h"
+#include "common/store/job_store.h"
+#include "poller/command_line.h"
+#include "poller/compiled_feed.h"
+#include "poller/feed_threads.h"
+#include "poller/graphql_client.h"
+#include "poller/poll_loop.h"
+#include "poller/preview.h"
+
+using namespace webhook;
+using namespace webhook::poller;
+
+int main(int argc, char** argv) {
+  CommandLine cl;
+  try {
+    cl = parse_command_line(argc, argv);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "webhook-poller: " << e.what() << "\n" << usage();
+    return 2;
+  }
+  if (cl.help) {
+    std::cout << usage();
+    return 0;
+  }
+
+  std::optional<Config> config;
+  std::vector<CompiledFeed> feeds;
+  GraphqlOptions graphql;
+  try {
+    config = Config::load(kPoller, process_environment(), cl.config.value_or("config.yml"),
+                          cl.config.has_value());
+    feeds = compile_feeds(config->feeds());
+    graphql = GraphqlOptions::from_config(*config);
+  } catch (const ConfigError& e) {
+    for (const auto& problem : e.problems()) std::cerr << problem << "\n";
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  }
+
+  setup_logging({config->string("CONNECTOR_LOG_LEVEL"),
+                 config->optional_boolean("OPENCTI_JSON_LOGGING").value_or(default_json_logging()),
+                 config->string("CONNECTOR_NAME"), "poller"});
+  for (const auto& warning : config->warnings()) log_event(spdlog::level::warn, warning, {});
+
+  try {
+    ShutdownSignal signal;
+    SignalStopToken stop(signal);
+    SystemClock clock;
+    GraphqlClient client(graphql);
+    std::vector<std::unique_ptr<FeedPoller>> pollers;
+    if (cl.check_config) {
+      for (const auto& feed : feeds) {
+        pollers.push_back(std::make_unique<FeedPoller>(feed, client, nullptr, clock));
+      }
+      return check_config(client, pollers, std::cout);
+    }
+
+    GraphqlResponse about = client.about([&] { return signal.requested(); });
+    if (about.ok()) {
+      log_event(spdlog::level::info, "OpenCTI reached",
+                {{"url", client.display_url()}, {"version", platform_version(about)}});
+    } else {
+      log_event(spdlog::level::err, "OpenCTI does not answer yet; polls will retry",
+                {{"url", client.display_url()}, {"error", about.error}});
+    }
+
+    // A dry run writes nothing: it reads the cursors only if the database already exists.
+    std::string path = config->string("WEBHOOK_DATABASE_PATH");
+    store::SqliteOptions options;
+    options.path = path;
+    options.synchronous = config->string("WEBHOOK_DATABASE_SYNCHRONOUS");
+    std::unique_ptr<store::JobStore> store;
+    if (!cl.dry_run || std::filesystem::exists(path)) store = store::open_sqlite_store(options);
+    for (const auto& feed : feeds) {
+      pollers.push_back(std::make_unique<FeedPoller>(feed, client, store.get(), clock));
+    }
+    if (cl.dry_run) return dry_run(pollers, std::cout, std::cerr);
+
+    if (cl.once) return PollLoop(std::move(pollers), clock, stop, store.get()).run_once() ? 0 : 1;
+
+    // Registration with OpenCTI and metrics attach to the loops as PollListeners (later work).
+    log_event(spdlog::level::info, "polling", {{"feeds", feeds.size()}, {"database", path}});
+    bool ok = run_feed_threads(feeds, graphql, options, clock, signal);
+    log_event(spdlog::level::info, "stopped", {});
+    return ok ? 0 : 1;
+  } catch (const std::exception& e) {
+    log_event(spdlog::level::critical, "webhook-poller stops", {{"error", e.what()}});
+    return 1;
+  }
+}

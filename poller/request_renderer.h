@@ -1,0 +1,48 @@
+// Turns one item into the webhook request the feed's templates describe: URL (made
+// sendable), method, headers and body. An item that cannot be rendered becomes a `dead` job
+// carrying the render error and the item itself, so it shows in the history. Immutable
+// after compile(); safe to use from several threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/config.h"
+#include "common/store/job_store.h"
+#include "common/template/template.h"
+
+namespace webhook::poller {
+
+class RequestRenderer {
+ public:
+  // Compiles WEBHOOK_URL, WEBHOOK_HEADERS and WEBHOOK_BODY of `feed`. Appends one message
+  // per problem to `problems` (the setting, the reason and the template with a caret) and
+  // returns nullopt if there was any.
+  static std::optional<RequestRenderer> compile(const FeedConfig& feed,
+                                                std::vector<std::string>& problems);
+
+  // A pending job with a fresh UUID, or a dead one whose last_error says which template
+  // failed and why, and whose body is the item's JSON.
+  store::NewJob render(const nlohmann::ordered_json& item) const;
+
+ private:
+  RequestRenderer() = default;
+
+  std::string method_;
+  int64_t max_attempts_ = 1;
+  tmpl::Template url_;
+  std::vector<std::pair<std::string, tmpl::Template>> headers_;
+  std::optional<tmpl::Template> body_;
+};
+
+// A line such as `WEBHOOK_URL (feed 'works'): <reason>\n<template>\n<caret>` for a
+// template that does not compile.
+std::string describe_compile_error(std::string_view setting, const FeedConfig& feed,
+                                   const tmpl::CompileError& error);
+
+}  // namespace webhook::poller

@@ -1,0 +1,33 @@
+#include "poller/job_id.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <set>
+
+namespace webhook::poller {
+namespace {
+
+TEST(JobId, IsARandomVersion4Uuid) {
+  const std::regex uuid4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  std::set<std::string> ids;
+  for (int i = 0; i < 10000; ++i) {
+    std::string id = new_job_id();
+    ASSERT_TRUE(std::regex_match(id, uuid4)) << id;
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), 10000u);
+}
+
+TEST(ItemHash, IsTheSameForTheSameRecordAndDiffersOtherwise) {
+  using Json = nlohmann::ordered_json;
+  Json a = Json::parse(R"({"node":{"id":"w1","messages":[{"message":"done"}]}})");
+  Json same = Json::parse(R"({ "node": { "id": "w1", "messages": [ { "message": "done" } ] } })");
+  Json other = Json::parse(R"({"node":{"id":"w2","messages":[{"message":"done"}]}})");
+  EXPECT_EQ(item_hash(a), item_hash(same));
+  EXPECT_NE(item_hash(a), item_hash(other));
+  EXPECT_EQ(item_hash(a).size(), 64u);
+}
+
+}  // namespace
+}  // namespace webhook::poller

@@ -1,0 +1,127 @@
+// An OpenCTI platform for tests: a cpp-httplib server on 127.0.0.1 (ephemeral port) that
+// answers POST /graphql as the platform does (Bearer token checked, 401 otherwise; parse and
+// validation errors as HTTP 400; other errors as 200 with `errors`), serving the records of
+// a FakeRecords, recording every request, and failing on demand (502, stalls, malformed,
+// empty, truncated or huge bodies, GraphQL errors). No gtest inside, so that a standalone
+// program can wrap it. Thread-safe; the server runs on its own threads.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "tests/support/fake_records.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace webhook::testing {
+
+struct FakeFailure {
+  enum class Kind {
+    kHttpStatus,         // `status` with a plain-text body (a proxy's 502)
+    kBadRequestErrors,   // 400 with `errors` (code, message)
+    kGraphqlErrors,      // 200 with `errors` (code, message) and data null
+    kMalformedJson,      // 200, text that is not JSON
+    kEmptyBody,          // 200, no body
+    kTruncatedJson,      // 200, the first half of a real answer
+    kTruncatedTransfer,  // the connection closes before Content-Length bytes
+    kHugeBody,           // 200, valid JSON of `bytes` bytes
+    kStall,              // answers only after `stall` (or release_stalls())
+  };
+  Kind kind = Kind::kHttpStatus;
+  int status = 502;
+  std::string code = "INTERNAL_SERVER_ERROR";
+  std::string message = "injected failure";
+  std::size_t bytes = 0;
+  std::chrono::milliseconds stall{30000};
+
+  static FakeFailure http_status(int status);
+  static FakeFailure bad_request(std::string code, std::string message);
+  static FakeFailure graphql_errors(std::string code, std::string message);
+  static FakeFailure of(Kind kind);
+  static FakeFailure huge(std::size_t bytes);
+  static FakeFailure stalled(std::chrono::milliseconds duration);
+};
+
+// One request as the fake saw it.
+struct FakeRequest {
+  std::string path;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  std::string query;  // the GraphQL text ("" when the body was not JSON)
+  nlohmann::ordered_json variables;
+  int status = 0;        // what the fake answered (0: failure without a status)
+  std::string response;  // the body of a normal answer (empty for injected failures)
+};
+
+struct FakeOpenctiOptions {
+  std::string token = "fake-opencti-token-5f1c";
+  FakeRecordsOptions records;
+  // Both set: serve HTTPS with this PEM certificate and key (url() says https://).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+};
+
+class FakeOpencti {
+ public:
+  // Starts listening at once. `clock` (default: the system clock) decides visibility.
+  explicit FakeOpencti(FakeOpenctiOptions options = {}, const Clock* clock = nullptr);
+  ~FakeOpencti();
+  FakeOpencti(const FakeOpencti&) = delete;
+  FakeOpencti& operator=(const FakeOpencti&) = delete;
+
+  // Stops answering (connections are refused) and starts again on the same port, with the
+  // records kept: the platform going down and coming back.
+  void stop();
+  void start();
+
+  int port() const { return port_; }
+  std::string url() const;  // http(s)://127.0.0.1:PORT, what OPENCTI_URL holds
+  const std::string& token() const { return options_.token; }
+
+  FakeRecords& records() { return records_; }
+
+  // The next `times` requests fail that way (in order of the calls).
+  void fail_next(const FakeFailure& failure, int times = 1);
+  // Lets stalled requests answer now.
+  void release_stalls();
+
+  std::vector<FakeRequest> requests() const;
+  std::size_t request_count() const;
+  void clear_requests();
+
+  // The HTTP status and body answering one GraphQL POST: the logic behind the server,
+  // without failures, usable on its own.
+  std::pair<int, std::string> answer(const std::string& authorization, const std::string& body,
+                                     FakeRequest* record = nullptr) const;
+
+ private:
+  void serve();
+
+  FakeOpenctiOptions options_;
+  SystemClock system_clock_;
+  FakeRecords records_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+
+  mutable std::mutex mutex_;
+  std::condition_variable stall_cv_;
+  std::deque<FakeFailure> failures_;
+  std::vector<FakeRequest> requests_;
+  int64_t stall_generation_ = 0;
+};
+
+}  // namespace webhook::testing
