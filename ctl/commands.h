@@ -15,4 +15,7 @@ using Args = std::vector<std::string>;
 int check_config_command(const Args& args);
 int settings_command(const Args& args);
 
+// health_command.cpp
+int health_command(const Args& args);
+
 }  // namespace webhook::ctl
