@@ -19,7 +19,9 @@ const std::map<std::string, Command>& commands() {
       {"check-config",
        {webhook::ctl::check_config_command,
         "check-config [--config FILE] [--quiet]   validate every setting"}},
-      {"settings", {webhook::ctl::settings_command, "settings [--markdown]   list every setting"}},
+      {"settings",
+       {webhook::ctl::settings_command,
+        "settings [--markdown | --env-example]   list every setting"}},
   };
   return kCommands;
 }
