@@ -15,10 +15,10 @@ YAML::Node compose_config(const std::filesystem::path& dir, const std::vector<st
   std::vector<std::string> argv{"docker-compose"};
   for (const auto& f : files) {
     argv.push_back("-f");
-    argv.push_back(f);
+    argv.push_back((dir / f).string());  // .env and env_file are found beside the first file
   }
   argv.push_back("config");
-  CommandResult r = run_command(argv, {}, dir.string());
+  CommandResult r = run_command(argv);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return YAML::Load(r.out);
 }
@@ -132,8 +132,7 @@ TEST(ComposeFileTest, ConfigRejectsABrokenFile) {
   TempDir dir;
   dir.write("docker-compose.yml",
             "services:\n  poller:\n    restart: sometimes-maybe\n    volumes: 3\n");
-  CommandResult r = run_command({"docker-compose", "-f", "docker-compose.yml", "config"}, {},
-                                dir.path().string());
+  CommandResult r = run_command({"docker-compose", "-f", dir.file("docker-compose.yml"), "config"});
   EXPECT_NE(r.exit_code, 0) << r.out;
 }
 

@@ -12,7 +12,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/command_runner.h"
+#include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace webhook::testing {
