@@ -80,7 +80,8 @@ int health_command(const Args& args) {
     return 2;
   }
 
-  std::string path = config->string("WEBHOOK_DATABASE_PATH");
+  // --database as in the queue commands, for a host where the database moved.
+  std::string path = a.value("database").value_or(config->string("WEBHOOK_DATABASE_PATH"));
   if (!std::filesystem::exists(path)) {
     // Opening would create an empty database; a health check must not.
     std::cerr << *process << " unhealthy\n  database " << path
@@ -88,8 +89,10 @@ int health_command(const Args& args) {
                  "WEBHOOK_DATABASE_PATH?)\n";
     return 1;
   }
-  auto store = store::open_sqlite_store(
-      {.path = path, .synchronous = config->string("WEBHOOK_DATABASE_SYNCHRONOUS")});
+  store::SqliteOptions options;
+  options.path = path;
+  options.synchronous = config->string("WEBHOOK_DATABASE_SYNCHRONOUS");
+  auto store = store::open_sqlite_store(options);
   int64_t now = SystemClock().now_ms();
 
   HealthReport report;
