@@ -15,6 +15,15 @@ using Args = std::vector<std::string>;
 int check_config_command(const Args& args);
 int settings_command(const Args& args);
 
+// queue_commands.cpp: the job queue on the shared database (--database PATH, --json).
+int status_command(const Args& args);
+int jobs_command(const Args& args);
+int show_command(const Args& args);
+int retry_command(const Args& args);
+int cancel_command(const Args& args);
+int prune_command(const Args& args);
+int rewind_command(const Args& args);
+
 // health_command.cpp
 int health_command(const Args& args);
 

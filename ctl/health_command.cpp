@@ -92,6 +92,7 @@ int health_command(const Args& args) {
   store::SqliteOptions options;
   options.path = path;
   options.synchronous = config->string("WEBHOOK_DATABASE_SYNCHRONOUS");
+  options.create_if_missing = false;
   auto store = store::open_sqlite_store(options);
   int64_t now = SystemClock().now_ms();
 

@@ -19,9 +19,31 @@ const std::map<std::string, Command>& commands() {
       {"check-config",
        {webhook::ctl::check_config_command,
         "check-config [--config FILE] [--quiet]   validate every setting"}},
+      {"health",
+       {webhook::ctl::health_command,
+        "health --process poller|dispatcher [--config FILE] [--database PATH] [--intervals N]\n"
+        "         [--max-heartbeat-age S] [--max-due-delay S] [--max-pending-age S]\n"
+        "         exit 0 if that process made progress recently, 1 (saying why) if not"}},
       {"settings",
        {webhook::ctl::settings_command,
         "settings [--markdown | --env-example]   list every setting"}},
+      {"status",
+       {webhook::ctl::status_command,
+        "status [--json]   per feed: cursor, last poll, jobs per state, oldest pending"}},
+      {"jobs",
+       {webhook::ctl::jobs_command,
+        "jobs [--state S] [--feed F] [--limit N] [--json]   list jobs, newest first"}},
+      {"show", {webhook::ctl::show_command, "show ID [--json]   one job and every attempt"}},
+      {"retry",
+       {webhook::ctl::retry_command,
+        "retry ID... | retry --dead [--feed F]   requeue dead or cancelled jobs"}},
+      {"cancel", {webhook::ctl::cancel_command, "cancel ID...   cancel pending jobs"}},
+      {"prune",
+       {webhook::ctl::prune_command,
+        "prune [--older-than DAYS]   delete finished jobs and polls older than the retention"}},
+      {"rewind",
+       {webhook::ctl::rewind_command,
+        "rewind --feed F --to TIME   poll again from TIME (ISO-8601 or epoch ms)"}},
   };
   return kCommands;
 }

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -78,7 +79,9 @@ struct ClaimedJob {
   int64_t attempts = 0;  // attempts already charged before this one
   int64_t max_attempts = 0;
   int64_t created_at = 0;
-  int64_t lease_token = 0;  // fencing token: an outcome is recorded only under it
+  // Fencing token, unique per claim (it also names the job to the SQLite store): an outcome
+  // is recorded only under it. Copy it into Outcome::lease_token unchanged.
+  int64_t lease_token = 0;
   int64_t lease_expires_at = 0;
 };
 
@@ -104,6 +107,7 @@ struct RecordResult {
 };
 
 struct JobRow {
+  int64_t seq = 0;  // arrival order; a short number operators may use instead of the id
   std::string id;
   std::string feed;
   int64_t poll_id = 0;
@@ -200,6 +204,8 @@ class JobStore {
   // --- operator (webhookctl) ---
   virtual std::vector<FeedStatus> status() = 0;
   virtual std::vector<JobRow> list_jobs(const JobFilter& filter) = 0;
+  // `id` is the job's UUID or its seq number (all digits). By UUID it is a scan (the UUID
+  // is not indexed, to keep enqueues cheap); by seq a primary-key lookup.
   virtual std::optional<JobDetail> job(std::string_view id) = 0;
   virtual std::vector<PollRow> list_polls(std::optional<std::string> feed, int limit) = 0;
   // Dead or cancelled jobs back to pending, due now, attempts reset. Returns how many.
@@ -216,10 +222,19 @@ class JobStore {
 };
 
 struct SqliteOptions {
-  std::string path;                  // created (mode 0640) if missing
+  std::string path;                  // created (mode 0640, and its folder) if missing
   std::string synchronous = "FULL";  // FULL | NORMAL
   std::chrono::milliseconds busy_timeout{5000};
+  // false: a missing file is an error instead (webhookctl's read commands). Default true.
+  bool create_if_missing = true;
+  // Tests only: called at named points inside transactions ("commit_poll:jobs_written",
+  // "record_outcomes:first_applied") so a test can kill the process there. Default none.
+  std::function<void(std::string_view point)> fault_point;
 };
+
+// A new job id: a UUIDv7 (RFC 9562) from `now_ms`, so ids made later sort later and the
+// jobs' id index grows at its end instead of at random places. Thread-safe.
+std::string make_job_id(int64_t now_ms);
 
 // Opens (creating and migrating as needed) the SQLite store. Throws std::runtime_error
 // with a clear message, e.g. when the database is newer than this binary.

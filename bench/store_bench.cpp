@@ -1,0 +1,386 @@
+// The job store's throughput at synchronous=FULL, next to a bare sqlite3 C-API loop doing the
+// same inserts and the same claim/update statements on a minimal table, in the same run:
+// enqueueing in commit_poll batches of 1,000, and claim -> record cycles of 100 jobs, each on
+// an empty database and with 1,000,000 delivered jobs of history. Prints figures and ratios.
+#include <sqlite3.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/store/job_store.h"
+
+namespace {
+
+using webhook::store::JobStore;
+using namespace std::chrono_literals;
+
+int kEnqueueBatches = 200;  // --quick: 50, and no history (for profiling)
+constexpr int kEnqueueBatch = 1000;
+int kJobs = kEnqueueBatches * kEnqueueBatch;
+constexpr int kClaimBatch = 100;
+constexpr int kHistory = 1'000'000;
+constexpr int64_t kDay = 86'400'000;
+
+std::string url_for(int i) {
+  return "https://receiver.example.com/hooks/opencti?work=" + std::to_string(i) +
+         "&connector=ImportFileStix";
+}
+
+// CPU seconds of this (single-threaded) process: unlike wall time, not inflated when other
+// programs share the machine; fsync waits are not in it.
+double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void check(int rc, sqlite3* db, const char* what) {
+  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    throw std::runtime_error(std::string(what) + ": " + sqlite3_errmsg(db));
+  }
+}
+
+void exec(sqlite3* db, const std::string& sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error ? error : "?";
+    sqlite3_free(error);
+    throw std::runtime_error(sql.substr(0, 60) + ": " + message);
+  }
+}
+
+// Adds 1,000,000 delivered jobs (with one attempt each) created 30 days ago to `path`, in one
+// transaction. `jobs_sql`/`attempts_sql` are INSERT … SELECT statements over the CTE `n(i)`.
+void add_history(const std::string& path, const std::string& jobs_sql,
+                 const std::string& attempts_sql) {
+  sqlite3* db = nullptr;
+  check(sqlite3_open(path.c_str(), &db), db, "open");
+  exec(db, "PRAGMA synchronous = OFF; BEGIN");
+  const std::string cte =
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+      std::to_string(kHistory) + ") ";
+  exec(db, cte + jobs_sql);
+  exec(db, cte + attempts_sql);
+  exec(db, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE)");
+  sqlite3_close(db);
+}
+
+// ---- the store ----
+
+struct Figures {
+  double enqueue_per_s = 0;  // wall clock
+  double cycle_per_s = 0;
+  double enqueue_per_cpu_s = 0;  // per CPU second
+  double cycle_per_cpu_s = 0;
+};
+
+// A migrated store database, with the history if asked.
+void make_store_template(const std::string& path, bool history) {
+  const int64_t base = webhook::SystemClock().now_ms();
+  {
+    webhook::store::SqliteOptions options;
+    options.path = path;
+    webhook::store::open_sqlite_store(options);
+  }
+  if (history) {
+    const std::string t = std::to_string(base - 30 * kDay);
+    add_history(
+        path,
+        "INSERT INTO jobs (id, feed, poll_id, method, url, headers, state, attempts, max_attempts, "
+        "next_attempt_at, created_at, updated_at, finished_at, last_status) SELECT "
+        "printf('%08x-%04x-7000-8000-%012x', (" +
+            t + " + i / 10) >> 16, (" + t +
+            " + i / 10) & 65535, i), 'default', 1, 'GET', "
+            "'https://receiver.example.com/hooks/opencti?work=' || i, '{}', 'delivered', 1, 4, " +
+            t + " + i, " + t + " + i, " + t + " + i, " + t + " + i + 50, 200 FROM n",
+        "INSERT INTO attempts (job_seq, number, started_at, duration_ms, http_status, "
+        "response_head, worker) SELECT seq, 1, created_at, 50, 200, 'ok', 'bench' FROM jobs");
+  }
+}
+
+Figures run_store(const std::string& path, bool seen_hashes) {
+  webhook::SystemClock clock;
+  webhook::store::SqliteOptions options;
+  options.path = path;
+  options.synchronous = "FULL";
+  auto store = webhook::store::open_sqlite_store(options);
+  Figures f;
+
+  std::optional<int64_t> cursor = store->cursor("default");
+  // Only commit_poll is timed: making the jobs is the poller's work, not the store's.
+  double wall = 0, cpu = 0;
+  for (int b = 0; b < kEnqueueBatches; ++b) {
+    int64_t now = clock.now_ms();
+    webhook::store::PollCommit commit;
+    commit.poll = {"default",     now, now, now - 5000, now, kEnqueueBatch,
+                   kEnqueueBatch, 0,   0,   true,       ""};
+    commit.jobs.resize(kEnqueueBatch);
+    for (int i = 0; i < kEnqueueBatch; ++i) {
+      auto& job = commit.jobs[i];
+      job.id = webhook::store::make_job_id(now);
+      job.url = url_for(b * kEnqueueBatch + i);
+      if (seen_hashes) commit.seen_hashes.push_back(job.id.substr(0, 24));
+    }
+    commit.new_cursor = now;
+    commit.expected_cursor = cursor;
+    auto start = std::chrono::steady_clock::now();
+    double cpu_start = cpu_seconds();
+    if (!store->commit_poll(commit)) throw std::runtime_error("commit_poll refused");
+    cpu += cpu_seconds() - cpu_start;
+    wall += seconds_since(start);
+    cursor = now;
+  }
+  f.enqueue_per_s = kJobs / wall;
+  f.enqueue_per_cpu_s = kJobs / cpu;
+  if (seen_hashes) return f;  // the cycle is measured without them
+
+  int done = 0;
+  std::vector<webhook::store::Outcome> outcomes;
+  auto start = std::chrono::steady_clock::now();
+  double cpu_start = cpu_seconds();
+  for (;;) {
+    int64_t now = clock.now_ms();
+    auto jobs = store->claim("bench", kClaimBatch, 60s, now);
+    if (jobs.empty()) break;
+    outcomes.clear();
+    for (const auto& j : jobs) {
+      webhook::store::Outcome o;
+      o.job_id = j.id;
+      o.lease_token = j.lease_token;
+      o.worker = "bench";
+      o.started_at = now;
+      o.duration_ms = 5;
+      o.http_status = 200;
+      o.response_head = "ok";
+      outcomes.push_back(std::move(o));
+    }
+    done += store->record_outcomes(outcomes, clock.now_ms()).applied;
+  }
+  f.cycle_per_s = done / seconds_since(start);
+  f.cycle_per_cpu_s = done / (cpu_seconds() - cpu_start);
+  if (done != kJobs) throw std::runtime_error("store cycled " + std::to_string(done) + " jobs");
+  return f;
+}
+
+// ---- the bare sqlite3 loop ----
+
+struct Stmt {
+  Stmt(sqlite3* db, const char* sql) : db(db) {
+    check(sqlite3_prepare_v2(db, sql, -1, &s, nullptr), db, sql);
+  }
+  ~Stmt() { sqlite3_finalize(s); }
+  sqlite3* db;
+  sqlite3_stmt* s = nullptr;
+};
+
+// The bare loop's minimal schema, with the history if asked.
+void make_bare_template(const std::string& path, bool history) {
+  const int64_t base = webhook::SystemClock().now_ms();
+  {
+    sqlite3* db = nullptr;
+    check(sqlite3_open(path.c_str(), &db), db, "open");
+    exec(db,
+         "PRAGMA journal_mode = WAL;"
+         "CREATE TABLE jobs (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, state TEXT NOT NULL, "
+         "attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, "
+         "lease_owner TEXT, lease_token INTEGER NOT NULL DEFAULT 0, lease_expires_at INTEGER, "
+         "url TEXT NOT NULL);"
+         "CREATE INDEX pending ON jobs (next_attempt_at) WHERE state = 'pending';"
+         "CREATE TABLE attempts (job_seq INTEGER NOT NULL, number INTEGER NOT NULL, "
+         "started_at INTEGER NOT NULL, http_status INTEGER);");
+    sqlite3_close(db);
+  }
+  if (history) {
+    const std::string t = std::to_string(base - 30 * kDay);
+    add_history(path,
+                "INSERT INTO jobs (id, state, attempts, next_attempt_at, url) SELECT "
+                "printf('%08x-0000-7000-8000-%012x', i, i), 'delivered', 1, " +
+                    t + " + i, 'https://receiver.example.com/hooks/opencti?work=' || i FROM n",
+                "INSERT INTO attempts (job_seq, number, started_at, http_status) "
+                "SELECT seq, 1, next_attempt_at, 200 FROM jobs");
+  }
+}
+
+Figures run_bare(const std::string& path) {
+  webhook::SystemClock clock;
+  sqlite3* db = nullptr;
+  check(sqlite3_open(path.c_str(), &db), db, "open");
+  exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000");
+  Figures f;
+  {
+    Stmt insert(db,
+                "INSERT INTO jobs (id, state, next_attempt_at, url) VALUES (?, 'pending', ?, ?)");
+    double wall = 0, cpu = 0;
+    std::vector<std::string> ids(kEnqueueBatch), urls(kEnqueueBatch);
+    for (int b = 0; b < kEnqueueBatches; ++b) {
+      int64_t now = clock.now_ms();
+      for (int i = 0; i < kEnqueueBatch; ++i) {
+        ids[i] = webhook::store::make_job_id(now);
+        urls[i] = url_for(b * kEnqueueBatch + i);
+      }
+      auto start = std::chrono::steady_clock::now();
+      double cpu_start = cpu_seconds();
+      exec(db, "BEGIN IMMEDIATE");
+      for (int i = 0; i < kEnqueueBatch; ++i) {
+        sqlite3_reset(insert.s);
+        sqlite3_bind_text(insert.s, 1, ids[i].c_str(), static_cast<int>(ids[i].size()),
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_int64(insert.s, 2, now);
+        sqlite3_bind_text(insert.s, 3, urls[i].c_str(), static_cast<int>(urls[i].size()),
+                          SQLITE_TRANSIENT);
+        check(sqlite3_step(insert.s), db, "insert");
+      }
+      exec(db, "COMMIT");
+      cpu += cpu_seconds() - cpu_start;
+      wall += seconds_since(start);
+    }
+    f.enqueue_per_s = kJobs / wall;
+    f.enqueue_per_cpu_s = kJobs / cpu;
+  }
+  {
+    Stmt claim(db,
+               "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_expires_at = ?2, "
+               "lease_token = lease_token + 1 WHERE seq IN (SELECT seq FROM jobs WHERE "
+               "state = 'pending' AND next_attempt_at <= ?3 ORDER BY next_attempt_at, seq "
+               "LIMIT ?4) RETURNING seq, lease_token, id, url");
+    Stmt finish(db,
+                "UPDATE jobs SET state = 'delivered', attempts = attempts + 1, lease_owner = NULL, "
+                "lease_expires_at = NULL WHERE seq = ? AND state = 'running' AND lease_token = ?");
+    Stmt attempt(db,
+                 "INSERT INTO attempts (job_seq, number, started_at, http_status) "
+                 "VALUES (?, 1, ?, 200)");
+    std::vector<std::pair<int64_t, int64_t>> claimed;
+    int done = 0;
+    auto start = std::chrono::steady_clock::now();
+    double cpu = cpu_seconds();
+    for (;;) {
+      int64_t now = clock.now_ms();
+      claimed.clear();
+      exec(db, "BEGIN IMMEDIATE");
+      sqlite3_reset(claim.s);
+      sqlite3_bind_text(claim.s, 1, "bench", -1, SQLITE_STATIC);
+      sqlite3_bind_int64(claim.s, 2, now + 60000);
+      sqlite3_bind_int64(claim.s, 3, now);
+      sqlite3_bind_int(claim.s, 4, kClaimBatch);
+      while (sqlite3_step(claim.s) == SQLITE_ROW) {
+        claimed.emplace_back(sqlite3_column_int64(claim.s, 0), sqlite3_column_int64(claim.s, 1));
+      }
+      sqlite3_reset(claim.s);
+      exec(db, "COMMIT");
+      if (claimed.empty()) break;
+      exec(db, "BEGIN IMMEDIATE");
+      for (auto [seq, token] : claimed) {
+        sqlite3_reset(finish.s);
+        sqlite3_bind_int64(finish.s, 1, seq);
+        sqlite3_bind_int64(finish.s, 2, token);
+        check(sqlite3_step(finish.s), db, "finish");
+        done += sqlite3_changes(db);
+        sqlite3_reset(attempt.s);
+        sqlite3_bind_int64(attempt.s, 1, seq);
+        sqlite3_bind_int64(attempt.s, 2, now);
+        check(sqlite3_step(attempt.s), db, "attempt");
+      }
+      exec(db, "COMMIT");
+    }
+    f.cycle_per_s = done / seconds_since(start);
+    f.cycle_per_cpu_s = done / (cpu_seconds() - cpu);
+    if (done != kJobs) throw std::runtime_error("bare loop cycled " + std::to_string(done));
+  }
+  sqlite3_close(db);
+  return f;
+}
+
+// A fresh copy of a template database for one measured run.
+std::string fresh_copy(const std::filesystem::path& dir, const std::string& from) {
+  namespace fs = std::filesystem;
+  fs::path to = dir / "run.db";
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(to.string() + suffix);
+  fs::copy_file(from, to);
+  return to.string();
+}
+
+void keep_best(Figures& best, const Figures& f) {
+  best.enqueue_per_s = std::max(best.enqueue_per_s, f.enqueue_per_s);
+  best.cycle_per_s = std::max(best.cycle_per_s, f.cycle_per_s);
+  best.enqueue_per_cpu_s = std::max(best.enqueue_per_cpu_s, f.enqueue_per_cpu_s);
+  best.cycle_per_cpu_s = std::max(best.cycle_per_cpu_s, f.cycle_per_cpu_s);
+}
+
+void print_row(const std::string& name, double store, double bare) {
+  std::printf("%-40s %12.0f %12.0f %7.2f\n", name.c_str(), store, bare, store / bare);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace fs = std::filesystem;
+  bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  if (quick) kEnqueueBatches = 50;
+  kJobs = kEnqueueBatches * kEnqueueBatch;
+  const int rounds = quick ? 1 : 3;
+  const int variants = quick ? 1 : 2;  // empty, +1M history
+  const fs::path dir = fs::temp_directory_path() / "webhook-store-bench";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::printf(
+      "job store vs bare sqlite3 loop, synchronous=FULL, %d jobs per run, best of %d "
+      "interleaved rounds\n",
+      kJobs, rounds);
+  std::printf("(enqueue: commit_poll batches of %d; cycle: claim %d -> record_outcomes %d)\n",
+              kEnqueueBatch, kClaimBatch, kClaimBatch);
+  std::string store_template[2], bare_template[2];
+  for (int h = 0; h < variants; ++h) {
+    auto start = std::chrono::steady_clock::now();
+    store_template[h] = (dir / ("store" + std::to_string(h) + ".db")).string();
+    bare_template[h] = (dir / ("bare" + std::to_string(h) + ".db")).string();
+    make_store_template(store_template[h], h == 1);
+    make_bare_template(bare_template[h], h == 1);
+    if (h == 1)
+      std::printf("(1M jobs of history made in %.1f s per database pair)\n", seconds_since(start));
+  }
+  Figures store[2], bare[2], seen[2];
+  for (int round = 0; round < rounds; ++round) {
+    for (int h = 0; h < variants; ++h) {
+      if (!std::getenv("STORE_BENCH_SKIP_BARE")) {  // for profiling the store alone
+        keep_best(bare[h], run_bare(fresh_copy(dir, bare_template[h])));
+      }
+      keep_best(store[h], run_store(fresh_copy(dir, store_template[h]), false));
+      keep_best(seen[h], run_store(fresh_copy(dir, store_template[h]), true));
+    }
+  }
+  fs::remove_all(dir);
+  const char* names[2] = {"", ", 1M history"};
+  for (bool per_cpu : {false, true}) {
+    std::printf("\n%-40s %12s %12s %7s\n",
+                per_cpu ? "jobs per CPU second" : "jobs per second (wall clock)", "store", "bare",
+                "ratio");
+    auto enq = [&](const Figures& f) { return per_cpu ? f.enqueue_per_cpu_s : f.enqueue_per_s; };
+    auto cyc = [&](const Figures& f) { return per_cpu ? f.cycle_per_cpu_s : f.cycle_per_s; };
+    for (int h = 0; h < variants; ++h) {
+      print_row(std::string("enqueue") + names[h], enq(store[h]), enq(bare[h]));
+      print_row(std::string("enqueue with seen hashes") + names[h], enq(seen[h]), enq(bare[h]));
+      print_row(std::string("claim -> record") + names[h], cyc(store[h]), cyc(bare[h]));
+    }
+    if (variants == 2) {
+      std::printf(
+          "with 1M history vs empty: store enqueue %+.1f%%, cycle %+.1f%%; "
+          "bare enqueue %+.1f%%, cycle %+.1f%%\n",
+          100.0 * (enq(store[1]) / enq(store[0]) - 1), 100.0 * (cyc(store[1]) / cyc(store[0]) - 1),
+          100.0 * (enq(bare[1]) / enq(bare[0]) - 1), 100.0 * (cyc(bare[1]) / cyc(bare[0]) - 1));
+    }
+  }
+  return 0;
+}

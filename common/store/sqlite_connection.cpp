@@ -1,0 +1,114 @@
+#include "common/store/sqlite_connection.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include <SQLiteCpp/Transaction.h>
+
+namespace webhook::store {
+namespace {
+
+constexpr mode_t kFileMode = 0640;
+
+// Makes sure the database file exists before SQLite opens it, so that we choose its mode
+// (SQLite would create it 0644); the -wal and -shm files inherit the mode from it.
+std::string prepare_file(const SqliteOptions& options) {
+  namespace fs = std::filesystem;
+  if (options.path.empty()) throw std::runtime_error("database path is empty");
+  fs::path path(options.path);
+  std::error_code ec;
+  if (fs::exists(path, ec)) return options.path;
+  if (!options.create_if_missing) {
+    throw std::runtime_error("database file " + options.path +
+                             " does not exist (set WEBHOOK_DATABASE_PATH or --database)");
+  }
+  if (path.has_parent_path()) {
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) {
+      throw std::runtime_error("cannot create folder " + path.parent_path().string() +
+                               " for the database: " + ec.message());
+    }
+  }
+  int fd = ::open(options.path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kFileMode);
+  if (fd < 0) {
+    throw std::runtime_error("cannot create database file " + options.path + ": " +
+                             std::strerror(errno));
+  }
+  // The umask may have removed bits we want (group read); set the mode exactly.
+  int rc = ::fchmod(fd, kFileMode);
+  int saved = errno;
+  ::close(fd);
+  if (rc != 0) {
+    throw std::runtime_error("cannot set mode 0640 on " + options.path + ": " +
+                             std::strerror(saved));
+  }
+  return options.path;
+}
+
+std::string checked_synchronous(const std::string& mode) {
+  if (mode == "FULL" || mode == "NORMAL" || mode == "EXTRA") return mode;
+  throw std::runtime_error("unknown SQLite synchronous mode '" + mode +
+                           "' (expected FULL or NORMAL)");
+}
+
+}  // namespace
+
+bool is_busy(const SQLite::Exception& e) {
+  int primary = e.getErrorCode() & 0xff;
+  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+}
+
+SqliteConnection::SqliteConnection(const SqliteOptions& options)
+    : path_(prepare_file(options)),
+      db_(path_, SQLite::OPEN_READWRITE, static_cast<int>(options.busy_timeout.count())),
+      fault_point_(options.fault_point) {
+  std::string synchronous = checked_synchronous(options.synchronous);
+  // Switching to WAL takes a lock; on a brand-new file several processes may race for it
+  // and SQLite may answer BUSY without calling the busy handler, so retry.
+  auto deadline = std::chrono::steady_clock::now() + kWriteDeadline;
+  for (;;) {
+    try {
+      db_.exec("PRAGMA journal_mode = WAL");
+      break;
+    } catch (const SQLite::Exception& e) {
+      if (!is_busy(e) || std::chrono::steady_clock::now() > deadline) {
+        throw std::runtime_error("cannot switch " + path_ + " to WAL mode: " + e.what());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  db_.exec("PRAGMA synchronous = " + synchronous);
+  db_.exec("PRAGMA foreign_keys = ON");
+}
+
+void SqliteConnection::write(std::string_view what, const std::function<void()>& body) {
+  thread_local std::minstd_rand jitter(std::random_device{}());
+  auto deadline = std::chrono::steady_clock::now() + kWriteDeadline;
+  int backoff_ms = 1;
+  for (;;) {
+    try {
+      SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      body();
+      tx.commit();
+      return;
+    } catch (const SQLite::Exception& e) {
+      if (!is_busy(e) || std::chrono::steady_clock::now() > deadline) {
+        throw std::runtime_error(std::string(what) + " failed on " + path_ + ": " + e.what());
+      }
+    }
+    // Busy: back off a little (with jitter so that competing processes spread out).
+    std::this_thread::sleep_for(std::chrono::milliseconds(1 + jitter() % backoff_ms));
+    backoff_ms = std::min(backoff_ms * 2, 100);
+  }
+}
+
+}  // namespace webhook::store

@@ -1,0 +1,50 @@
+// One SQLite connection configured for the job store: the file created with mode 0640 (and
+// its folder if missing), WAL, the chosen synchronous mode, a busy timeout and foreign keys;
+// plus write transactions that retry on SQLITE_BUSY. Owns its SQLite::Database; used by one
+// thread at a time.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <SQLiteCpp/Database.h>
+
+#include "common/store/job_store.h"
+
+namespace webhook::store {
+
+class SqliteConnection {
+ public:
+  // Opens (or, when options.create_if_missing, creates) options.path. Throws
+  // std::runtime_error naming the file and what failed.
+  explicit SqliteConnection(const SqliteOptions& options);
+
+  SQLite::Database& db() { return db_; }
+  const std::string& path() const { return path_; }
+
+  // Runs `body` inside BEGIN IMMEDIATE … COMMIT. When the database is busy beyond the busy
+  // timeout (or SQLite reports SQLITE_BUSY without waiting, as WAL recovery can), the
+  // transaction is rolled back and run again from the start, for up to kWriteDeadline.
+  // Any other error rolls back and propagates. `what` names the operation in errors.
+  void write(std::string_view what, const std::function<void()>& body);
+
+  // Calls the test hook SqliteOptions::fault_point, if any, at a named point.
+  void fault_point(std::string_view point) const {
+    if (fault_point_) fault_point_(point);
+  }
+
+  // How long a write keeps retrying on SQLITE_BUSY before giving up with an error.
+  static constexpr std::chrono::seconds kWriteDeadline{60};
+
+ private:
+  std::string path_;
+  SQLite::Database db_;
+  std::function<void(std::string_view)> fault_point_;
+};
+
+// True when `e` is SQLITE_BUSY or SQLITE_LOCKED (any extended code).
+bool is_busy(const SQLite::Exception& e);
+
+}  // namespace webhook::store

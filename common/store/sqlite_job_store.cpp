@@ -1,0 +1,90 @@
+// The SQLite JobStore: one connection, migrated at open, and the three parts of the queue
+// (poller, dispatcher, operator) that share it. Reached only through open_sqlite_store().
+#include <memory>
+
+#include "common/store/job_store.h"
+#include "common/store/migrator.h"
+#include "common/store/sqlite_connection.h"
+#include "common/store/sqlite_lease_queue.h"
+#include "common/store/sqlite_operator_queries.h"
+#include "common/store/sqlite_poll_writer.h"
+
+namespace webhook::store {
+namespace {
+
+// Migrates before the parts prepare their statements (which need the tables).
+SqliteConnection& migrated(SqliteConnection& connection) {
+  migrate(connection);
+  return connection;
+}
+
+class SqliteJobStore final : public JobStore {
+ public:
+  explicit SqliteJobStore(const SqliteOptions& options)
+      : connection_(options),
+        polls_(migrated(connection_)),
+        queue_(connection_),
+        operator_(connection_) {}
+
+  std::optional<int64_t> cursor(std::string_view feed) override { return polls_.cursor(feed); }
+  std::unordered_set<std::string> seen_since(std::string_view feed, int64_t since) override {
+    return polls_.seen_since(feed, since);
+  }
+  std::optional<int64_t> commit_poll(const PollCommit& commit) override {
+    return polls_.commit_poll(commit);
+  }
+
+  std::vector<ClaimedJob> claim(std::string_view worker, int max_jobs,
+                                std::chrono::milliseconds lease, int64_t now) override {
+    return queue_.claim(worker, max_jobs, lease, now);
+  }
+  RecordResult record_outcomes(std::span<const Outcome> outcomes, int64_t now) override {
+    return queue_.record_outcomes(outcomes, now);
+  }
+  int reclaim_expired_leases(int64_t now) override { return queue_.reclaim_expired_leases(now); }
+  int release(std::string_view worker, std::span<const std::string> job_ids, int64_t now) override {
+    return queue_.release(worker, job_ids, now);
+  }
+  std::optional<int64_t> next_due_at() override { return queue_.next_due_at(); }
+  int64_t data_version() override { return queue_.data_version(); }
+  void heartbeat(std::string_view process, std::string_view worker, int64_t now) override {
+    queue_.heartbeat(process, worker, now);
+  }
+  std::optional<int64_t> last_heartbeat(std::string_view process) override {
+    return queue_.last_heartbeat(process);
+  }
+
+  std::vector<FeedStatus> status() override { return operator_.status(); }
+  std::vector<JobRow> list_jobs(const JobFilter& filter) override {
+    return operator_.list_jobs(filter);
+  }
+  std::optional<JobDetail> job(std::string_view id) override { return operator_.job(id); }
+  std::vector<PollRow> list_polls(std::optional<std::string> feed, int limit) override {
+    return operator_.list_polls(std::move(feed), limit);
+  }
+  int requeue(std::span<const std::string> job_ids, int64_t now) override {
+    return operator_.requeue(job_ids, now);
+  }
+  int requeue_dead(std::optional<std::string> feed, int64_t now) override {
+    return operator_.requeue_dead(std::move(feed), now);
+  }
+  int cancel(std::span<const std::string> job_ids, int64_t now) override {
+    return operator_.cancel(job_ids, now);
+  }
+  PruneResult prune(int64_t before, int batch) override { return operator_.prune(before, batch); }
+  void rewind(std::string_view feed, int64_t to) override { polls_.rewind(feed, to); }
+
+ private:
+  SqliteConnection connection_;
+  SqlitePollWriter polls_;
+  SqliteLeaseQueue queue_;
+  SqliteOperatorQueries operator_;
+};
+
+}  // namespace
+
+std::unique_ptr<JobStore> open_sqlite_store(const SqliteOptions& options) {
+  return std::make_unique<SqliteJobStore>(options);
+}
+
+}  // namespace webhook::store

@@ -1,0 +1,249 @@
+#include "common/store/sqlite_lease_queue.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "common/store/sqlite_rows.h"
+
+namespace webhook::store {
+namespace {
+
+// Shared by every outcome: the lease is checked (fencing) and cleared, and one attempt is
+// charged. ?1 now, ?2 last_status, ?3 last_error, ?4 id, ?5 lease token, ?6 worker. The token
+// carries the job's seq (see kClaimSql), so the job is found by its primary key.
+constexpr const char* kOutcomeWhere =
+    " lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1, last_status = ?2, "
+    "last_error = ?3 WHERE seq = (?5 >> 20) AND id = ?4 AND state = 'running' "
+    "AND lease_token = ?5 AND lease_owner = ?6";
+
+std::string outcome_sql(const std::string& set) {
+  return "UPDATE jobs SET attempts = attempts + 1, " + set + "," + kOutcomeWhere;
+}
+
+// A retry past the job's last attempt is recorded as dead: the queue never runs a job more
+// often than max_attempts, whatever the caller asked.
+constexpr const char* kRetrySet =
+    "state = CASE WHEN attempts + 1 >= max_attempts THEN 'dead' ELSE 'pending' END, "
+    "finished_at = CASE WHEN attempts + 1 >= max_attempts THEN ?1 END, next_attempt_at = ?7";
+
+}  // namespace
+
+SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection)
+    : connection_(connection),
+      claim_(connection.db(), kClaimSql),
+      deliver_(connection.db(), outcome_sql("state = 'delivered', finished_at = ?1")),
+      retry_(connection.db(), outcome_sql(kRetrySet)),
+      kill_(connection.db(), outcome_sql("state = 'dead', finished_at = ?1")),
+      insert_attempt_(connection.db(),
+                      "INSERT INTO attempts (job_seq, number, started_at, duration_ms, "
+                      "http_status, error, response_head, worker) VALUES (?1, (SELECT "
+                      "coalesce(max(number), 0) + 1 FROM attempts WHERE job_seq = ?1), "
+                      "?2, ?3, ?4, ?5, ?6, ?7)"),
+      select_expired_(connection.db(),
+                      "SELECT seq, id, lease_owner, lease_token, updated_at FROM jobs "
+                      "WHERE state = 'running' AND lease_expires_at <= ?"),
+      expire_(connection.db(),
+              "UPDATE jobs SET attempts = attempts + 1, " + std::string(kRetrySet) +
+                  ", lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1, "
+                  "last_error = ?2 WHERE seq = ?3 AND state = 'running' AND lease_token = ?4"),
+      release_(connection.db(),
+               "UPDATE jobs INDEXED BY jobs_running_lease SET state = 'pending', "
+               "lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1 "
+               "WHERE id = ?2 AND state = 'running' AND lease_owner = ?3"),
+      next_due_(connection.db(), "SELECT min(next_attempt_at) FROM jobs WHERE state = 'pending'"),
+      data_version_(connection.db(), "PRAGMA data_version"),
+      upsert_heartbeat_(connection.db(),
+                        "INSERT INTO heartbeats (process, worker, at) VALUES (?, ?, ?) "
+                        "ON CONFLICT (process, worker) DO UPDATE SET at = excluded.at"),
+      last_heartbeat_(connection.db(), "SELECT max(at) FROM heartbeats WHERE process = ?") {}
+
+std::vector<ClaimedJob> SqliteLeaseQueue::claim(std::string_view worker, int max_jobs,
+                                                std::chrono::milliseconds lease, int64_t now) {
+  struct Row {
+    int64_t seq, due;
+    ClaimedJob job;
+  };
+  std::vector<Row> rows;
+  if (max_jobs <= 0) return {};
+  connection_.write("claiming jobs", [&] {
+    rows.clear();
+    StatementScope s(claim_);
+    s->bind(1, std::string(worker));
+    s->bind(2, now + lease.count());
+    s->bind(3, now);
+    s->bind(4, max_jobs);
+    while (s->executeStep()) {
+      Row r;
+      r.seq = s->getColumn(0).getInt64();
+      r.due = s->getColumn(1).getInt64();
+      ClaimedJob& j = r.job;
+      j.id = s->getColumn(2).getString();
+      j.feed = s->getColumn(3).getString();
+      j.method = s->getColumn(4).getString();
+      j.url = s->getColumn(5).getString();
+      j.headers = parse_headers(s->getColumn(6).getString());
+      j.body = s->getColumn(7).getString();
+      j.attempts = s->getColumn(8).getInt64();
+      j.max_attempts = s->getColumn(9).getInt64();
+      j.created_at = s->getColumn(10).getInt64();
+      j.lease_token = s->getColumn(11).getInt64();
+      j.lease_expires_at = s->getColumn(12).getInt64();
+      rows.push_back(std::move(r));
+    }
+    if (static_cast<int>(rows.size()) > max_jobs) {
+      expect_changes(static_cast<int>(rows.size()), max_jobs, "claiming jobs");
+    }
+  });
+  // RETURNING gives no order; hand the jobs out oldest first, as they were chosen.
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return std::tie(a.due, a.seq) < std::tie(b.due, b.seq);
+  });
+  std::vector<ClaimedJob> jobs;
+  jobs.reserve(rows.size());
+  for (Row& r : rows) jobs.push_back(std::move(r.job));
+  return jobs;
+}
+
+void SqliteLeaseQueue::insert_attempt(int64_t job_seq, int64_t started_at, int64_t duration_ms,
+                                      std::optional<int> http_status, std::string_view error,
+                                      std::string_view response_head, std::string_view worker) {
+  StatementScope s(insert_attempt_);
+  s->bind(1, job_seq);
+  s->bind(2, started_at);
+  s->bind(3, std::max<int64_t>(duration_ms, 0));
+  bind_optional(*s, 4, http_status ? std::optional<int64_t>(*http_status) : std::nullopt);
+  s->bind(5, std::string(error));
+  s->bind(6, truncate_utf8(response_head, kMaxResponseHead));
+  s->bind(7, std::string(worker));
+  int changed = s->exec();
+  if (changed != 1)
+    expect_changes(changed, 1, "recording an attempt of job " + std::to_string(job_seq));
+}
+
+bool SqliteLeaseQueue::apply(const Outcome& o, int64_t now) {
+  SQLite::Statement& statement = o.kind == OutcomeKind::kDelivered ? deliver_
+                                 : o.kind == OutcomeKind::kRetry   ? retry_
+                                                                   : kill_;
+  int changed = 0;
+  {
+    StatementScope s(statement);
+    s->bind(1, now);
+    bind_optional(*s, 2, o.http_status ? std::optional<int64_t>(*o.http_status) : std::nullopt);
+    s->bindNoCopy(3, o.error);
+    s->bindNoCopy(4, o.job_id);
+    s->bind(5, o.lease_token);
+    s->bindNoCopy(6, o.worker);
+    if (o.kind == OutcomeKind::kRetry) s->bind(7, o.next_attempt_at);
+    // No RETURNING: SQLite would buffer its rows in a temporary table for every outcome.
+    changed = s->exec();
+  }
+  if (changed == 0) return false;
+  if (changed != 1) expect_changes(changed, 1, "recording the outcome of job " + o.job_id);
+  insert_attempt(o.lease_token >> kLeaseSeqShift, o.started_at, o.duration_ms, o.http_status,
+                 o.error, o.response_head, o.worker);
+  return true;
+}
+
+RecordResult SqliteLeaseQueue::record_outcomes(std::span<const Outcome> outcomes, int64_t now) {
+  RecordResult result;
+  if (outcomes.empty()) return result;
+  connection_.write("recording outcomes", [&] {
+    result = {};
+    for (const Outcome& o : outcomes) {
+      if (apply(o, now)) {
+        if (++result.applied == 1) connection_.fault_point("record_outcomes:first_applied");
+      } else {
+        ++result.stale;
+      }
+    }
+  });
+  return result;
+}
+
+int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
+  int reclaimed = 0;
+  connection_.write("taking back expired leases", [&] {
+    struct Expired {
+      int64_t seq;
+      std::string id, owner;
+      int64_t token, claimed_at;
+    };
+    std::vector<Expired> expired;
+    {
+      StatementScope s(select_expired_);
+      s->bind(1, now);
+      while (s->executeStep()) {
+        expired.push_back({s->getColumn(0).getInt64(), s->getColumn(1).getString(),
+                           s->getColumn(2).getString(), s->getColumn(3).getInt64(),
+                           s->getColumn(4).getInt64()});
+      }
+    }
+    for (const Expired& e : expired) {
+      {
+        StatementScope s(expire_);
+        s->bind(1, now);
+        s->bind(2, std::string(kLeaseExpiredError));
+        s->bind(3, e.seq);
+        s->bind(4, e.token);
+        s->bind(7, now);  // retry at once
+        int changed = s->exec();
+        if (changed != 1) expect_changes(changed, 1, "taking back the lease of job " + e.id);
+      }
+      // The claim set updated_at: the attempt started about then.
+      insert_attempt(e.seq, e.claimed_at, now - e.claimed_at, std::nullopt, kLeaseExpiredError, "",
+                     e.owner);
+    }
+    reclaimed = static_cast<int>(expired.size());
+  });
+  return reclaimed;
+}
+
+int SqliteLeaseQueue::release(std::string_view worker, std::span<const std::string> job_ids,
+                              int64_t now) {
+  int released = 0;
+  if (job_ids.empty()) return 0;
+  connection_.write("releasing jobs", [&] {
+    released = 0;
+    for (const std::string& id : job_ids) {
+      StatementScope s(release_);
+      s->bind(1, now);
+      s->bind(2, id);
+      s->bind(3, std::string(worker));
+      int changed = s->exec();
+      if (changed > 1) expect_changes(changed, 1, "releasing job " + id);
+      released += changed;
+    }
+  });
+  return released;
+}
+
+std::optional<int64_t> SqliteLeaseQueue::next_due_at() {
+  StatementScope s(next_due_);
+  if (!s->executeStep()) return std::nullopt;
+  return optional_int64(s->getColumn(0));
+}
+
+int64_t SqliteLeaseQueue::data_version() {
+  StatementScope s(data_version_);
+  s->executeStep();
+  return s->getColumn(0).getInt64();
+}
+
+void SqliteLeaseQueue::heartbeat(std::string_view process, std::string_view worker, int64_t now) {
+  connection_.write("recording a heartbeat", [&] {
+    StatementScope s(upsert_heartbeat_);
+    s->bind(1, std::string(process));
+    s->bind(2, std::string(worker));
+    s->bind(3, now);
+    expect_changes(s->exec(), 1, "recording a heartbeat");
+  });
+}
+
+std::optional<int64_t> SqliteLeaseQueue::last_heartbeat(std::string_view process) {
+  StatementScope s(last_heartbeat_);
+  s->bind(1, std::string(process));
+  if (!s->executeStep()) return std::nullopt;
+  return optional_int64(s->getColumn(0));
+}
+
+}  // namespace webhook::store

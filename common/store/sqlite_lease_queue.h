@@ -1,0 +1,76 @@
+// The dispatcher's side of the SQLite store: claiming due jobs under a lease with a fencing
+// token, recording outcomes in batches, taking back expired leases, releasing jobs at
+// shutdown, and the heartbeats. Borrows the connection (which must outlive it) and keeps its
+// statements prepared. One thread at a time.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <SQLiteCpp/Statement.h>
+
+#include "common/store/job_store.h"
+#include "common/store/sqlite_connection.h"
+
+namespace webhook::store {
+
+// The claim: one UPDATE over the pending jobs' partial index (never the delivered history).
+// Public so that a test can check its query plan.
+inline constexpr const char* kClaimSql =
+    "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_expires_at = ?2, "
+    "lease_token = (seq << 20) | ((lease_token + 1) & 1048575), updated_at = ?3 "
+    "WHERE seq IN (SELECT seq FROM jobs WHERE state = 'pending' AND next_attempt_at <= ?3 "
+    "ORDER BY next_attempt_at, seq LIMIT ?4) "
+    "RETURNING seq, next_attempt_at, id, feed, method, url, headers, body, attempts, "
+    "max_attempts, created_at, lease_token, lease_expires_at";
+
+// A lease token is (seq << kLeaseSeqShift) | claim counter of that job.
+inline constexpr int kLeaseSeqShift = 20;
+
+// The largest response head stored per attempt.
+inline constexpr std::size_t kMaxResponseHead = 4096;
+
+// The error recorded for an attempt whose lease ran out.
+inline constexpr std::string_view kLeaseExpiredError = "interrupted: lease expired";
+
+class SqliteLeaseQueue {
+ public:
+  explicit SqliteLeaseQueue(SqliteConnection& connection);
+
+  std::vector<ClaimedJob> claim(std::string_view worker, int max_jobs,
+                                std::chrono::milliseconds lease, int64_t now);
+  RecordResult record_outcomes(std::span<const Outcome> outcomes, int64_t now);
+  int reclaim_expired_leases(int64_t now);
+  int release(std::string_view worker, std::span<const std::string> job_ids, int64_t now);
+  std::optional<int64_t> next_due_at();
+  int64_t data_version();
+  void heartbeat(std::string_view process, std::string_view worker, int64_t now);
+  std::optional<int64_t> last_heartbeat(std::string_view process);
+
+ private:
+  // Applies one outcome; false when it is stale (job not running under that token).
+  bool apply(const Outcome& outcome, int64_t now);
+  void insert_attempt(int64_t job_seq, int64_t started_at, int64_t duration_ms,
+                      std::optional<int> http_status, std::string_view error,
+                      std::string_view response_head, std::string_view worker);
+
+  SqliteConnection& connection_;
+  SQLite::Statement claim_;
+  SQLite::Statement deliver_;
+  SQLite::Statement retry_;
+  SQLite::Statement kill_;
+  SQLite::Statement insert_attempt_;
+  SQLite::Statement select_expired_;
+  SQLite::Statement expire_;
+  SQLite::Statement release_;
+  SQLite::Statement next_due_;
+  SQLite::Statement data_version_;
+  SQLite::Statement upsert_heartbeat_;
+  SQLite::Statement last_heartbeat_;
+};
+
+}  // namespace webhook::store

@@ -1,0 +1,253 @@
+#include "common/store/sqlite_operator_queries.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include "common/store/sqlite_rows.h"
+
+namespace webhook::store {
+namespace {
+
+constexpr const char* kPollColumns =
+    "id, feed, started_at, finished_at, window_from, window_to, items_found, jobs_enqueued, "
+    "duplicates_skipped, render_errors, status, error";
+
+PollRow read_poll_row(SQLite::Statement& s) {
+  PollRow row;
+  row.id = s.getColumn(0).getInt64();
+  PollRecord& p = row.record;
+  p.feed = s.getColumn(1).getString();
+  p.started_at = s.getColumn(2).getInt64();
+  p.finished_at = s.getColumn(3).getInt64();
+  p.window_from = s.getColumn(4).getInt64();
+  p.window_to = s.getColumn(5).getInt64();
+  p.items_found = s.getColumn(6).getInt64();
+  p.jobs_enqueued = s.getColumn(7).getInt64();
+  p.duplicates_skipped = s.getColumn(8).getInt64();
+  p.render_errors = s.getColumn(9).getInt64();
+  p.ok = s.getColumn(10).getString() == "ok";
+  p.error = s.getColumn(11).getString();
+  return row;
+}
+
+bool all_digits(std::string_view text) {
+  return !text.empty() && text.size() < 19 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+std::vector<FeedStatus> SqliteOperatorQueries::status() {
+  SQLite::Database& db = connection_.db();
+  // Everything in one read transaction, so the figures agree with each other.
+  SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
+  std::map<std::string, FeedStatus> feeds;
+  auto feed = [&](const std::string& name) -> FeedStatus& {
+    FeedStatus& f = feeds[name];
+    if (f.feed.empty()) {
+      f.feed = name;
+      for (JobState s : {JobState::kPending, JobState::kRunning, JobState::kDelivered,
+                         JobState::kDead, JobState::kCancelled}) {
+        f.counts[s] = 0;
+      }
+    }
+    return f;
+  };
+  SQLite::Statement cursors(db, "SELECT feed, last_poll_time FROM cursors");
+  while (cursors.executeStep())
+    feed(cursors.getColumn(0).getString()).cursor = cursors.getColumn(1).getInt64();
+  SQLite::Statement counts(db, "SELECT feed, state, count(*) FROM jobs GROUP BY feed, state");
+  while (counts.executeStep()) {
+    if (auto state = parse_job_state(counts.getColumn(1).getString())) {
+      feed(counts.getColumn(0).getString()).counts[*state] = counts.getColumn(2).getInt64();
+    }
+  }
+  SQLite::Statement polls(db,
+                          std::string("SELECT ") + kPollColumns +
+                              " FROM polls WHERE id IN (SELECT max(id) FROM polls GROUP BY feed)");
+  while (polls.executeStep()) {
+    PollRow row = read_poll_row(polls);
+    feed(row.record.feed).last_poll = row;
+  }
+  SQLite::Statement oldest(
+      db, "SELECT feed, min(created_at) FROM jobs WHERE state = 'pending' GROUP BY feed");
+  while (oldest.executeStep()) {
+    feed(oldest.getColumn(0).getString()).oldest_pending_created_at =
+        oldest.getColumn(1).getInt64();
+  }
+  snapshot.commit();
+  std::vector<FeedStatus> result;
+  for (auto& [name, f] : feeds) result.push_back(std::move(f));
+  return result;
+}
+
+std::vector<JobRow> SqliteOperatorQueries::list_jobs(const JobFilter& filter) {
+  std::string sql = "SELECT " + std::string(kJobColumns) + " FROM jobs";
+  std::vector<std::string> where;
+  if (filter.state) where.push_back("state = :state");
+  if (filter.feed) where.push_back("feed = :feed");
+  for (std::size_t i = 0; i < where.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + where[i];
+  sql += " ORDER BY seq DESC LIMIT :limit";
+  SQLite::Statement s(connection_.db(), sql);
+  if (filter.state) s.bind(":state", std::string(to_string(*filter.state)));
+  if (filter.feed) s.bind(":feed", *filter.feed);
+  s.bind(":limit", std::max(filter.limit, 0));
+  std::vector<JobRow> rows;
+  while (s.executeStep()) rows.push_back(read_job_row(s));
+  return rows;
+}
+
+std::optional<JobDetail> SqliteOperatorQueries::job(std::string_view id) {
+  SQLite::Database& db = connection_.db();
+  SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
+  bool by_seq = all_digits(id);
+  SQLite::Statement s(db, "SELECT " + std::string(kJobColumns) + " FROM jobs WHERE " +
+                              (by_seq ? "seq = ?" : "id = ?"));
+  if (by_seq) {
+    s.bind(1, static_cast<int64_t>(std::stoll(std::string(id))));
+  } else {
+    s.bind(1, std::string(id));
+  }
+  if (!s.executeStep()) return std::nullopt;
+  JobDetail detail;
+  detail.job = read_job_row(s);
+  SQLite::Statement a(db, "SELECT " + std::string(kAttemptColumns) +
+                              " FROM attempts WHERE job_seq = ? ORDER BY number");
+  a.bind(1, detail.job.seq);
+  while (a.executeStep()) detail.attempts.push_back(read_attempt_row(a));
+  snapshot.commit();
+  return detail;
+}
+
+std::vector<PollRow> SqliteOperatorQueries::list_polls(std::optional<std::string> feed, int limit) {
+  SQLite::Statement s(connection_.db(), std::string("SELECT ") + kPollColumns + " FROM polls" +
+                                            (feed ? " WHERE feed = :feed" : "") +
+                                            " ORDER BY id DESC LIMIT :limit");
+  if (feed) s.bind(":feed", *feed);
+  s.bind(":limit", std::max(limit, 0));
+  std::vector<PollRow> rows;
+  while (s.executeStep()) rows.push_back(read_poll_row(s));
+  return rows;
+}
+
+int SqliteOperatorQueries::requeue(std::span<const std::string> job_ids, int64_t now) {
+  int changed = 0;
+  std::set<std::string> unique(job_ids.begin(), job_ids.end());
+  connection_.write("requeueing jobs", [&] {
+    changed = 0;
+    SQLite::Statement s(connection_.db(),
+                        "UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = ?1, "
+                        "finished_at = NULL, updated_at = ?1 "
+                        "WHERE id = ?2 AND state IN ('dead', 'cancelled')");
+    for (const std::string& id : unique) {
+      s.reset();
+      s.bind(1, now);
+      s.bind(2, id);
+      int n = s.exec();
+      if (n > 1) expect_changes(n, 1, "requeueing job " + id);
+      changed += n;
+    }
+  });
+  return changed;
+}
+
+int SqliteOperatorQueries::requeue_dead(std::optional<std::string> feed, int64_t now) {
+  int changed = 0;
+  connection_.write("requeueing dead jobs", [&] {
+    std::string where = " WHERE state = 'dead'" + std::string(feed ? " AND feed = :feed" : "");
+    SQLite::Statement count(connection_.db(), "SELECT count(*) FROM jobs" + where);
+    if (feed) count.bind(":feed", *feed);
+    count.executeStep();
+    int expected = count.getColumn(0).getInt();
+    count.reset();
+    SQLite::Statement s(connection_.db(),
+                        "UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = :now, "
+                        "finished_at = NULL, updated_at = :now" +
+                            where);
+    s.bind(":now", now);
+    if (feed) s.bind(":feed", *feed);
+    changed = s.exec();
+    expect_changes(changed, expected, "requeueing dead jobs");
+  });
+  return changed;
+}
+
+int SqliteOperatorQueries::cancel(std::span<const std::string> job_ids, int64_t now) {
+  int changed = 0;
+  std::set<std::string> unique(job_ids.begin(), job_ids.end());
+  connection_.write("cancelling jobs", [&] {
+    changed = 0;
+    SQLite::Statement s(connection_.db(),
+                        "UPDATE jobs SET state = 'cancelled', finished_at = ?1, updated_at = ?1 "
+                        "WHERE id = ?2 AND state = 'pending'");
+    for (const std::string& id : unique) {
+      s.reset();
+      s.bind(1, now);
+      s.bind(2, id);
+      int n = s.exec();
+      if (n > 1) expect_changes(n, 1, "cancelling job " + id);
+      changed += n;
+    }
+  });
+  return changed;
+}
+
+PruneResult SqliteOperatorQueries::prune(int64_t before, int batch) {
+  PruneResult total;
+  batch = std::max(batch, 1);
+  // Small transactions, each releasing the write lock, so the poller and the dispatcher
+  // wait at most one batch.
+  for (;;) {
+    PruneResult step;
+    int jobs_in_batch = 0;
+    connection_.write("pruning finished jobs", [&] {
+      step = {};
+      std::vector<std::pair<int64_t, std::string>> victims;
+      SQLite::Statement pick(connection_.db(),
+                             "SELECT seq, id FROM jobs WHERE finished_at IS NOT NULL AND "
+                             "finished_at < ? ORDER BY seq LIMIT ?");
+      pick.bind(1, before);
+      pick.bind(2, batch);
+      while (pick.executeStep()) {
+        victims.emplace_back(pick.getColumn(0).getInt64(), pick.getColumn(1).getString());
+      }
+      pick.reset();
+      SQLite::Statement attempts(connection_.db(), "DELETE FROM attempts WHERE job_seq = ?");
+      SQLite::Statement job(connection_.db(),
+                            "DELETE FROM jobs WHERE seq = ? AND finished_at IS NOT NULL");
+      for (const auto& [seq, id] : victims) {
+        attempts.reset();
+        attempts.bind(1, seq);
+        step.attempts += attempts.exec();
+        job.reset();
+        job.bind(1, seq);
+        expect_changes(job.exec(), 1, "pruning job " + id);
+        ++step.jobs;
+      }
+      jobs_in_batch = static_cast<int>(victims.size());
+    });
+    total.jobs += step.jobs;
+    total.attempts += step.attempts;
+    if (jobs_in_batch < batch) break;
+  }
+  for (;;) {
+    int deleted = 0;
+    connection_.write("pruning old polls", [&] {
+      SQLite::Statement s(connection_.db(),
+                          "DELETE FROM polls WHERE id IN (SELECT id FROM polls WHERE "
+                          "finished_at < ? ORDER BY finished_at LIMIT ?)");
+      s.bind(1, before);
+      s.bind(2, batch);
+      deleted = s.exec();
+    });
+    total.polls += deleted;
+    if (deleted < batch) break;
+  }
+  return total;
+}
+
+}  // namespace webhook::store

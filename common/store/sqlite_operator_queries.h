@@ -1,0 +1,35 @@
+// The operator's side of the SQLite store (webhookctl): status per feed, job and poll
+// listings, one job with its attempts, and the repairs (requeue, cancel, prune). These run
+// rarely, so their statements are prepared per call. Borrows the connection, which must
+// outlive it. One thread at a time.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/store/job_store.h"
+#include "common/store/sqlite_connection.h"
+
+namespace webhook::store {
+
+class SqliteOperatorQueries {
+ public:
+  explicit SqliteOperatorQueries(SqliteConnection& connection) : connection_(connection) {}
+
+  std::vector<FeedStatus> status();
+  std::vector<JobRow> list_jobs(const JobFilter& filter);
+  std::optional<JobDetail> job(std::string_view id);
+  std::vector<PollRow> list_polls(std::optional<std::string> feed, int limit);
+  int requeue(std::span<const std::string> job_ids, int64_t now);
+  int requeue_dead(std::optional<std::string> feed, int64_t now);
+  int cancel(std::span<const std::string> job_ids, int64_t now);
+  PruneResult prune(int64_t before, int batch);
+
+ private:
+  SqliteConnection& connection_;
+};
+
+}  // namespace webhook::store

@@ -1,0 +1,149 @@
+#include "common/store/sqlite_poll_writer.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <vector>
+
+#include "common/store/sqlite_rows.h"
+
+namespace webhook::store {
+
+SqlitePollWriter::SqlitePollWriter(SqliteConnection& connection)
+    : connection_(connection),
+      select_cursor_(connection.db(), "SELECT last_poll_time FROM cursors WHERE feed = ?"),
+      upsert_cursor_(connection.db(),
+                     "INSERT INTO cursors (feed, last_poll_time) VALUES (?, ?) "
+                     "ON CONFLICT (feed) DO UPDATE SET last_poll_time = excluded.last_poll_time"),
+      select_seen_(connection.db(), "SELECT hash FROM seen_items WHERE feed = ? AND seen_at >= ?"),
+      upsert_seen_(connection.db(),
+                   "INSERT INTO seen_items (feed, hash, seen_at) VALUES (?, ?, ?) "
+                   "ON CONFLICT (feed, hash) DO UPDATE SET seen_at = excluded.seen_at"),
+      forget_seen_(connection.db(), "DELETE FROM seen_items WHERE feed = ? AND seen_at < ?"),
+      insert_poll_(connection.db(),
+                   "INSERT INTO polls (feed, started_at, finished_at, window_from, window_to, "
+                   "items_found, jobs_enqueued, duplicates_skipped, render_errors, status, error) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+      insert_job_(connection.db(),
+                  "INSERT INTO jobs (id, feed, poll_id, method, url, headers, body, state, "
+                  "max_attempts, next_attempt_at, created_at, updated_at, finished_at, "
+                  "last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") {}
+
+std::optional<int64_t> SqlitePollWriter::read_cursor(std::string_view feed) {
+  StatementScope s(select_cursor_);
+  s->bind(1, std::string(feed));
+  if (!s->executeStep()) return std::nullopt;
+  return s->getColumn(0).getInt64();
+}
+
+std::optional<int64_t> SqlitePollWriter::cursor(std::string_view feed) { return read_cursor(feed); }
+
+std::unordered_set<std::string> SqlitePollWriter::seen_since(std::string_view feed, int64_t since) {
+  std::unordered_set<std::string> hashes;
+  StatementScope s(select_seen_);
+  s->bind(1, std::string(feed));
+  s->bind(2, since);
+  while (s->executeStep()) hashes.insert(s->getColumn(0).getString());
+  return hashes;
+}
+
+void SqlitePollWriter::insert_job(const NewJob& job, const std::string& feed, int64_t poll_id,
+                                  int64_t now) {
+  StatementScope s(insert_job_);
+  // The strings outlive the statement's step: bind them without copies.
+  s->bindNoCopy(1, job.id);
+  s->bindNoCopy(2, feed);
+  s->bind(3, poll_id);
+  s->bindNoCopy(4, job.method);
+  s->bindNoCopy(5, job.url);
+  if (job.headers.empty()) {
+    s->bind(6, "{}");
+  } else {
+    s->bind(6, job.headers.dump());
+  }
+  s->bindNoCopy(7, job.body);
+  s->bind(8, job.dead ? "dead" : "pending");
+  s->bind(9, job.max_attempts);
+  s->bind(10, now);
+  s->bind(11, now);
+  s->bind(12, now);
+  bind_optional(*s, 13, job.dead ? std::optional<int64_t>(now) : std::nullopt);
+  s->bindNoCopy(14, job.last_error);
+  int changed = s->exec();
+  if (changed != 1) expect_changes(changed, 1, "inserting job " + job.id);
+}
+
+void SqlitePollWriter::set_cursor(std::string_view feed, int64_t value) {
+  StatementScope s(upsert_cursor_);
+  s->bind(1, std::string(feed));
+  s->bind(2, value);
+  expect_changes(s->exec(), 1, "setting the cursor of feed " + std::string(feed));
+}
+
+std::optional<int64_t> SqlitePollWriter::commit_poll(const PollCommit& commit) {
+  const PollRecord& p = commit.poll;
+  // The id is the receivers' idempotency key; the schema does not index it (see
+  // 001_init.sql), so a poll that repeats one is refused here, before anything is written.
+  std::vector<std::string_view> ids;
+  ids.reserve(commit.jobs.size());
+  for (const NewJob& job : commit.jobs) ids.push_back(job.id);
+  std::sort(ids.begin(), ids.end());
+  if (auto twice = std::adjacent_find(ids.begin(), ids.end()); twice != ids.end()) {
+    throw std::runtime_error("poll of feed " + p.feed + " repeats job id " + std::string(*twice));
+  }
+  const int64_t now = p.finished_at;
+  std::optional<int64_t> poll_id;
+  connection_.write("committing a poll of feed " + p.feed, [&] {
+    poll_id.reset();
+    // An operator may have rewound the cursor while the poll ran: its result is moot.
+    if (read_cursor(p.feed) != commit.expected_cursor) return;
+    {
+      StatementScope s(insert_poll_);
+      s->bind(1, p.feed);
+      s->bind(2, p.started_at);
+      s->bind(3, p.finished_at);
+      s->bind(4, p.window_from);
+      s->bind(5, p.window_to);
+      s->bind(6, p.items_found);
+      s->bind(7, p.jobs_enqueued);
+      s->bind(8, p.duplicates_skipped);
+      s->bind(9, p.render_errors);
+      s->bind(10, p.ok ? "ok" : "failed");
+      s->bind(11, p.error);
+      expect_changes(s->exec(), 1, "inserting the poll row");
+    }
+    int64_t id = connection_.db().getLastInsertRowid();
+    for (const NewJob& job : commit.jobs) insert_job(job, p.feed, id, now);
+    connection_.fault_point("commit_poll:jobs_written");
+    for (const std::string& hash : commit.seen_hashes) {
+      StatementScope s(upsert_seen_);
+      s->bindNoCopy(1, p.feed);
+      s->bindNoCopy(2, hash);
+      s->bind(3, now);
+      int changed = s->exec();
+      if (changed != 1) expect_changes(changed, 1, "recording a seen item");
+    }
+    if (commit.forget_seen_before > 0) {
+      StatementScope s(forget_seen_);
+      s->bind(1, p.feed);
+      s->bind(2, commit.forget_seen_before);
+      s->exec();
+    }
+    if (commit.new_cursor) set_cursor(p.feed, *commit.new_cursor);
+    connection_.fault_point("commit_poll:before_commit");
+    poll_id = id;
+  });
+  return poll_id;
+}
+
+void SqlitePollWriter::rewind(std::string_view feed, int64_t to) {
+  connection_.write("rewinding feed " + std::string(feed), [&] {
+    set_cursor(feed, to);
+    SQLite::Statement forget(connection_.db(),
+                             "DELETE FROM seen_items WHERE feed = ? AND seen_at >= ?");
+    forget.bind(1, std::string(feed));
+    forget.bind(2, to);
+    forget.exec();
+  });
+}
+
+}  // namespace webhook::store

@@ -1,0 +1,44 @@
+// The poller's side of the SQLite store: the cursor per feed, the seen-item hashes of the
+// overlap, and commit_poll, which writes a whole poll in one transaction; plus the
+// operator's rewind of a cursor. Borrows the connection (which must outlive it) and keeps
+// its statements prepared. One thread at a time.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include <SQLiteCpp/Statement.h>
+
+#include "common/store/job_store.h"
+#include "common/store/sqlite_connection.h"
+
+namespace webhook::store {
+
+class SqlitePollWriter {
+ public:
+  explicit SqlitePollWriter(SqliteConnection& connection);
+
+  std::optional<int64_t> cursor(std::string_view feed);
+  std::unordered_set<std::string> seen_since(std::string_view feed, int64_t since);
+  // Jobs are created at commit.poll.finished_at and due at once (dead ones finished then).
+  std::optional<int64_t> commit_poll(const PollCommit& commit);
+  void rewind(std::string_view feed, int64_t to);
+
+ private:
+  std::optional<int64_t> read_cursor(std::string_view feed);
+  void insert_job(const NewJob& job, const std::string& feed, int64_t poll_id, int64_t now);
+  void set_cursor(std::string_view feed, int64_t value);
+
+  SqliteConnection& connection_;
+  SQLite::Statement select_cursor_;
+  SQLite::Statement upsert_cursor_;
+  SQLite::Statement select_seen_;
+  SQLite::Statement upsert_seen_;
+  SQLite::Statement forget_seen_;
+  SQLite::Statement insert_poll_;
+  SQLite::Statement insert_job_;
+};
+
+}  // namespace webhook::store

@@ -1,0 +1,259 @@
+// State transitions of the dispatcher's side of the store, legal and illegal, on a real file.
+#include <gtest/gtest.h>
+
+#include "common/store/job_store.h"
+#include "tests/support/store_fixtures.h"
+#include "tests/support/temp_dir.h"
+
+namespace webhook::store {
+namespace {
+
+using testing::enqueue;
+using testing::outcome_for;
+using namespace std::chrono_literals;
+
+constexpr int64_t kNow = 1'700'000'000'000;
+
+class LeaseQueueTest : public ::testing::Test {
+ protected:
+  JobRow row(const std::string& id) {
+    auto detail = store_->job(id);
+    EXPECT_TRUE(detail.has_value()) << id;
+    return detail ? detail->job : JobRow{};
+  }
+  std::vector<AttemptRow> attempts(const std::string& id) { return store_->job(id)->attempts; }
+
+  webhook::testing::TempDir dir_;
+  std::unique_ptr<JobStore> store_ = webhook::testing::open_test_store(dir_.file("q.db"));
+};
+
+TEST_F(LeaseQueueTest, ClaimTakesDueJobsOldestFirstUpToMax) {
+  auto first = enqueue(*store_, "default", 3, kNow);
+  auto second = enqueue(*store_, "default", 3, kNow + 10);
+  auto jobs = store_->claim("w1", 4, 30s, kNow + 20);
+  ASSERT_EQ(jobs.size(), 4u);
+  EXPECT_EQ(jobs[0].id, first[0]);
+  EXPECT_EQ(jobs[2].id, first[2]);
+  EXPECT_EQ(jobs[3].id, second[0]);
+  EXPECT_EQ(jobs[0].lease_expires_at, kNow + 20 + 30000);
+  EXPECT_EQ(jobs[0].url, "http://sink/default/0");
+  EXPECT_EQ(jobs[0].headers["X-Item"], "0");
+  EXPECT_EQ(jobs[0].attempts, 0);
+  JobRow r = row(first[0]);
+  EXPECT_EQ(r.state, JobState::kRunning);
+  EXPECT_EQ(r.lease_owner, "w1");
+}
+
+TEST_F(LeaseQueueTest, ClaimSkipsJobsNotYetDue) {
+  enqueue(*store_, "default", 1, kNow);
+  EXPECT_TRUE(store_->claim("w1", 10, 30s, kNow - 1).empty());
+  EXPECT_EQ(store_->next_due_at(), kNow);
+  EXPECT_EQ(store_->claim("w1", 10, 30s, kNow).size(), 1u);
+  EXPECT_EQ(store_->next_due_at(), std::nullopt);
+}
+
+TEST_F(LeaseQueueTest, LeasedJobIsNotClaimedAgainWhileItsLeaseHolds) {
+  enqueue(*store_, "default", 2, kNow);
+  auto a = store_->claim("w1", 10, 30s, kNow);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_TRUE(store_->claim("w2", 10, 30s, kNow + 29999).empty());
+  EXPECT_EQ(store_->reclaim_expired_leases(kNow + 29999), 0);
+}
+
+TEST_F(LeaseQueueTest, EachClaimGetsAFreshLeaseToken) {
+  auto ids = enqueue(*store_, "default", 1, kNow);
+  auto a = store_->claim("w1", 1, 30s, kNow);
+  ASSERT_EQ(store_->release("w1", ids, kNow + 1), 1);
+  auto b = store_->claim("w1", 1, 30s, kNow + 2);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_GT(b[0].lease_token, a[0].lease_token);
+  // The released claim's token no longer records anything.
+  auto stale = store_->record_outcomes(
+      std::vector{outcome_for(a[0], "w1", OutcomeKind::kDelivered, kNow + 3)}, kNow + 3);
+  EXPECT_EQ(stale.stale, 1);
+  EXPECT_EQ(row(ids[0]).state, JobState::kRunning);
+}
+
+TEST_F(LeaseQueueTest, DeliveredOutcomeFinishesTheJobWithOneAttempt) {
+  auto ids = enqueue(*store_, "default", 1, kNow);
+  auto jobs = store_->claim("w1", 1, 30s, kNow);
+  auto result = store_->record_outcomes(
+      std::vector{outcome_for(jobs[0], "w1", OutcomeKind::kDelivered, kNow + 5)}, kNow + 50);
+  EXPECT_EQ(result.applied, 1);
+  EXPECT_EQ(result.stale, 0);
+  JobRow r = row(ids[0]);
+  EXPECT_EQ(r.state, JobState::kDelivered);
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_EQ(r.finished_at, kNow + 50);
+  EXPECT_EQ(r.last_status, 200);
+  EXPECT_EQ(r.lease_owner, "");
+  auto a = attempts(ids[0]);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].number, 1);
+  EXPECT_EQ(a[0].worker, "w1");
+  EXPECT_EQ(a[0].http_status, 200);
+  EXPECT_EQ(a[0].response_head, "response of " + ids[0]);
+}
+
+TEST_F(LeaseQueueTest, DeliveredJobCannotBeClaimedOrRecordedAgain) {
+  enqueue(*store_, "default", 1, kNow);
+  auto jobs = store_->claim("w1", 1, 30s, kNow);
+  auto o = outcome_for(jobs[0], "w1", OutcomeKind::kDelivered, kNow);
+  ASSERT_EQ(store_->record_outcomes(std::vector{o}, kNow).applied, 1);
+  EXPECT_TRUE(store_->claim("w2", 10, 30s, kNow + 1'000'000).empty());
+  auto again = store_->record_outcomes(std::vector{o}, kNow + 1);
+  EXPECT_EQ(again.applied, 0);
+  EXPECT_EQ(again.stale, 1);
+  EXPECT_EQ(attempts(jobs[0].id).size(), 1u);
+  EXPECT_EQ(store_->reclaim_expired_leases(kNow + 1'000'000), 0);
+}
+
+TEST_F(LeaseQueueTest, JobLeasedByOneWorkerCannotBeCompletedByAnother) {
+  auto ids = enqueue(*store_, "default", 1, kNow);
+  auto jobs = store_->claim("w1", 1, 30s, kNow);
+  auto result = store_->record_outcomes(
+      std::vector{outcome_for(jobs[0], "w2", OutcomeKind::kDelivered, kNow)}, kNow);
+  EXPECT_EQ(result.stale, 1);
+  EXPECT_EQ(row(ids[0]).state, JobState::kRunning);
+  EXPECT_EQ(store_->release("w2", ids, kNow), 0);
+  EXPECT_EQ(row(ids[0]).lease_owner, "w1");
+}
+
+TEST_F(LeaseQueueTest, OutcomeUnderAnOldTokenCannotOverwriteTheLaterAttempt) {
+  auto ids = enqueue(*store_, "default", 1, kNow);
+  auto old = store_->claim("w1", 1, 1s, kNow);
+  ASSERT_EQ(store_->reclaim_expired_leases(kNow + 1000), 1);
+  auto fresh = store_->claim("w1", 1, 30s, kNow + 1001);  // same worker name, new claim
+  ASSERT_EQ(fresh.size(), 1u);
+  ASSERT_NE(fresh[0].lease_token, old[0].lease_token);
+  std::vector<Outcome> batch{outcome_for(old[0], "w1", OutcomeKind::kDead, kNow + 1002),
+                             outcome_for(fresh[0], "w1", OutcomeKind::kDelivered, kNow + 1003)};
+  auto result = store_->record_outcomes(batch, kNow + 1004);
+  EXPECT_EQ(result.applied, 1);
+  EXPECT_EQ(result.stale, 1);
+  JobRow r = row(ids[0]);
+  EXPECT_EQ(r.state, JobState::kDelivered);
+  EXPECT_EQ(r.attempts, 2);  // the interrupted one and the delivery
+  auto a = attempts(ids[0]);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].error, "interrupted: lease expired");
+  EXPECT_EQ(a[1].http_status, 200);
+}
+
+TEST_F(LeaseQueueTest, RetrySchedulesThePendingJobAndChargesAnAttempt) {
+  auto ids = enqueue(*store_, "default", 1, kNow);
+  auto jobs = store_->claim("w1", 1, 30s, kNow);
+  store_->record_outcomes(
+      std::vector{outcome_for(jobs[0], "w1", OutcomeKind::kRetry, kNow, 503, kNow + 60000)},
+      kNow + 10);
+  JobRow r = row(ids[0]);
+  EXPECT_EQ(r.state, JobState::kPending);
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_EQ(r.next_attempt_at, kNow + 60000);
+  EXPECT_EQ(r.last_status, 503);
+  EXPECT_EQ(r.last_error, "HTTP 500");
+  EXPECT_FALSE(r.finished_at.has_value());
+  EXPECT_TRUE(store_->claim("w1", 1, 30s, kNow + 59999).empty());
+  auto again = store_->claim("w1", 1, 30s, kNow + 60000);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].attempts, 1);
+}
+
+TEST_F(LeaseQueueTest, RetryPastTheLastAttemptIsRecordedDead) {
+  PollCommit commit = testing::make_poll("default", 1, kNow);
+  commit.jobs[0].max_attempts = 2;
+  ASSERT_TRUE(store_->commit_poll(commit));
+  const std::string id = commit.jobs[0].id;
+  for (int i = 0; i < 2; ++i) {
+    auto jobs = store_->claim("w1", 1, 30s, kNow + i);
+    ASSERT_EQ(jobs.size(), 1u) << i;
+    store_->record_outcomes(
+        std::vector{outcome_for(jobs[0], "w1", OutcomeKind::kRetry, kNow + i, 500, kNow + i)},
+        kNow + i);
+  }
+  JobRow r = row(id);
+  EXPECT_EQ(r.state, JobState::kDead);
+  EXPECT_EQ(r.attempts, 2);
+  EXPECT_EQ(r.finished_at, kNow + 1);
+  EXPECT_TRUE(store_->claim("w1", 1, 30s, kNow + 1'000'000).empty());
+}
+
+TEST_F(LeaseQueueTest, DeadOutcomeEndsTheJob) {
+  auto ids = enqueue(*store_, "default", 1, kNow);
+  auto jobs = store_->claim("w1", 1, 30s, kNow);
+  store_->record_outcomes(std::vector{outcome_for(jobs[0], "w1", OutcomeKind::kDead, kNow, 410)},
+                          kNow);
+  EXPECT_EQ(row(ids[0]).state, JobState::kDead);
+  EXPECT_TRUE(store_->claim("w1", 1, 30s, kNow + 1'000'000).empty());
+}
+
+TEST_F(LeaseQueueTest, ExpiredLeaseGoesBackToPendingWithAnInterruptedAttempt) {
+  auto ids = enqueue(*store_, "default", 2, kNow);
+  store_->claim("w1", 1, 10s, kNow);
+  EXPECT_EQ(store_->reclaim_expired_leases(kNow + 9999), 0);
+  EXPECT_EQ(store_->reclaim_expired_leases(kNow + 10000), 1);
+  JobRow r = row(ids[0]);
+  EXPECT_EQ(r.state, JobState::kPending);
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_EQ(r.last_error, "interrupted: lease expired");
+  auto a = attempts(ids[0]);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].worker, "w1");
+  EXPECT_EQ(a[0].duration_ms, 10000);
+  EXPECT_EQ(row(ids[1]).state, JobState::kPending);  // never claimed, untouched
+}
+
+TEST_F(LeaseQueueTest, ExpiredLeaseOnTheLastAttemptMakesTheJobDead) {
+  PollCommit commit = testing::make_poll("default", 1, kNow);
+  commit.jobs[0].max_attempts = 1;
+  ASSERT_TRUE(store_->commit_poll(commit));
+  store_->claim("w1", 1, 10s, kNow);
+  EXPECT_EQ(store_->reclaim_expired_leases(kNow + 10000), 1);
+  JobRow r = row(commit.jobs[0].id);
+  EXPECT_EQ(r.state, JobState::kDead);
+  EXPECT_EQ(r.finished_at, kNow + 10000);
+}
+
+TEST_F(LeaseQueueTest, ReleaseGivesJobsBackWithoutChargingAnAttempt) {
+  auto ids = enqueue(*store_, "default", 3, kNow);
+  auto jobs = store_->claim("w1", 3, 30s, kNow);
+  std::vector<std::string> two{ids[0], ids[1]};
+  EXPECT_EQ(store_->release("w1", two, kNow + 5), 2);
+  EXPECT_EQ(row(ids[0]).state, JobState::kPending);
+  EXPECT_EQ(row(ids[0]).attempts, 0);
+  EXPECT_TRUE(attempts(ids[0]).empty());
+  EXPECT_EQ(row(ids[2]).state, JobState::kRunning);
+  EXPECT_EQ(store_->release("w1", two, kNow + 6), 0);  // not running any more
+  EXPECT_EQ(store_->claim("w2", 5, 30s, kNow + 7).size(), 2u);
+}
+
+TEST_F(LeaseQueueTest, ResponseHeadIsCutAtFourKibibytesOnACharacterBoundary) {
+  auto ids = enqueue(*store_, "default", 1, kNow);
+  auto jobs = store_->claim("w1", 1, 30s, kNow);
+  Outcome o = outcome_for(jobs[0], "w1", OutcomeKind::kDelivered, kNow);
+  o.response_head = std::string(4095, 'a') + "\xC3\xA9" + std::string(100, 'b');
+  store_->record_outcomes(std::vector{o}, kNow);
+  EXPECT_EQ(attempts(ids[0])[0].response_head, std::string(4095, 'a'));
+}
+
+TEST_F(LeaseQueueTest, DataVersionChangesWhenAnotherConnectionCommits) {
+  auto other = webhook::testing::open_test_store(dir_.file("q.db"));
+  int64_t before = store_->data_version();
+  EXPECT_EQ(store_->data_version(), before);
+  enqueue(*other, "default", 1, kNow);
+  EXPECT_NE(store_->data_version(), before);
+}
+
+TEST_F(LeaseQueueTest, HeartbeatKeepsTheLatestTimePerProcess) {
+  EXPECT_EQ(store_->last_heartbeat("dispatcher"), std::nullopt);
+  store_->heartbeat("dispatcher", "d1", kNow);
+  store_->heartbeat("dispatcher", "d2", kNow + 5);
+  store_->heartbeat("dispatcher", "d1", kNow + 9);
+  store_->heartbeat("poller", "p1", kNow + 1);
+  EXPECT_EQ(store_->last_heartbeat("dispatcher"), kNow + 9);
+  EXPECT_EQ(store_->last_heartbeat("poller"), kNow + 1);
+  EXPECT_THROW(store_->heartbeat("somebody", "x", kNow), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace webhook::store

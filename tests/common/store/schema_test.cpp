@@ -1,0 +1,224 @@
+// The schema and the connection: migrations (fresh, idempotent, upgrade, refused when newer,
+// concurrent start), constraints that reject impossible rows, the claim's index, file mode.
+#include <sys/stat.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/store/job_store.h"
+#include "common/store/migrator.h"
+#include "common/store/sqlite_lease_queue.h"
+#include "schema/migrations.h"
+#include "tests/support/forked_child.h"
+#include "tests/support/store_fixtures.h"
+#include "tests/support/temp_dir.h"
+
+namespace webhook::store {
+namespace {
+
+constexpr int64_t kNow = 1'700'000'000'000;
+
+int latest_version() { return schema::migrations().back().version; }
+
+int user_version(const std::string& path) {
+  SQLite::Database db(path);
+  return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+TEST(SchemaTest, MigrationsAreNumberedFromOne) {
+  const auto& all = schema::migrations();
+  ASSERT_FALSE(all.empty());
+  for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].version, static_cast<int>(i + 1));
+  EXPECT_EQ(all[0].name, "001_init.sql");
+}
+
+TEST(SchemaTest, FreshDatabaseGetsEveryTableAndView) {
+  webhook::testing::TempDir dir;
+  testing::open_test_store(dir.file("a.db"));
+  SQLite::Database db(dir.file("a.db"));
+  for (const char* name : {"cursors", "polls", "jobs", "attempts", "seen_items", "heartbeats",
+                           "job_history", "attempt_log", "poll_log", "queue_summary"}) {
+    SQLite::Statement s(db, "SELECT count(*) FROM sqlite_schema WHERE name = ?");
+    s.bind(1, name);
+    s.executeStep();
+    EXPECT_EQ(s.getColumn(0).getInt(), 1) << name;
+  }
+  EXPECT_EQ(user_version(dir.file("a.db")), latest_version());
+  EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
+}
+
+TEST(SchemaTest, OpeningAgainChangesNothing) {
+  webhook::testing::TempDir dir;
+  auto first = testing::open_test_store(dir.file("a.db"));
+  testing::enqueue(*first, "default", 2, kNow);
+  first.reset();
+  auto second = testing::open_test_store(dir.file("a.db"));
+  EXPECT_EQ(second->list_jobs({}).size(), 2u);
+  EXPECT_EQ(user_version(dir.file("a.db")), latest_version());
+}
+
+TEST(SchemaTest, DatabaseNewerThanTheBinaryIsRefusedUntouched) {
+  webhook::testing::TempDir dir;
+  testing::open_test_store(dir.file("a.db"));
+  {
+    SQLite::Database db(dir.file("a.db"), SQLite::OPEN_READWRITE);
+    db.exec("PRAGMA user_version = " + std::to_string(latest_version() + 1));
+  }
+  try {
+    testing::open_test_store(dir.file("a.db"));
+    FAIL() << "a newer database was opened";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(dir.file("a.db")), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(user_version(dir.file("a.db")), latest_version() + 1);
+}
+
+TEST(SchemaTest, OlderDatabaseIsUpgradedKeepingItsData) {
+  webhook::testing::TempDir dir;
+  std::vector<schema::Migration> v1{{1, "001_a.sql", "CREATE TABLE t (x INTEGER);"}};
+  std::vector<schema::Migration> v2 = v1;
+  v2.push_back({2, "002_b.sql", "ALTER TABLE t ADD COLUMN y INTEGER NOT NULL DEFAULT 7;"});
+  SqliteOptions options;
+  options.path = dir.file("m.db");
+  {
+    SqliteConnection c(options);
+    EXPECT_EQ(migrate(c, v1), 1);
+    c.db().exec("INSERT INTO t (x) VALUES (42)");
+  }
+  SqliteConnection c(options);
+  EXPECT_EQ(migrate(c, v2), 2);
+  EXPECT_EQ(migrate(c, v2), 2);
+  EXPECT_EQ(c.db().execAndGet("SELECT x + y FROM t").getInt(), 49);
+}
+
+TEST(SchemaTest, FailingMigrationKeepsNothingOfTheRun) {
+  webhook::testing::TempDir dir;
+  std::vector<schema::Migration> bad{{1, "001_a.sql", "CREATE TABLE t (x INTEGER);"},
+                                     {2, "002_b.sql", "CREATE TABLE oops (;"}};
+  SqliteOptions options;
+  options.path = dir.file("m.db");
+  SqliteConnection c(options);
+  try {
+    migrate(c, bad);
+    FAIL() << "a broken migration was applied";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("002_b.sql"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(c.db().execAndGet("PRAGMA user_version").getInt(), 0);
+  EXPECT_FALSE(c.db().tableExists("t"));
+}
+
+TEST(SchemaTest, ProcessesStartingTogetherMigrateOnce) {
+  webhook::testing::TempDir dir;
+  const std::string path = dir.file("sub/folder/race.db");
+  webhook::testing::SignalPipe go;
+  std::vector<pid_t> children;
+  for (int i = 0; i < 6; ++i) {
+    children.push_back(webhook::testing::fork_child([&] {
+      if (!go.wait(std::chrono::seconds(30))) return 3;
+      SqliteOptions options;
+      options.path = path;
+      options.busy_timeout = std::chrono::milliseconds(50);  // exercise the retry, not the wait
+      auto store = open_sqlite_store(options);
+      store->heartbeat("dispatcher", "child", kNow);
+      return 0;
+    }));
+  }
+  for (std::size_t i = 0; i < children.size(); ++i) go.notify();
+  for (pid_t pid : children) EXPECT_EQ(webhook::testing::wait_child(pid), 0);
+  EXPECT_EQ(user_version(path), latest_version());
+  SQLite::Database db(path);
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM heartbeats").getInt(), 1);
+}
+
+TEST(SchemaTest, ConstraintsRejectImpossibleRows) {
+  webhook::testing::TempDir dir;
+  auto store = testing::open_test_store(dir.file("c.db"));
+  testing::enqueue(*store, "default", 1, kNow);
+  SQLite::Database db(dir.file("c.db"), SQLite::OPEN_READWRITE);
+  db.exec("PRAGMA foreign_keys = ON");
+  const char* kInsert =
+      "INSERT INTO jobs (id, feed, method, url, state, attempts, max_attempts, next_attempt_at, "
+      "created_at, updated_at, finished_at, lease_owner, lease_expires_at) VALUES ";
+  const std::vector<std::string> impossible = {
+      std::string(kInsert) + "('x1','f','GET','u','waiting',0,3,0,0,0,NULL,NULL,NULL)",
+      std::string(kInsert) + "('x2','f','GET','u','pending',-1,3,0,0,0,NULL,NULL,NULL)",
+      std::string(kInsert) + "('x3','f','GET','u','pending',4,3,0,0,0,NULL,NULL,NULL)",
+      std::string(kInsert) + "('x4','f','GET','u','running',0,3,0,0,0,NULL,NULL,NULL)",
+      std::string(kInsert) + "('x5','f','GET','u','delivered',1,3,0,0,0,NULL,NULL,NULL)",
+      std::string(kInsert) + "('x6','f','GET','u','pending',0,3,0,0,0,5,NULL,NULL)",
+      std::string(kInsert) + "('x7','f','GET','u','pending',0,'many',0,0,0,NULL,NULL,NULL)",
+      "INSERT INTO attempts (job_seq, number, started_at, duration_ms, worker) "
+      "VALUES (987654, 1, 0, 0, 'w')",
+      "INSERT INTO polls (feed, started_at, finished_at, window_from, window_to, status) "
+      "VALUES ('f', 0, 0, 0, 0, 'maybe')",
+      "INSERT INTO polls (feed, started_at, finished_at, window_from, window_to, status, "
+      "items_found) VALUES ('f', 0, 0, 0, 0, 'ok', -3)",
+      "INSERT INTO heartbeats (process, worker, at) VALUES ('cron', 'w', 0)",
+  };
+  for (const auto& sql : impossible) EXPECT_THROW(db.exec(sql), SQLite::Exception) << sql;
+  EXPECT_NO_THROW(
+      db.exec(std::string(kInsert) + "('ok1','f','GET','u','pending',0,3,0,0,0,NULL,NULL,NULL)"));
+}
+
+TEST(SchemaTest, ClaimReadsThePendingIndexNotTheHistory) {
+  webhook::testing::TempDir dir;
+  testing::open_test_store(dir.file("p.db"));
+  SQLite::Database db(dir.file("p.db"));
+  SQLite::Statement plan(db, std::string("EXPLAIN QUERY PLAN ") + kClaimSql);
+  std::string details;
+  while (plan.executeStep()) details += plan.getColumn(3).getString() + "\n";
+  EXPECT_NE(details.find("jobs_pending_due"), std::string::npos) << details;
+  EXPECT_EQ(details.find("SCAN jobs\n"), std::string::npos) << details;
+}
+
+TEST(SchemaTest, FileIsCreatedWithMode0640InAMissingFolder) {
+  webhook::testing::TempDir dir;
+  const std::string path = dir.file("state/deeper/webhook.db");
+  mode_t old = ::umask(0);
+  auto store = testing::open_test_store(path);
+  ::umask(old);
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  ASSERT_EQ(::stat((path + "-wal").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+}
+
+TEST(SchemaTest, MissingFileIsAnErrorWhenCreationIsNotWanted) {
+  webhook::testing::TempDir dir;
+  SqliteOptions options;
+  options.path = dir.file("absent.db");
+  options.create_if_missing = false;
+  try {
+    open_sqlite_store(options);
+    FAIL() << "opened a missing database";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("does not exist"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("absent.db")));
+}
+
+TEST(SchemaTest, UnknownSynchronousModeIsRefused) {
+  webhook::testing::TempDir dir;
+  SqliteOptions options;
+  options.path = dir.file("s.db");
+  options.synchronous = "SOMETIMES";
+  EXPECT_THROW(open_sqlite_store(options), std::runtime_error);
+}
+
+TEST(SchemaTest, JobIdsAreTimeOrderedUuidVersion7) {
+  std::string a = make_job_id(kNow);
+  std::string b = make_job_id(kNow + 1);
+  EXPECT_EQ(a.size(), 36u);
+  EXPECT_EQ(a[14], '7');
+  EXPECT_NE(std::string("89ab").find(a[19]), std::string::npos);
+  EXPECT_LT(a, b);
+  EXPECT_NE(make_job_id(kNow), make_job_id(kNow));
+}
+
+}  // namespace
+}  // namespace webhook::store

@@ -1,0 +1,188 @@
+// webhookctl's queue commands, run as a real process against a real database file.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/store/job_store.h"
+#include "tests/support/child_process.h"
+#include "tests/support/store_fixtures.h"
+#include "tests/support/temp_dir.h"
+
+namespace webhook::ctl {
+namespace {
+
+using namespace std::chrono_literals;
+using store::JobState;
+using store::OutcomeKind;
+
+const std::string kCtl = WEBHOOK_BINARY_DIR "/ctl/webhookctl";
+
+class QueueCommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = testing::open_test_store(db_);
+    const int64_t t = now_ - 60000;
+    auto works = testing::enqueue(*s, "works", 3, t);
+    testing::enqueue(*s, "users", 1, t);
+    auto claimed = s->claim("d1", 2, 30s, t);  // the two oldest of "works"
+    s->record_outcomes(
+        std::vector{testing::outcome_for(claimed[0], "d1", OutcomeKind::kDelivered, t),
+                    testing::outcome_for(claimed[1], "d1", OutcomeKind::kDead, t, 500)},
+        t + 10);
+    delivered_ = claimed[0].id;
+    dead_ = claimed[1].id;
+    pending_ = works[2];
+    s->heartbeat("dispatcher", "d1", t);
+  }
+
+  testing::CommandResult ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), kCtl);
+    args.push_back("--database");
+    args.push_back(db_);
+    return testing::run_command(args);
+  }
+  store::JobRow row(const std::string& id) {
+    return testing::open_test_store(db_)->job(id).value().job;
+  }
+
+  testing::TempDir dir_;
+  std::string db_ = dir_.file("queue.db");
+  int64_t now_ = SystemClock().now_ms();
+  std::string delivered_, dead_, pending_;
+};
+
+TEST_F(QueueCommandsTest, StatusShowsEveryFeedWithItsCounts) {
+  auto r = ctl({"status"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("FEED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("works"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dispatcher: last seen"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("poller: never seen"), std::string::npos) << r.out;
+
+  auto j = ctl({"status", "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto json = nlohmann::json::parse(j.out);
+  ASSERT_EQ(json["feeds"].size(), 2u);
+  EXPECT_EQ(json["feeds"][1]["feed"], "works");
+  EXPECT_EQ(json["feeds"][1]["counts"]["dead"], 1);
+  EXPECT_EQ(json["feeds"][1]["counts"]["delivered"], 1);
+  EXPECT_EQ(json["feeds"][1]["counts"]["pending"], 1);
+  EXPECT_EQ(json["feeds"][1]["last_poll"]["status"], "ok");
+  EXPECT_TRUE(json["heartbeats"]["poller"].is_null());
+}
+
+TEST_F(QueueCommandsTest, JobsFiltersByStateAndFeed) {
+  auto r = ctl({"jobs", "--state", "dead", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto json = nlohmann::json::parse(r.out);
+  ASSERT_EQ(json.size(), 1u);
+  EXPECT_EQ(json[0]["id"], dead_);
+  EXPECT_EQ(json[0]["last_status"], 500);
+  auto pending =
+      nlohmann::json::parse(ctl({"jobs", "--state", "pending", "--feed", "users", "--json"}).out);
+  EXPECT_EQ(pending.size(), 1u);
+  auto table = ctl({"jobs", "--limit", "2"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(std::count(table.out.begin(), table.out.end(), '\n'), 3) << table.out;
+  auto bad = ctl({"jobs", "--state", "lost"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--state must be"), std::string::npos) << bad.err;
+}
+
+TEST_F(QueueCommandsTest, ShowPrintsTheJobAndEveryAttempt) {
+  auto r = ctl({"show", dead_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("http://sink/works/"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dead"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("HTTP 500"), std::string::npos) << r.out;
+  auto by_seq = ctl({"show", std::to_string(row(dead_).seq), "--json"});
+  ASSERT_EQ(by_seq.exit_code, 0) << by_seq.err;
+  auto json = nlohmann::json::parse(by_seq.out);
+  EXPECT_EQ(json["id"], dead_);
+  ASSERT_EQ(json["attempt_log"].size(), 1u);
+  EXPECT_EQ(json["attempt_log"][0]["http_status"], 500);
+  EXPECT_EQ(json["attempt_log"][0]["worker"], "d1");
+  auto missing = ctl({"show", "00000000-0000-7000-8000-000000000000"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("no job"), std::string::npos);
+}
+
+TEST_F(QueueCommandsTest, RetryRequeuesDeadJobsAndRefusesOthers) {
+  auto r = ctl({"retry", dead_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("requeued 1 job"), std::string::npos) << r.out;
+  EXPECT_EQ(row(dead_).state, JobState::kPending);
+  EXPECT_EQ(row(dead_).attempts, 0);
+  auto refused = ctl({"retry", delivered_});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("is delivered"), std::string::npos) << refused.err;
+  EXPECT_EQ(row(delivered_).state, JobState::kDelivered);
+}
+
+TEST_F(QueueCommandsTest, RetryDeadTakesAFeedsDeadJobs) {
+  auto other = ctl({"retry", "--dead", "--feed", "users", "--json"});
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_EQ(nlohmann::json::parse(other.out)["requeued"], 0);
+  auto r = ctl({"retry", "--dead", "--feed", "works", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["requeued"], 1);
+  EXPECT_EQ(row(dead_).state, JobState::kPending);
+  EXPECT_EQ(ctl({"retry", "--dead", dead_}).exit_code, 2);
+}
+
+TEST_F(QueueCommandsTest, CancelStopsPendingJobsOnly) {
+  auto r = ctl({"cancel", pending_, delivered_});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("cancelled 1 job"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("only pending"), std::string::npos) << r.err;
+  EXPECT_EQ(row(pending_).state, JobState::kCancelled);
+  EXPECT_EQ(row(delivered_).state, JobState::kDelivered);
+}
+
+TEST_F(QueueCommandsTest, PruneDeletesFinishedJobsOlderThanTheRetention) {
+  auto keep = ctl({"prune", "--json"});  // default 30 days: everything is younger
+  ASSERT_EQ(keep.exit_code, 0) << keep.err;
+  EXPECT_EQ(nlohmann::json::parse(keep.out)["jobs"], 0);
+  auto r = ctl({"prune", "--older-than", "0", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto json = nlohmann::json::parse(r.out);
+  EXPECT_EQ(json["jobs"], 2);
+  EXPECT_EQ(json["attempts"], 2);
+  EXPECT_EQ(json["polls"], 2);
+  EXPECT_EQ(row(pending_).state, JobState::kPending);
+  EXPECT_EQ(ctl({"prune", "--older-than", "soon"}).exit_code, 2);
+}
+
+TEST_F(QueueCommandsTest, RewindMovesTheCursorToAnIsoTimeOrEpochMilliseconds) {
+  auto r = ctl({"rewind", "--feed", "works", "--to", "2023-11-14T22:13:20Z"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(testing::open_test_store(db_)->cursor("works"), 1'700'000'000'000);
+  ASSERT_EQ(ctl({"rewind", "--feed", "works", "--to", "1700000000500"}).exit_code, 0);
+  EXPECT_EQ(testing::open_test_store(db_)->cursor("works"), 1'700'000'000'500);
+  ASSERT_EQ(ctl({"rewind", "--feed", "works", "--to", "2023-11-15T00:13:20.25+02:00"}).exit_code,
+            0);
+  EXPECT_EQ(testing::open_test_store(db_)->cursor("works"), 1'700'000'000'250);
+  auto bad = ctl({"rewind", "--feed", "works", "--to", "yesterday"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("ISO-8601"), std::string::npos) << bad.err;
+}
+
+TEST_F(QueueCommandsTest, MissingDatabaseIsAClearErrorAndIsNotCreated) {
+  const std::string absent = dir_.file("nothing/here.db");
+  auto r = testing::run_command({kCtl, "status", "--database", absent});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(absent));
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("nothing")));
+}
+
+TEST_F(QueueCommandsTest, DatabasePathComesFromTheEnvironment) {
+  auto r = testing::run_command({kCtl, "jobs", "--json"}, {{"WEBHOOK_DATABASE_PATH", db_}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 4u);
+}
+
+}  // namespace
+}  // namespace webhook::ctl
