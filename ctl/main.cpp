@@ -44,6 +44,13 @@ const std::map<std::string, Command>& commands() {
       {"rewind",
        {webhook::ctl::rewind_command,
         "rewind --feed F --to TIME   poll again from TIME (ISO-8601 or epoch ms)"}},
+      {"render",
+       {webhook::ctl::render_command,
+        "render --template TEXT [--item JSON] [--query] [--last-poll-time MS] | render --batch"
+        "   render a template (--batch: JSON lines on stdin)"}},
+      {"extract",
+       {webhook::ctl::extract_command,
+        "extract --location LOC   apply a data location to the JSON document on stdin"}},
   };
   return kCommands;
 }

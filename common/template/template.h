@@ -13,6 +13,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace webhook {
+class Clock;
+}
+
 namespace webhook::tmpl {
 
 // A template that does not compile. what() is the full multi-line message: what is wrong,
@@ -46,6 +50,11 @@ class Template {
   static Template compile(std::string_view source);
 
   RenderResult render(const nlohmann::ordered_json& item) const;
+  // The same, with time.time() read from `clock`.
+  RenderResult render(const nlohmann::ordered_json& item, const Clock& clock) const;
+  // Renders into `result`, reusing its buffers (the fast path for many items).
+  void render_into(const nlohmann::ordered_json& item, const Clock& clock,
+                   RenderResult& result) const;
 
   const std::string& source() const;
 
@@ -61,8 +70,12 @@ class QueryTemplate {
   static QueryTemplate compile(std::string_view source);
 
   RenderResult render(int64_t last_poll_time) const;
+  RenderResult render(int64_t last_poll_time, const Clock& clock) const;
 
   const std::string& source() const { return source_; }
+
+  // The first step alone: every LAST_POLL_TIME replaced by the decimal cursor.
+  static std::string substitute(std::string_view source, int64_t last_poll_time);
 
  private:
   std::string source_;

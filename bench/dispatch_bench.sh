@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# webhook-dispatcher against a local nginx that answers 204 with keep-alive:
+#   1. deliveries/s draining JOBS pending jobs with `--once`, every outcome committed, beside
+#      wrk against the same nginx URL with the same connection count, in the same run;
+#   2. pickup latency at low load: commit -> request at nginx ($msec), p50/p99;
+#   3. peak RSS (/usr/bin/time) of a dispatcher draining BIG_JOBS pending jobs.
+# Prints figures and asserts nothing. Starts its own nginx on a free loopback port and stops
+# it on exit. Usage: bench/dispatch_bench.sh BUILD_DIR   (scripts/bench.sh passes it)
+# Knobs (environment): JOBS (100000), BIG_JOBS (1000000), CONNECTIONS (128),
+# SYNC ("FULL NORMAL": the throughput run is repeated for each WEBHOOK_DATABASE_SYNCHRONOUS),
+# LOG_LEVEL (info), LATENCY_JOBS (200), LATENCY_RATE (20 a second).
+set -euo pipefail
+build=$(realpath "${1:-build-bench}")
+jobs=${JOBS:-100000}
+big_jobs=${BIG_JOBS:-1000000}
+connections=${CONNECTIONS:-128}
+sync_modes=${SYNC:-FULL NORMAL}
+log_level=${LOG_LEVEL:-info}
+latency_jobs=${LATENCY_JOBS:-200}
+latency_rate=${LATENCY_RATE:-20}
+dispatcher="$build/dispatcher/webhook-dispatcher"
+enqueue="$build/bench/enqueue_jobs"
+for program in "$dispatcher" "$enqueue"; do
+  [[ -x $program ]] || { echo "dispatch_bench: $program is not built" >&2; exit 2; }
+done
+
+work=$(mktemp -d /tmp/dispatch-bench-XXXXXX)
+chmod 755 "$work"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cleanup() {
+  [[ -f $work/nginx.pid ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
+  [[ -n ${running_pid:-} ]] && kill "$running_pid" 2>/dev/null
+  sleep 0.2
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat > "$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/body;
+  keepalive_requests 100000000;
+  keepalive_timeout 75s;
+  log_format arrival '\$msec \$request_uri';
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    location / { return 204; }
+    location /latency/ { access_log $work/latency.log arrival; return 204; }
+  }
+}
+CONF
+nginx -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log"
+base="http://127.0.0.1:$port"
+
+run_env=(OPENCTI_JSON_LOGGING=true
+         CONNECTOR_LOG_LEVEL="$log_level" WEBHOOK_CONCURRENCY="$connections"
+         WEBHOOK_HOST_CONCURRENCY="$connections")
+now() { date +%s.%N; }
+count_state() { sqlite3 "$1" "SELECT count(*) FROM jobs WHERE state = '$2'"; }
+
+echo "nginx on $base (1 worker), WEBHOOK_CONCURRENCY=$connections, log level $log_level," \
+  "$(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+
+# 1. Throughput, beside wrk, for each synchronous mode.
+for sync in $sync_modes; do
+  db="$work/throughput-$sync.db"
+  "$enqueue" "$db" "$base/hook/" "$jobs"
+  start=$(now)
+  env "${run_env[@]}" WEBHOOK_DATABASE_SYNCHRONOUS="$sync" WEBHOOK_DATABASE_PATH="$db" \
+    /usr/bin/time -f '%U %S' -o "$work/cpu" "$dispatcher" --once 2> "$work/throughput.log"
+  end=$(now)
+  delivered=$(count_state "$db" delivered)
+  cpu_us=$(python3 -c "u, s = map(float, open('$work/cpu').read().split()); print(round((u + s) * 1e6 / max(1, $delivered)))")
+  rate=$(python3 -c "print(round($delivered / ($end - $start)))")
+  wrk_rate=$(wrk -t2 -c"$connections" -d5s "$base/hook/1" | awk '/Requests\/sec/ {print int($2)}')
+  ratio=$(python3 -c "print(round($rate / $wrk_rate, 2))")
+  printf 'synchronous=%s\n' "$sync"
+  printf '  deliveries:      %d of %d delivered in %.2f s = %d deliveries/s (target >= 20000)\n' \
+    "$delivered" "$jobs" "$(python3 -c "print($end - $start)")" "$rate"
+  printf '  wrk -c%d:        %d requests/s\n' "$connections" "$wrk_rate"
+  printf '  ratio:           %s of wrk (target >= 0.5)\n' "$ratio"
+  printf '  dispatcher CPU:  %d us (user + system) per delivery\n' "$cpu_us"
+done
+
+# 2. Pickup latency at low load: each job's URL carries the time it was committed.
+db="$work/latency.db"
+"$enqueue" "$db" "$base/hook/" 0
+env "${run_env[@]}" WEBHOOK_DATABASE_PATH="$db" WEBHOOK_DATABASE_SYNCHRONOUS=FULL \
+  "$dispatcher" 2> "$work/latency-dispatcher.log" &
+running_pid=$!
+sleep 0.5  # let it start and go idle before the first commit
+"$enqueue" "$db" "$base/latency/" "$latency_jobs" "$latency_rate"
+for _ in $(seq 100); do
+  [[ $(wc -l < "$work/latency.log" 2>/dev/null || echo 0) -ge $latency_jobs ]] && break
+  sleep 0.1
+done
+kill -TERM "$running_pid"; wait "$running_pid" || true; running_pid=
+python3 - "$work/latency.log" <<'PY'
+import sys
+lat = []
+for line in open(sys.argv[1]):
+    msec, uri = line.split()
+    committed = int(uri.split('/')[2])
+    lat.append(float(msec) * 1000 - committed)
+lat.sort()
+pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
+print(f"pickup latency:    p50 {pick(0.5):.1f} ms, p99 {pick(0.99):.1f} ms, max {lat[-1]:.1f} ms"
+      f" over {len(lat)} jobs (target p99 <= 50 ms)")
+PY
+
+# 3. Peak RSS with BIG_JOBS pending.
+db="$work/big.db"
+"$enqueue" "$db" "$base/hook/" "$big_jobs"
+start=$(now)
+env "${run_env[@]}" WEBHOOK_DATABASE_PATH="$db" WEBHOOK_DATABASE_SYNCHRONOUS=NORMAL \
+  /usr/bin/time -f '%M' -o "$work/rss" \
+  "$dispatcher" --once 2> "$work/big.log"
+end=$(now)
+delivered=$(count_state "$db" delivered)
+printf 'peak RSS:          %.1f MB draining %d pending jobs (target <= 64 MB); %d delivered at %d/s\n' \
+  "$(python3 -c "print($(cat "$work/rss") / 1024)")" "$big_jobs" "$delivered" \
+  "$(python3 -c "print(round($delivered / ($end - $start)))")"

@@ -1,0 +1,262 @@
+#include "common/template/lexer.h"
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "common/template/template.h"
+#include "common/template/unicode.h"
+
+namespace webhook::tmpl {
+namespace {
+
+bool is_name_start(unsigned char c) { return c == '_' || std::isalpha(c) || c >= 0x80; }
+bool is_name_char(unsigned char c) { return is_name_start(c) || std::isdigit(c); }
+
+class Lexer {
+ public:
+  Lexer(std::string_view source, std::size_t begin, std::size_t end)
+      : src_(source), pos_(begin), end_(end) {}
+
+  std::vector<Token> run() {
+    std::vector<Token> tokens;
+    while (true) {
+      skip_space();
+      if (pos_ >= end_) break;
+      tokens.push_back(next());
+    }
+    tokens.push_back(Token{TokenKind::kEnd, "", 0, 0, end_});
+    return tokens;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& why, std::size_t at) {
+    throw CompileError(why, src_, at);
+  }
+
+  char peek(std::size_t ahead = 0) const { return pos_ + ahead < end_ ? src_[pos_ + ahead] : '\0'; }
+
+  void skip_space() {
+    while (pos_ < end_ && (src_[pos_] == ' ' || src_[pos_] == '\t' || src_[pos_] == '\n' ||
+                           src_[pos_] == '\r' || src_[pos_] == '\f')) {
+      ++pos_;
+    }
+  }
+
+  Token next() {
+    std::size_t start = pos_;
+    auto c = static_cast<unsigned char>(peek());
+    if (std::isdigit(c) || (c == '.' && std::isdigit(static_cast<unsigned char>(peek(1))))) {
+      return number();
+    }
+    if (is_name_start(c)) {
+      while (pos_ < end_ && is_name_char(static_cast<unsigned char>(src_[pos_]))) ++pos_;
+      std::string word(src_.substr(start, pos_ - start));
+      if (c >= 0x80) fail("non-ASCII name '" + word + "' is not supported", start);
+      if (peek() == '\'' || peek() == '"') return prefixed_string(word, start);
+      return Token{TokenKind::kName, word, 0, 0, start};
+    }
+    if (c == '\'' || c == '"') return string(start);
+    static const char* const kOps[] = {"**", "//", "==", "!=", "<=", ">=", "<<", ">>", "->",
+                                       ":=", "(",  ")",  "[",  "]",  "{",  "}",  ",",  ":",
+                                       ".",  "+",  "-",  "*",  "/",  "%",  "<",  ">",  "=",
+                                       "~",  "&",  "|",  "^",  "@",  ";",  "!"};
+    for (const char* op : kOps) {
+      std::string_view o(op);
+      if (src_.substr(pos_, o.size()) == o && pos_ + o.size() <= end_) {
+        pos_ += o.size();
+        return Token{TokenKind::kOp, std::string(o), 0, 0, start};
+      }
+    }
+    fail(std::string("invalid character '") + static_cast<char>(c) + "' in expression", start);
+  }
+
+  Token number() {
+    std::size_t start = pos_;
+    std::string digits;
+    auto take_digits = [&](auto pred) {
+      bool last_underscore = true;
+      while (pos_ < end_ && (pred(peek()) || peek() == '_')) {
+        if (peek() == '_') {
+          if (last_underscore) fail("invalid decimal literal", pos_);
+          last_underscore = true;
+        } else {
+          digits += peek();
+          last_underscore = false;
+        }
+        ++pos_;
+      }
+      if (last_underscore && !digits.empty() && src_[pos_ - 1] == '_') {
+        fail("invalid decimal literal", pos_ - 1);
+      }
+    };
+    auto is_dec = [](char ch) { return ch >= '0' && ch <= '9'; };
+    if (peek() == '0' && (peek(1) == 'x' || peek(1) == 'X' || peek(1) == 'o' || peek(1) == 'O' ||
+                          peek(1) == 'b' || peek(1) == 'B')) {
+      char base_char = static_cast<char>(std::tolower(peek(1)));
+      int base = base_char == 'x' ? 16 : (base_char == 'o' ? 8 : 2);
+      pos_ += 2;
+      if (peek() == '_') ++pos_;
+      take_digits([base](char ch) {
+        if (base == 16) return std::isxdigit(static_cast<unsigned char>(ch)) != 0;
+        return ch >= '0' && ch < static_cast<char>('0' + base);
+      });
+      if (digits.empty()) fail("invalid number literal", start);
+      if (is_name_char(static_cast<unsigned char>(peek()))) fail("invalid number literal", pos_);
+      return integer(digits, base, start);
+    }
+    bool is_float = false;
+    take_digits(is_dec);
+    if (peek() == '.') {
+      is_float = true;
+      digits += '.';
+      ++pos_;
+      if (is_dec(peek())) take_digits(is_dec);
+    }
+    if (peek() == 'e' || peek() == 'E') {
+      std::size_t save = pos_;
+      std::string save_digits = digits;
+      digits += 'e';
+      ++pos_;
+      if (peek() == '+' || peek() == '-') digits += src_[pos_++];
+      if (is_dec(peek())) {
+        take_digits(is_dec);
+        is_float = true;
+      } else {
+        pos_ = save;
+        digits = save_digits;
+      }
+    }
+    if (peek() == 'j' || peek() == 'J') fail("complex numbers are not supported", start);
+    if (is_name_char(static_cast<unsigned char>(peek()))) fail("invalid decimal literal", pos_);
+    if (is_float) {
+      Token t{TokenKind::kFloat, digits, 0, std::strtod(digits.c_str(), nullptr), start};
+      return t;
+    }
+    if (digits.size() > 1 && digits[0] == '0' &&
+        digits.find_first_not_of('0') != std::string::npos) {
+      fail("leading zeros in decimal integer literals are not permitted", start);
+    }
+    return integer(digits, 10, start);
+  }
+
+  Token integer(const std::string& digits, int base, std::size_t start) {
+    errno = 0;
+    char* endp = nullptr;
+    unsigned long long v = std::strtoull(digits.c_str(), &endp, base);
+    if (errno == ERANGE || v > 9223372036854775807ULL) {
+      fail("integer literal too large (ints are 64-bit)", start);
+    }
+    return Token{TokenKind::kInt, digits, static_cast<int64_t>(v), 0, start};
+  }
+
+  Token prefixed_string(const std::string& prefix, std::size_t start) {
+    std::string p;
+    for (char ch : prefix) p += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (p == "r" || p == "u") return string(start, p == "r");
+    if (p.find('f') != std::string::npos) fail("nested f-strings are not supported", start);
+    if (p.find('b') != std::string::npos) fail("bytes literals are not supported", start);
+    fail("invalid string prefix '" + prefix + "'", start);
+  }
+
+  Token string(std::size_t start, bool raw = false) {
+    char quote = peek();
+    bool triple = peek(1) == quote && peek(2) == quote;
+    pos_ += triple ? 3 : 1;
+    std::string value;
+    while (true) {
+      if (pos_ >= end_) fail("unterminated string literal", start);
+      char ch = src_[pos_];
+      if (ch == quote && (!triple || (peek(1) == quote && peek(2) == quote))) {
+        pos_ += triple ? 3 : 1;
+        break;
+      }
+      if (ch == '\n' && !triple) fail("unterminated string literal", start);
+      if (ch == '\\' && !raw) {
+        escape(value);
+        continue;
+      }
+      value += ch;
+      ++pos_;
+    }
+    return Token{TokenKind::kString, value, 0, 0, start};
+  }
+
+  void escape(std::string& value) {
+    std::size_t at = pos_;
+    ++pos_;
+    if (pos_ >= end_) fail("unterminated string literal", at);
+    char e = src_[pos_++];
+    auto hex = [&](int n) {
+      char32_t cp = 0;
+      for (int i = 0; i < n; ++i) {
+        if (pos_ >= end_ || !std::isxdigit(static_cast<unsigned char>(src_[pos_]))) {
+          fail("truncated \\x, \\u or \\U escape", at);
+        }
+        char h = src_[pos_++];
+        cp = cp * 16 + static_cast<char32_t>(std::isdigit(static_cast<unsigned char>(h))
+                                                 ? h - '0'
+                                                 : std::tolower(h) - 'a' + 10);
+      }
+      if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) fail("invalid code point escape", at);
+      append_utf8(value, cp);
+    };
+    switch (e) {
+      case '\n':
+        break;
+      case '\\':
+        value += '\\';
+        break;
+      case '\'':
+        value += '\'';
+        break;
+      case '"':
+        value += '"';
+        break;
+      case 'a':
+        value += '\a';
+        break;
+      case 'b':
+        value += '\b';
+        break;
+      case 'f':
+        value += '\f';
+        break;
+      case 'n':
+        value += '\n';
+        break;
+      case 'r':
+        value += '\r';
+        break;
+      case 't':
+        value += '\t';
+        break;
+      case 'v':
+        value += '\v';
+        break;
+      case 'x':
+        hex(2);
+        break;
+      case 'u':
+        hex(4);
+        break;
+      case 'U':
+        hex(8);
+        break;
+      default:
+        value += '\\';
+        value += e;
+    }
+  }
+
+  std::string_view src_;
+  std::size_t pos_;
+  std::size_t end_;
+};
+
+}  // namespace
+
+std::vector<Token> tokenize(std::string_view source, std::size_t begin, std::size_t end) {
+  return Lexer(source, begin, end).run();
+}
+
+}  // namespace webhook::tmpl

@@ -1,0 +1,27 @@
+// Splits the text of one Python expression (the inside of a replacement field, or a data
+// location) into tokens. Offsets are absolute positions in the whole template, so every
+// compile error can point at its column. Throws CompileError.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace webhook::tmpl {
+
+enum class TokenKind { kName, kInt, kFloat, kString, kOp, kEnd };
+
+struct Token {
+  TokenKind kind;
+  std::string text;  // name, operator, or the decoded value of a string literal
+  int64_t int_value = 0;
+  double float_value = 0;
+  std::size_t offset = 0;  // in the template
+};
+
+// `source` is the whole template; the expression is source[begin, end).
+std::vector<Token> tokenize(std::string_view source, std::size_t begin, std::size_t end);
+
+}  // namespace webhook::tmpl

@@ -1,0 +1,54 @@
+#include "dispatcher/attempt_log.h"
+
+#include <ctime>
+
+#include "common/logging.h"
+#include "dispatcher/url_summary.h"
+
+namespace webhook::dispatcher {
+
+std::string iso_time(int64_t epoch_ms) {
+  std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[80];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(epoch_ms % 1000));
+  return text;
+}
+
+void log_attempt(const store::ClaimedJob& job, const store::Outcome& outcome,
+                 const std::string& reason) {
+  const UrlSummary url = summarize_url(job.url);
+  nlohmann::ordered_json attributes;
+  attributes["job"] = job.id;
+  attributes["feed"] = job.feed;
+  attributes["method"] = job.method;
+  attributes["host"] = url.host;
+  attributes["path"] = url.path;
+  attributes["attempt"] = job.attempts + 1;
+  attributes["max_attempts"] = job.max_attempts;
+  if (outcome.http_status) attributes["status"] = *outcome.http_status;
+  if (!outcome.error.empty()) attributes["error"] = outcome.error;
+  attributes["duration_ms"] = outcome.duration_ms;
+  switch (outcome.kind) {
+    case store::OutcomeKind::kDelivered:
+      attributes["state"] = "delivered";
+      break;
+    case store::OutcomeKind::kRetry:
+      attributes["state"] = "pending";
+      attributes["next_attempt_at"] = iso_time(outcome.next_attempt_at);
+      break;
+    case store::OutcomeKind::kDead:
+      attributes["state"] = "dead";
+      attributes["reason"] = reason;
+      break;
+  }
+  log_event(spdlog::level::info, "webhook attempt", attributes);
+  if (spdlog::should_log(spdlog::level::debug)) {
+    log_event(spdlog::level::debug, "webhook attempt url", {{"job", job.id}, {"url", job.url}});
+  }
+}
+
+}  // namespace webhook::dispatcher

@@ -1,0 +1,98 @@
+// The dispatcher's event loop: claim due jobs up to the free concurrency, run their requests
+// on one curl multi handle, record outcomes in batched transactions, and sleep until the
+// next job is due, the database changes, a request progresses or a stop is requested.
+// It also reclaims expired leases, writes heartbeats and prunes old history. It owns its
+// HttpClient; the JobStore, Clock and StopSource are borrowed and must outlive it. One
+// thread; it runs in-process, so tests drive it without starting a program.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/store/job_store.h"
+#include "dispatcher/dispatcher_settings.h"
+#include "dispatcher/http_client.h"
+#include "dispatcher/stop_source.h"
+#include "dispatcher/webhook_signer.h"
+
+namespace webhook::dispatcher {
+
+// What the loop did, for the stop log line and, later, metrics.
+struct LoopCounters {
+  int64_t turns = 0;
+  int64_t claims = 0;          // claim transactions
+  int64_t claimed = 0;         // jobs they returned
+  int64_t commits = 0;         // record_outcomes transactions
+  int64_t outcomes = 0;        // attempts recorded
+  int64_t stale_outcomes = 0;  // dropped because the lease was lost
+  int64_t delivered = 0;
+  int64_t retried = 0;
+  int64_t dead = 0;
+};
+
+enum class LoopExit {
+  kFinished,  // stopped cleanly (or --once found nothing more due): exit 0
+  kForced,    // a second stop request: left at once, leases will bring the jobs back
+};
+
+class DispatchLoop {
+ public:
+  // `random` gives uniform numbers in [0, 1) for backoff jitter (default: a seeded PRNG).
+  // Throws std::invalid_argument when a feed's secret is not valid base64.
+  DispatchLoop(store::JobStore& store, const Clock& clock, DispatcherSettings settings,
+               const StopSource& stop, std::function<double()> random = nullptr);
+  ~DispatchLoop();
+  DispatchLoop(const DispatchLoop&) = delete;
+  DispatchLoop& operator=(const DispatchLoop&) = delete;
+
+  // Runs until stopped (or, with settings.once, until nothing is due and nothing runs).
+  LoopExit run();
+
+  const LoopCounters& counters() const { return counters_; }
+
+ private:
+  void turn(int64_t now);
+  void collect_finished();
+  bool should_flush(int64_t now) const;
+  bool flush_outcomes(int64_t now);
+  void housekeeping(int64_t now);
+  void start_due_jobs(int64_t now);
+  bool nothing_left(int64_t now) const;
+  std::chrono::milliseconds wait_time(int64_t now) const;
+  void begin_shutdown(int64_t now);
+  void abort_and_release(int64_t now);
+  store::Outcome make_outcome(const Transfer& transfer, const TransferResult& result, int64_t now);
+  store::Outcome unsendable(const store::ClaimedJob& job, const std::string& error, int64_t now);
+  const WebhookSigner* signer_for(const std::string& feed) const;
+
+  store::JobStore& store_;
+  const Clock& clock_;
+  DispatcherSettings settings_;
+  const StopSource& stop_;
+  std::function<double()> random_;
+  HttpClient client_;
+  std::map<std::string, std::unique_ptr<WebhookSigner>, std::less<>> signers_;
+  std::unique_ptr<WebhookSigner> fallback_signer_;
+
+  std::vector<store::Outcome> outcomes_;  // finished attempts not yet committed
+  int64_t first_outcome_at_ = 0;          // when the oldest of them finished
+  bool may_have_due_ = true;              // the last claim was full, or the database changed
+  std::optional<int64_t> next_due_;       // earliest pending job's time, as last read
+  int64_t data_version_ = 0;
+  int64_t next_reclaim_ = 0;
+  int64_t next_heartbeat_ = 0;
+  int64_t next_prune_ = 0;
+  int64_t store_retry_at_ = 0;  // after a database error, wait before touching it again
+  bool stopping_ = false;
+  int64_t grace_deadline_ = 0;
+  bool done_ = false;
+  LoopCounters counters_;
+};
+
+}  // namespace webhook::dispatcher

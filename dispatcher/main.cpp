@@ -1,0 +1,108 @@
+// webhook-dispatcher: delivers the jobs in the SQLite file to their receivers.
+// Options, configuration, logging, storage, signals, then the dispatch loop.
+#include <malloc.h>
+
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/logging.h"
+#include "common/shutdown_signal.h"
+#include "common/store/job_store.h"
+#include "dispatcher/curl_handles.h"
+#include "dispatcher/dispatch_loop.h"
+#include "dispatcher/dispatcher_settings.h"
+#include "dispatcher/stop_source.h"
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: webhook-dispatcher [--config FILE] [--once]\n"
+    "  --config FILE  read settings from FILE (default: config.yml if present)\n"
+    "  --once         deliver every job due now, wait for the answers, exit\n";
+
+struct Options {
+  std::optional<std::string> config_file;
+  bool once = false;
+};
+
+// Returns nullopt after printing usage (exit 2) for an unknown argument.
+std::optional<Options> parse_options(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--once") {
+      options.once = true;
+    } else if (arg == "--config" && i + 1 < argc) {
+      options.config_file = argv[++i];
+    } else if (arg.rfind("--config=", 0) == 0) {
+      options.config_file = std::string(arg.substr(9));
+    } else {
+      std::cerr << "webhook-dispatcher: unknown argument '" << arg << "'\n" << kUsage;
+      return std::nullopt;
+    }
+  }
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace webhook;
+  // Requests allocate and free a little each; keep freed memory instead of handing it back
+  // to the kernel (and asking again) thousands of times a second.
+  mallopt(M_TRIM_THRESHOLD, 8 << 20);
+  mallopt(M_TOP_PAD, 1 << 20);
+  std::optional<Options> options = parse_options(argc, argv);
+  if (!options) return 2;
+
+  std::optional<Config> config;
+  try {
+    config =
+        Config::load(kDispatcher, process_environment(),
+                     options->config_file.value_or("config.yml"), options->config_file.has_value());
+  } catch (const ConfigError& error) {
+    for (const auto& problem : error.problems()) std::cerr << problem << "\n";
+    return 2;
+  }
+
+  dispatcher::DispatcherSettings settings =
+      dispatcher::dispatcher_settings_from_config(*config, dispatcher::make_worker_name());
+  settings.once = options->once;
+  if (auto problems = dispatcher::secret_problems(settings); !problems.empty()) {
+    for (const auto& problem : problems) std::cerr << problem << "\n";
+    return 2;
+  }
+
+  setup_logging({config->string("CONNECTOR_LOG_LEVEL"),
+                 config->optional_boolean("OPENCTI_JSON_LOGGING").value_or(default_json_logging()),
+                 config->string("CONNECTOR_NAME"), "dispatcher"});
+  for (const auto& warning : config->warnings()) {
+    log_event(spdlog::level::warn, "configuration", {{"warning", warning}});
+  }
+
+  try {
+    ShutdownSignal shutdown;
+    dispatcher::CurlGlobal curl;
+
+    store::SqliteOptions storage;
+    storage.path = config->string("WEBHOOK_DATABASE_PATH");
+    storage.synchronous = config->string("WEBHOOK_DATABASE_SYNCHRONOUS");
+    if (auto folder = std::filesystem::path(storage.path).parent_path(); !folder.empty()) {
+      std::filesystem::create_directories(folder);
+    }
+    std::unique_ptr<store::JobStore> jobs = store::open_sqlite_store(storage);
+
+    SystemClock clock;
+    dispatcher::SignalStopSource stop(shutdown);
+    dispatcher::DispatchLoop loop(*jobs, clock, std::move(settings), stop);
+    return loop.run() == dispatcher::LoopExit::kFinished ? 0 : 130;
+  } catch (const std::exception& error) {
+    log_event(spdlog::level::critical, "webhook-dispatcher cannot run", {{"error", error.what()}});
+    return 1;
+  }
+}

@@ -1,0 +1,164 @@
+#include "dispatcher/transfer.h"
+
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+#include <string_view>
+
+namespace webhook::dispatcher {
+namespace {
+
+constexpr long kMaxRedirects = 5;
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// Header names we set ourselves; a job header of the same name is dropped, not doubled.
+bool is_reserved(std::string_view name) {
+  for (std::string_view reserved :
+       {"Idempotency-Key", "webhook-id", "webhook-timestamp", "webhook-signature"}) {
+    if (iequals(name, reserved)) return true;
+  }
+  return false;
+}
+
+// A rendered value must not smuggle extra header lines.
+std::string single_line(std::string_view text) {
+  std::string out(text);
+  std::replace_if(
+      out.begin(), out.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  return out;
+}
+
+template <typename T>
+void set(CURL* easy, CURLoption option, T value) {
+  if (CURLcode rc = curl_easy_setopt(easy, option, value); rc != CURLE_OK) {
+    throw std::runtime_error(std::string("cannot configure a webhook request: ") +
+                             curl_easy_strerror(rc));
+  }
+}
+
+}  // namespace
+
+Transfer::Transfer(store::ClaimedJob job, const DispatcherSettings& settings,
+                   const WebhookSigner* signer, int64_t started_at, CurlEasy handle)
+    : job_(std::move(job)),
+      started_at_(started_at),
+      easy_(handle ? std::move(handle) : CurlEasy(curl_easy_init())) {
+  try {
+    if (!easy_) throw std::runtime_error("curl_easy_init failed");
+    configure(settings, signer);
+  } catch (const std::exception& error) {
+    setup_error_ = error.what();
+  }
+}
+
+void Transfer::configure(const DispatcherSettings& settings, const WebhookSigner* signer) {
+  CURL* easy = easy_.get();
+  set(easy, CURLOPT_PRIVATE, static_cast<void*>(this));
+  set(easy, CURLOPT_URL, job_.url.c_str());
+  set(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  set(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  set(easy, CURLOPT_FOLLOWLOCATION, 1L);
+  set(easy, CURLOPT_MAXREDIRS, kMaxRedirects);
+  set(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  set(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(settings.timeout.count()));
+  set(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(settings.connect_timeout.count()));
+  set(easy, CURLOPT_SSL_VERIFYPEER, settings.ssl_verify ? 1L : 0L);
+  set(easy, CURLOPT_SSL_VERIFYHOST, settings.ssl_verify ? 2L : 0L);
+  if (!settings.ca_file.empty()) set(easy, CURLOPT_CAINFO, settings.ca_file.c_str());
+  set(easy, CURLOPT_NOSIGNAL, 1L);
+  set(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  set(easy, CURLOPT_USERAGENT, "opencti-webhook/" WEBHOOK_VERSION);
+  set(easy, CURLOPT_ERRORBUFFER, error_);
+  set(easy, CURLOPT_WRITEFUNCTION, &Transfer::on_body);
+  set(easy, CURLOPT_WRITEDATA, static_cast<void*>(this));
+  set(easy, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
+  set(easy, CURLOPT_HEADERDATA, static_cast<void*>(this));
+
+  // Method and body. curl's own defaults for a body (form content type, Expect:
+  // 100-continue) are removed below: the job's headers say what the body is.
+  const bool has_body = !job_.body.empty();
+  if (job_.method == "GET" && !has_body) {
+    set(easy, CURLOPT_HTTPGET, 1L);
+  } else if (job_.method == "HEAD") {
+    set(easy, CURLOPT_NOBODY, 1L);
+  } else {
+    set(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(job_.body.size()));
+    set(easy, CURLOPT_POSTFIELDS, job_.body.c_str());
+    if (job_.method != "POST") set(easy, CURLOPT_CUSTOMREQUEST, job_.method.c_str());
+  }
+
+  bool has_content_type = false;
+  if (job_.headers.is_object()) {
+    for (const auto& [name, value] : job_.headers.items()) {
+      if (is_reserved(name)) continue;
+      if (iequals(name, "Content-Type")) has_content_type = true;
+      std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+      text = single_line(text);
+      // "Name;" is curl's way of sending a header with an empty value.
+      append_header(headers_,
+                    text.empty() ? single_line(name) + ";" : single_line(name) + ": " + text);
+    }
+  }
+  if (has_body && !has_content_type) append_header(headers_, "Content-Type:");
+  append_header(headers_, "Expect:");
+  append_header(headers_, "Idempotency-Key: " + job_.id);
+  append_header(headers_, "webhook-id: " + job_.id);
+  if (signer != nullptr) {
+    const int64_t timestamp = started_at_ / 1000;
+    append_header(headers_, "webhook-timestamp: " + std::to_string(timestamp));
+    append_header(headers_, "webhook-signature: " + signer->sign(job_.id, timestamp, job_.body));
+  }
+  set(easy, CURLOPT_HTTPHEADER, headers_.get());
+}
+
+size_t Transfer::on_body(char* data, size_t size, size_t count, void* self) {
+  auto* transfer = static_cast<Transfer*>(self);
+  const size_t bytes = size * count;
+  const size_t room =
+      kResponseHeadBytes - std::min(kResponseHeadBytes, transfer->response_head_.size());
+  transfer->response_head_.append(data, std::min(room, bytes));
+  return bytes;  // read the rest too, so the connection stays reusable
+}
+
+size_t Transfer::on_header(char* data, size_t size, size_t count, void* self) {
+  auto* transfer = static_cast<Transfer*>(self);
+  const size_t bytes = size * count;
+  std::string_view line(data, bytes);
+  if (line.substr(0, 5) == "HTTP/") {
+    // A new response (after a redirect or an interim 1xx): forget the previous one's.
+    transfer->retry_after_.reset();
+    transfer->response_head_.clear();
+    return bytes;
+  }
+  constexpr std::string_view kRetryAfter = "retry-after:";
+  if (line.size() > kRetryAfter.size() &&
+      iequals(line.substr(0, kRetryAfter.size()), kRetryAfter)) {
+    std::string value(line.substr(kRetryAfter.size()));
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
+    transfer->retry_after_ = std::move(value);
+  }
+  return bytes;
+}
+
+TransferResult Transfer::result(CURLcode code) const {
+  TransferResult result;
+  result.response_head = response_head_;
+  if (code != CURLE_OK) {
+    result.error = error_[0] != '\0' ? std::string(error_) : curl_easy_strerror(code);
+    return result;
+  }
+  long status = 0;
+  curl_easy_getinfo(easy_.get(), CURLINFO_RESPONSE_CODE, &status);
+  result.http_status = static_cast<int>(status);
+  if (status < 200 || status > 299) result.error = "HTTP " + std::to_string(status);
+  result.retry_after = retry_after_;
+  return result;
+}
+
+}  // namespace webhook::dispatcher
