@@ -9,12 +9,12 @@ GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 LAUNCHER   := $(shell command -v ccache >/dev/null 2>&1 && echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
 CTEST_ARGS ?=
 
-.PHONY: deps build test run demo clean format sanitize bench fuzz readme-settings install help
+.PHONY: deps build test run demo clean format sanitize bench fuzz readme-settings env-example install help
 
 help:
 	@echo "make run        install dependencies, build, run the poller and the dispatcher"
 	@echo "make test       install dependencies, build, run every test"
-	@echo "make deps | build | clean | format | sanitize | bench | fuzz | readme-settings | install"
+	@echo "make deps | build | clean | format | sanitize | bench | fuzz | readme-settings | env-example | install"
 
 deps:
 	@scripts/install-deps.sh
@@ -51,6 +51,9 @@ fuzz: deps
 
 readme-settings: build
 	@python3 scripts/update_readme_settings.py $(BUILD)/ctl/webhookctl README.md
+
+env-example: build
+	$(BUILD)/ctl/webhookctl settings --env-example > docker/.env.example
 
 install: build
 	cmake --install $(BUILD)

@@ -195,12 +195,49 @@ std::string settings_markdown_table() {
       }
       type += " `" + choices + "`";
     }
-    std::string def = s.default_value.empty() ? (s.required_by ? "**required**" : "(unset)")
-                                              : "`" + std::string(s.default_value) + "`";
-    std::string yaml = "`" + yaml_path(s) + "`";
+    // Strings are built by appending: GCC 12 at -O3 reports a false -Wrestrict on
+    // `"literal" + std::string(...)`, which breaks the Release (bench) build.
+    std::string def = s.default_value.empty()
+                          ? std::string(s.required_by ? "**required**" : "(unset)")
+                          : std::string("`").append(s.default_value).append("`");
+    std::string yaml = std::string("`").append(yaml_path(s)).append("`");
     if (s.per_feed) yaml += " (per feed)";
     out += "| `" + std::string(s.env) + "` | " + yaml + " | " + type + " | " + def + " | " +
            programs_text(s.programs) + " | " + std::string(s.description) + " |\n";
+  }
+  return out;
+}
+
+std::string settings_env_example() {
+  std::string out =
+      "# opencti-webhook settings: the env_file of docker/docker-compose.yml (copy to\n"
+      "# docker/.env) and the EnvironmentFile of the systemd units\n"
+      "# (/etc/opencti-webhook/webhook.env). Generated from the setting table by\n"
+      "# `webhookctl settings --env-example` (`make env-example`); do not edit it here.\n"
+      "#\n"
+      "# Fill in the required settings and uncomment what you change; an empty value counts\n"
+      "# as unset. One line per value. systemd reads quotes as shell does, so put a value\n"
+      "# that contains ' or \" (templates, data locations) in double quotes there; Docker's\n"
+      "# env_file takes the line as written. Templates are often easier in config.yml.\n";
+  for (const auto& s : kSettings) {
+    std::string type(type_name(s));
+    if (s.type == SettingType::kEnum) {
+      std::string choices(s.choices);
+      for (auto& c : choices) {
+        if (c == '|') c = '/';
+      }
+      type += " " + choices;
+    }
+    out += "\n# " + std::string(s.description) + "\n# " + type;
+    if (s.required_by != 0) {
+      out += ", required by " + programs_text(s.required_by) + "\n";
+      out += std::string(s.env) + "=\n";
+      continue;
+    }
+    out += s.default_value.empty() ? ", unset by default"
+                                   : ", default " + std::string(s.default_value);
+    out += "; read by " + programs_text(s.programs) + "\n";
+    out.append("#").append(s.env).append("=").append(s.default_value).append("\n");
   }
   return out;
 }

@@ -62,4 +62,8 @@ std::string_view type_name(const SettingSpec& spec);
 // The README's configuration table (GitHub markdown), generated from all_settings().
 std::string settings_markdown_table();
 
+// docker/.env.example: every setting with a comment, its type and its default, required
+// ones as empty assignments to fill in, the others commented out at their default.
+std::string settings_env_example();
+
 }  // namespace webhook

@@ -27,4 +27,7 @@ int rewind_command(const Args& args);
 int render_command(const Args& args);  // exit 2 on a compile error, 1 on a runtime error
 int extract_command(const Args& args);
 
+// health_command.cpp
+int health_command(const Args& args);
+
 }  // namespace webhook::ctl

@@ -28,9 +28,16 @@ int check_config_command(const Args& args) {
 }
 
 int settings_command(const Args& args) {
-  Arguments a(args, {}, {"markdown"});
+  Arguments a(args, {}, {"markdown", "env-example"});
+  if (a.flag("markdown") && a.flag("env-example")) {
+    throw UsageError("--markdown and --env-example exclude each other");
+  }
   if (a.flag("markdown")) {
     std::cout << settings_markdown_table();
+    return 0;
+  }
+  if (a.flag("env-example")) {
+    std::cout << settings_env_example();
     return 0;
   }
   for (const auto& s : all_settings()) {

@@ -19,7 +19,14 @@ const std::map<std::string, Command>& commands() {
       {"check-config",
        {webhook::ctl::check_config_command,
         "check-config [--config FILE] [--quiet]   validate every setting"}},
-      {"settings", {webhook::ctl::settings_command, "settings [--markdown]   list every setting"}},
+      {"health",
+       {webhook::ctl::health_command,
+        "health --process poller|dispatcher [--config FILE] [--database PATH] [--intervals N]\n"
+        "         [--max-heartbeat-age S] [--max-due-delay S] [--max-pending-age S]\n"
+        "         exit 0 if that process made progress recently, 1 (saying why) if not"}},
+      {"settings",
+       {webhook::ctl::settings_command,
+        "settings [--markdown | --env-example]   list every setting"}},
       {"status",
        {webhook::ctl::status_command,
         "status [--json]   per feed: cursor, last poll, jobs per state, oldest pending"}},

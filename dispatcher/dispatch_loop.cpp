@@ -100,6 +100,8 @@ void DispatchLoop::turn(int64_t now) {
   collect_finished();
   const bool store_ok = now >= store_retry_at_;
   if (store_ok && should_flush(now)) flush_outcomes(now);
+  // Outcomes were timed after `now`: a retry due at once must count as due below.
+  now = std::max(now, clock_.now_ms());
 
   if (!stopping_ && stop_.count() >= 1) begin_shutdown(now);
   if (stopping_) {

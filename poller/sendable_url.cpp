@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <array>
 #include <cctype>
 #include <memory>
 
@@ -64,34 +65,42 @@ struct CurlFree {
 }  // namespace
 
 std::string percent_encode_url(std::string_view rendered) {
-  // Most URLs need nothing: copy them at once.
-  bool clean = true;
-  for (char ch : rendered) {
-    if (ch == '%' || ch == '[' || ch == ']' || must_encode(static_cast<unsigned char>(ch))) {
-      clean = false;
-      break;
+  // A byte is "plain" when it is copied as is; '%' and brackets need a look at their context.
+  static const std::array<bool, 256> kPlain = [] {
+    std::array<bool, 256> plain{};
+    for (int c = 0; c < 256; ++c) {
+      plain[c] = !must_encode(static_cast<unsigned char>(c)) && c != '%';
     }
-  }
-  if (clean) return std::string(rendered);
+    return plain;
+  }();
+  std::size_t i = 0;
+  while (i < rendered.size() && kPlain[static_cast<unsigned char>(rendered[i])]) ++i;
+  if (i == rendered.size()) return std::string(rendered);  // most URLs need nothing
+
   auto [v6_begin, v6_end] = ipv6_host_range(rendered);
   std::string out;
-  out.reserve(rendered.size() + rendered.size() / 4);
-  for (std::size_t i = 0; i < rendered.size(); ++i) {
+  out.reserve(rendered.size() + rendered.size() / 2);
+  out.append(rendered.substr(0, i));
+  while (i < rendered.size()) {
+    std::size_t run = i;
+    while (run < rendered.size() && kPlain[static_cast<unsigned char>(rendered[run])]) ++run;
+    out.append(rendered.substr(i, run - i));
+    if (run == rendered.size()) break;
+    i = run;
     unsigned char c = static_cast<unsigned char>(rendered[i]);
     if (c == '%') {
       if (i + 2 < rendered.size() && is_hex(rendered[i + 1]) && is_hex(rendered[i + 2])) {
         out.append(rendered.substr(i, 3));
-        i += 2;
-      } else {
-        out += "%25";
+        i += 3;
+        continue;
       }
+      out += "%25";
     } else if ((c == '[' || c == ']') && i >= v6_begin && i < v6_end) {
       out += static_cast<char>(c);
-    } else if (must_encode(c)) {
-      append_escape(out, c);
     } else {
-      out += static_cast<char>(c);
+      append_escape(out, c);
     }
+    ++i;
   }
   return out;
 }

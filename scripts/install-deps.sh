@@ -2,14 +2,18 @@
 # Installs the Debian 12 packages that opencti-webhook's build, tests and benchmarks need,
 # and only those that are missing. Safe to run again: with everything present it returns
 # in well under a second without touching apt.
+#   --build-only   only what building the programs needs (docker/Dockerfile's build stage)
 set -euo pipefail
 
-packages=(
+build_packages=(
   # toolchain
   g++ cmake ninja-build pkg-config make git
   # libraries the binaries link
   libsqlitecpp-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcpp-httplib-dev
+)
+packages=(
+  "${build_packages[@]}"
   # tests, fuzzing, formatting
   libgtest-dev libgmock-dev python3 sqlite3 curl openssl clang clang-format libclang-rt-14-dev
   # benchmarks: Google Benchmark, a local nginx to deliver to, wrk as the reference client
@@ -17,6 +21,12 @@ packages=(
   # container and unit-file checks that need no running engine
   docker-compose systemd
 )
+
+case "${1:-}" in
+  "") ;;
+  --build-only) packages=("${build_packages[@]}") ;;
+  *) echo "usage: $0 [--build-only]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

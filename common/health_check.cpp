@@ -1,0 +1,110 @@
+#include "common/health_check.h"
+
+#include <optional>
+
+namespace webhook {
+namespace {
+
+// How many of a feed's newest polls are looked at for a successful one. Failed polls are
+// retried with backoff, so three intervals never hold this many; if they all failed, the
+// feed is unhealthy whatever came before.
+constexpr int kPollsExamined = 50;
+
+}  // namespace
+
+std::string describe_age(int64_t ms) {
+  if (ms < 0) ms = 0;
+  int64_t seconds = ms / 1000;
+  if (seconds < 60) return std::to_string(seconds) + "s";
+  if (seconds < 3600) {
+    return std::to_string(seconds / 60) + "m " + std::to_string(seconds % 60) + "s";
+  }
+  return std::to_string(seconds / 3600) + "h " + std::to_string(seconds % 3600 / 60) + "m";
+}
+
+HealthReport check_poller_health(store::JobStore& store, const std::vector<PollerHealthRule>& feeds,
+                                 int64_t now_ms, int intervals) {
+  HealthReport report;
+  for (const auto& feed : feeds) {
+    const int64_t allowed = feed.polling_interval.count() * intervals;
+    std::vector<store::PollRow> polls = store.list_polls(feed.feed, kPollsExamined);
+    std::optional<store::PollRow> last_ok;
+    std::optional<store::PollRow> last_failed;
+    for (const auto& row : polls) {
+      if (row.record.ok) {
+        if (!last_ok || row.record.finished_at > last_ok->record.finished_at) last_ok = row;
+      } else if (!last_failed || row.record.finished_at > last_failed->record.finished_at) {
+        last_failed = row;
+      }
+    }
+    std::string why_failing;
+    if (last_failed &&
+        (!last_ok || last_failed->record.finished_at > last_ok->record.finished_at)) {
+      why_failing = "; last poll failed " + describe_age(now_ms - last_failed->record.finished_at) +
+                    " ago: " + last_failed->record.error;
+    }
+    if (!last_ok) {
+      report.healthy = false;
+      report.problems.push_back(
+          "feed " + feed.feed + ": no successful poll" +
+          (polls.empty() ? " yet" : " in the last " + std::to_string(polls.size()) + " polls") +
+          why_failing);
+      continue;
+    }
+    int64_t age = now_ms - last_ok->record.finished_at;
+    if (age > allowed) {
+      report.healthy = false;
+      report.problems.push_back("feed " + feed.feed + ": last successful poll " +
+                                describe_age(age) + " ago, more than " + std::to_string(intervals) +
+                                " polling intervals (" + describe_age(allowed) + ")" + why_failing);
+    } else {
+      report.details.push_back("feed " + feed.feed + ": last successful poll " + describe_age(age) +
+                               " ago");
+    }
+  }
+  return report;
+}
+
+HealthReport check_dispatcher_health(store::JobStore& store, const DispatcherHealthRule& rule,
+                                     int64_t now_ms) {
+  HealthReport report;
+  std::optional<int64_t> beat = store.last_heartbeat("dispatcher");
+  if (!beat) {
+    report.healthy = false;
+    report.problems.push_back("no dispatcher heartbeat recorded yet");
+  } else if (now_ms - *beat > rule.max_heartbeat_age.count()) {
+    report.healthy = false;
+    report.problems.push_back("dispatcher heartbeat " + describe_age(now_ms - *beat) +
+                              " old, more than " + describe_age(rule.max_heartbeat_age.count()));
+  } else {
+    report.details.push_back("dispatcher heartbeat " + describe_age(now_ms - *beat) + " ago");
+  }
+
+  if (std::optional<int64_t> due = store.next_due_at(); due && now_ms - *due > 0) {
+    int64_t late = now_ms - *due;
+    if (late > rule.max_due_delay.count()) {
+      report.healthy = false;
+      report.problems.push_back("a pending job has been due for " + describe_age(late) +
+                                " without being claimed (limit " +
+                                describe_age(rule.max_due_delay.count()) + ")");
+    } else {
+      report.details.push_back("oldest due job waiting " + describe_age(late));
+    }
+  }
+
+  if (rule.max_pending_age.count() > 0) {
+    for (const auto& feed : store.status()) {
+      if (!feed.oldest_pending_created_at) continue;
+      int64_t age = now_ms - *feed.oldest_pending_created_at;
+      if (age > rule.max_pending_age.count()) {
+        report.healthy = false;
+        report.problems.push_back(
+            "feed " + feed.feed + ": a job has been pending for " + describe_age(age) + " (limit " +
+            describe_age(rule.max_pending_age.count()) + "); is the receiver failing?");
+      }
+    }
+  }
+  return report;
+}
+
+}  // namespace webhook

@@ -1,0 +1,49 @@
+// Whether webhook-poller and webhook-dispatcher are making progress, judged from what they
+// leave in the job store: the poll log and the dispatcher's heartbeat and due jobs. The same
+// rules serve `webhookctl health` (container HEALTHCHECK, scripts) and each process's
+// /healthz. Pure functions over a JobStore the caller owns; thread-safe as that store is.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/store/job_store.h"
+
+namespace webhook {
+
+struct HealthReport {
+  bool healthy = true;
+  std::vector<std::string> problems;  // why not, one line each; empty when healthy
+  std::vector<std::string> details;   // what was checked, for a human reading the output
+};
+
+struct PollerHealthRule {
+  std::string feed;
+  std::chrono::milliseconds polling_interval{60000};
+};
+
+// Healthy when every feed had a successful poll within `intervals` polling intervals.
+// OpenCTI being down (every poll failing) turns it unhealthy after that long.
+HealthReport check_poller_health(store::JobStore& store, const std::vector<PollerHealthRule>& feeds,
+                                 int64_t now_ms, int intervals = 3);
+
+struct DispatcherHealthRule {
+  // The dispatcher's heartbeat row must be younger than this.
+  std::chrono::milliseconds max_heartbeat_age{60000};
+  // A pending job may wait this long past its due time (dispatcher stuck or saturated, e.g.
+  // by a receiver that hangs until the timeout).
+  std::chrono::milliseconds max_due_delay{300000};
+  // No pending job may be older than this since it was created (the receiver failing long
+  // enough that deliveries back up through retries). Zero disables the rule.
+  std::chrono::milliseconds max_pending_age{std::chrono::minutes(15)};
+};
+
+HealthReport check_dispatcher_health(store::JobStore& store, const DispatcherHealthRule& rule,
+                                     int64_t now_ms);
+
+// "2m 5s ago"-style text for durations in messages.
+std::string describe_age(int64_t milliseconds);
+
+}  // namespace webhook

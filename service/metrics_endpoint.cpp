@@ -1,0 +1,20 @@
+#include "service/metrics_endpoint.h"
+
+namespace webhook::service {
+
+std::unique_ptr<metrics::MetricsRegistry> make_metrics_registry(const Config& config) {
+  return std::make_unique<metrics::MetricsRegistry>(config.string("CONNECTOR_METRICS_NAMESPACE"),
+                                                    config.string("CONNECTOR_METRICS_SUBSYSTEM"));
+}
+
+std::unique_ptr<MetricsServer> start_metrics_endpoint(const Config& config,
+                                                      std::string_view port_setting,
+                                                      const metrics::MetricsRegistry& registry,
+                                                      MetricsServer::HealthProbe probe,
+                                                      const std::string& host) {
+  if (!config.boolean("CONNECTOR_EXPOSE_METRICS")) return nullptr;
+  int port = static_cast<int>(config.integer(port_setting));
+  return std::make_unique<MetricsServer>(registry, std::move(probe), host, port);
+}
+
+}  // namespace webhook::service

@@ -1,0 +1,131 @@
+// `webhookctl health` run as the real binary against a real database, as the container
+// HEALTHCHECK runs it.
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "common/store/job_store.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace webhook {
+namespace {
+
+using testing::CommandResult;
+using testing::run_command;
+using testing::TempDir;
+
+const std::string kWebhookctl = WEBHOOK_BINARY_DIR "/ctl/webhookctl";
+
+std::unique_ptr<store::JobStore> open_store(const std::string& path) {
+  store::SqliteOptions options;
+  options.path = path;
+  return store::open_sqlite_store(options);
+}
+
+class HealthCommandTest : public ::testing::Test {
+ protected:
+  std::map<std::string, std::string> env() const {
+    return {
+        {"OPENCTI_URL", "http://127.0.0.1:9"},
+        {"OPENCTI_TOKEN", "health-test-token"},
+        {"WEBHOOK_GRAPHQL_QUERY", "{{works{{edges{{node{{id}}}}}}}}"},
+        {"WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", "['data']['works']['edges']"},
+        {"WEBHOOK_URL", "http://127.0.0.1:9/?id={item['node']['id']}"},
+        {"WEBHOOK_GRAPHQL_POLLING_INTERVAL", "10"},
+        {"WEBHOOK_DATABASE_PATH", db_},
+    };
+  }
+
+  std::unique_ptr<store::JobStore> open() const { return open_store(db_); }
+
+  void record_poll(int64_t finished_at, bool ok, const std::string& error = {}) const {
+    auto store = open();
+    store::PollCommit commit;
+    commit.poll.feed = "default";
+    commit.poll.started_at = finished_at - 50;
+    commit.poll.finished_at = finished_at;
+    commit.poll.window_from = finished_at - 10'000;
+    commit.poll.window_to = finished_at - 50;
+    commit.poll.ok = ok;
+    commit.poll.error = error;
+    commit.expected_cursor = store->cursor("default");
+    if (ok) commit.new_cursor = finished_at - 50;
+    ASSERT_TRUE(store->commit_poll(commit).has_value());
+  }
+
+  CommandResult health(std::vector<std::string> args) const {
+    args.insert(args.begin(), {kWebhookctl, "health"});
+    return run_command(args, env());
+  }
+
+  int64_t now() const { return SystemClock().now_ms(); }
+
+  TempDir dir_;
+  std::string db_ = dir_.file("webhook.db");
+};
+
+TEST_F(HealthCommandTest, PollerHealthyAfterARecentPollAndUnhealthyWhenStale) {
+  record_poll(now() - 2'000, true);
+  CommandResult ok = health({"--process", "poller"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("poller healthy"), std::string::npos) << ok.out;
+
+  // 3 intervals of 10 s have passed since the last success; the polls since then failed.
+  std::filesystem::remove(db_);
+  record_poll(now() - 45'000, true);
+  record_poll(now() - 5'000, false, "HTTP 401 from OpenCTI");
+  CommandResult stale = health({"--process", "poller"});
+  EXPECT_EQ(stale.exit_code, 1) << stale.out << stale.err;
+  EXPECT_NE(stale.err.find("feed default: last successful poll"), std::string::npos) << stale.err;
+  EXPECT_NE(stale.err.find("HTTP 401 from OpenCTI"), std::string::npos) << stale.err;
+  EXPECT_EQ(stale.err.find("health-test-token"), std::string::npos) << "secret leaked";
+
+  // More intervals allowed: healthy again.
+  EXPECT_EQ(health({"--process", "poller", "--intervals", "6"}).exit_code, 0);
+}
+
+TEST_F(HealthCommandTest, DispatcherFollowsItsHeartbeat) {
+  open()->heartbeat("dispatcher", "test-host", now() - 1'000);
+  CommandResult ok = health({"--process", "dispatcher"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+
+  open()->heartbeat("dispatcher", "test-host", now() - 90'000);
+  CommandResult stale = health({"--process", "dispatcher"});
+  EXPECT_EQ(stale.exit_code, 1) << stale.out << stale.err;
+  EXPECT_NE(stale.err.find("dispatcher heartbeat"), std::string::npos) << stale.err;
+  EXPECT_EQ(health({"--process", "dispatcher", "--max-heartbeat-age", "120"}).exit_code, 0);
+}
+
+TEST_F(HealthCommandTest, MissingDatabaseIsUnhealthyAndNotCreated) {
+  CommandResult r = health({"--process", "dispatcher"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(db_));
+}
+
+TEST_F(HealthCommandTest, BadUsageExitsTwo) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {},
+           {"--process", "both"},
+           {"--process", "poller", "--intervals", "0"},
+           {"--process", "dispatcher", "--max-due-delay", "soon"},
+           {"--process", "dispatcher", "extra"},
+       }) {
+    CommandResult r = health(args);
+    EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args) << r.err;
+    EXPECT_NE(r.err.find("usage:"), std::string::npos) << r.err;
+  }
+}
+
+TEST_F(HealthCommandTest, PollerConfigurationErrorsExitTwo) {
+  auto incomplete = env();
+  incomplete.erase("OPENCTI_URL");
+  CommandResult r = run_command({kWebhookctl, "health", "--process", "poller"}, incomplete);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("OPENCTI_URL"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace webhook
