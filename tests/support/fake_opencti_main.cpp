@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
     while (!shutdown.wait_for(std::chrono::milliseconds(20))) {
       // Queue the failure for every n-th request; the fake takes queued failures in order.
       std::size_t seen = fake.request_count();
-      if (failure && failures_queued * static_cast<std::size_t>(fail_every) <= seen) {
+      if (failure && (failures_queued + 1) * static_cast<std::size_t>(fail_every) <= seen + 1) {
         fake.fail_next(*failure);
         ++failures_queued;
       }
