@@ -102,7 +102,7 @@ class E2eSystem {
             {"WEBHOOK_URL", sink_.url("/works") + "?id={item['node']['id']}&connector=" +
                                 "{item['node']['connector']['name']}"},
             {"WEBHOOK_GRAPHQL_POLLING_INTERVAL", "0.1"},
-            {"WEBHOOK_GRAPHQL_TIMEOUT", "1"},
+            {"WEBHOOK_GRAPHQL_TIMEOUT", "3"},  // a loaded machine takes a while to send 10 MB
             {"WEBHOOK_POLL_OVERLAP", "2"},
             {"WEBHOOK_UNSUCCESSFUL_RETRY_INTERVAL", "0.1"},
             {"WEBHOOK_UNSUCCESSFUL_RETRY_ATTEMPTS", "3"},
