@@ -38,7 +38,7 @@ stop() {
 }
 trap stop INT TERM
 for program in poller dispatcher; do
-  "$build/$program/webhook-$program" "$@" > >(sed -u "s/^/[$program] /") 2>&1 &
+  "$build/$program/webhook-$program" "$@" > >(trap '' INT; exec sed -u "s/^/[$program] /") 2>&1 &
   pids+=($!)
 done
 wait -n "${pids[@]}"

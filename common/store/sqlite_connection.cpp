@@ -1,5 +1,8 @@
 #include "common/store/sqlite_connection.h"
 
+#include <cstdlib>
+#include <fstream>
+
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -90,7 +93,16 @@ SqliteConnection::SqliteConnection(const SqliteOptions& options)
   db_.exec("PRAGMA foreign_keys = ON");
 }
 
+void SqliteConnection::apply_test_page_limit() {
+  const char* file = std::getenv(kTestPageLimitVariable);
+  if (file == nullptr || *file == '\0') return;
+  std::ifstream in(file);
+  int64_t pages = 0;
+  if (in >> pages && pages > 0) db_.exec("PRAGMA max_page_count = " + std::to_string(pages));
+}
+
 void SqliteConnection::write(std::string_view what, const std::function<void()>& body) {
+  apply_test_page_limit();
   thread_local std::minstd_rand jitter(std::random_device{}());
   auto deadline = std::chrono::steady_clock::now() + kWriteDeadline;
   int backoff_ms = 1;

@@ -35,10 +35,18 @@ class SqliteConnection {
     if (fault_point_) fault_point_(point);
   }
 
+  // Test hook for end-to-end tests of a full disk: when this environment variable names a
+  // file holding a page count, every write transaction first applies it as
+  // `PRAGMA max_page_count`, so a test can fill the "disk" and give the space back while the
+  // processes run. Not a setting: operators never set it.
+  static constexpr const char* kTestPageLimitVariable = "TEST_WEBHOOK_MAX_PAGE_COUNT_FILE";
+
   // How long a write keeps retrying on SQLITE_BUSY before giving up with an error.
   static constexpr std::chrono::seconds kWriteDeadline{60};
 
  private:
+  void apply_test_page_limit();
+
   std::string path_;
   SQLite::Database db_;
   std::function<void(std::string_view)> fault_point_;

@@ -67,6 +67,7 @@ FakeFailure FakeFailure::stalled(std::chrono::milliseconds duration) {
 FakeOpencti::FakeOpencti(FakeOpenctiOptions options, const Clock* clock)
     : options_(std::move(options)),
       records_(options_.records, clock != nullptr ? *clock : system_clock_) {
+  port_ = options_.port;
   start();
 }
 
@@ -134,6 +135,12 @@ void FakeOpencti::release_stalls() {
 std::vector<FakeRequest> FakeOpencti::requests() const {
   std::lock_guard lock(mutex_);
   return requests_;
+}
+
+std::vector<FakeRequest> FakeOpencti::requests_since(std::size_t from) const {
+  std::lock_guard lock(mutex_);
+  if (from >= requests_.size()) return {};
+  return {requests_.begin() + static_cast<std::ptrdiff_t>(from), requests_.end()};
 }
 
 std::size_t FakeOpencti::request_count() const {

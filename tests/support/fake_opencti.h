@@ -68,6 +68,7 @@ struct FakeRequest {
 
 struct FakeOpenctiOptions {
   std::string token = "fake-opencti-token-5f1c";
+  int port = 0;  // 0: a free ephemeral port
   FakeRecordsOptions records;
   // Both set: serve HTTPS with this PEM certificate and key (url() says https://).
   std::string tls_cert_file;
@@ -99,6 +100,8 @@ class FakeOpencti {
   void release_stalls();
 
   std::vector<FakeRequest> requests() const;
+  // The requests from index `from` on (for a log written as requests come).
+  std::vector<FakeRequest> requests_since(std::size_t from) const;
   std::size_t request_count() const;
   void clear_requests();
 

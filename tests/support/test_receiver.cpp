@@ -42,7 +42,7 @@ struct TestReceiver::Server {
   std::thread thread;
 };
 
-TestReceiver::TestReceiver(std::optional<TlsFiles> tls, int threads)
+TestReceiver::TestReceiver(std::optional<TlsFiles> tls, int threads, int port)
     : server_(std::make_unique<Server>()), tls_(tls.has_value()) {
   if (tls) {
     auto secure = std::make_unique<httplib::SSLServer>(tls->certificate_pem.c_str(),
@@ -85,7 +85,11 @@ TestReceiver::TestReceiver(std::optional<TlsFiles> tls, int threads)
     (http.*route)(R"(.*)", handler);
   }
 
-  port_ = http.bind_to_any_port("127.0.0.1");
+  if (port != 0) {
+    port_ = http.bind_to_port("127.0.0.1", port) ? port : -1;
+  } else {
+    port_ = http.bind_to_any_port("127.0.0.1");
+  }
   if (port_ <= 0) throw std::runtime_error("test receiver: cannot bind 127.0.0.1");
   server_->thread = std::thread([&http] { http.listen_after_bind(); });
   // httplib's stop() is a no-op until the accept loop runs: wait for it, so that a receiver
@@ -167,6 +171,12 @@ std::vector<ReceivedRequest> TestReceiver::requests_to(const std::string& path) 
     if (request.path == path) out.push_back(request);
   }
   return out;
+}
+
+std::vector<ReceivedRequest> TestReceiver::requests_since(std::size_t from) const {
+  std::lock_guard lock(mutex_);
+  if (from >= requests_.size()) return {};
+  return {requests_.begin() + static_cast<std::ptrdiff_t>(from), requests_.end()};
 }
 
 std::size_t TestReceiver::count() const {

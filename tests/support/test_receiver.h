@@ -72,8 +72,9 @@ struct TlsFiles {
 class TestReceiver {
  public:
   // Starts listening at once on 127.0.0.1 and an ephemeral port; HTTPS when `tls` is given.
-  // `threads` bounds the connections served at the same time. Throws std::runtime_error.
-  explicit TestReceiver(std::optional<TlsFiles> tls = std::nullopt, int threads = 64);
+  // `threads` bounds the connections served at the same time; `port` 0 picks a free one.
+  // Throws std::runtime_error.
+  explicit TestReceiver(std::optional<TlsFiles> tls = std::nullopt, int threads = 64, int port = 0);
   ~TestReceiver();  // stops
   TestReceiver(const TestReceiver&) = delete;
   TestReceiver& operator=(const TestReceiver&) = delete;
@@ -91,6 +92,8 @@ class TestReceiver {
 
   std::vector<ReceivedRequest> requests() const;
   std::vector<ReceivedRequest> requests_to(const std::string& path) const;
+  // The requests from index `from` on (for a log that is written as requests come).
+  std::vector<ReceivedRequest> requests_since(std::size_t from) const;
   std::size_t count() const;
   // Waits until `predicate(requests())` holds or `timeout` passes; returns whether it held.
   bool wait_until(const std::function<bool(const std::vector<ReceivedRequest>&)>& predicate,
