@@ -80,6 +80,7 @@ LoopExit DispatchLoop::run() {
       store_retry_at_ = clock_.now_ms() + kStoreErrorPause.count();
     }
     if (done_) break;
+    notify_listeners(clock_.now_ms());
     client_.wait(wait_time(clock_.now_ms()), stopping_ ? -1 : stop_.fd());
   }
   log_event(spdlog::level::info, "dispatcher stopped",
@@ -93,6 +94,15 @@ LoopExit DispatchLoop::run() {
              {"retried", counters_.retried},
              {"dead", counters_.dead}});
   return LoopExit::kFinished;
+}
+
+void DispatchLoop::notify_listeners(int64_t now) {
+  listener_wake_.reset();
+  for (auto* listener : listeners_) {
+    if (auto wake = listener->on_turn(now)) {
+      listener_wake_ = listener_wake_ ? std::min(*listener_wake_, *wake) : *wake;
+    }
+  }
 }
 
 void DispatchLoop::turn(int64_t now) {
@@ -270,6 +280,12 @@ bool DispatchLoop::nothing_left(int64_t now) const {
 }
 
 std::chrono::milliseconds DispatchLoop::wait_time(int64_t now) const {
+  const milliseconds loop_wait = own_wait_time(now);
+  if (!listener_wake_) return loop_wait;
+  return std::clamp(milliseconds(*listener_wake_ - now), milliseconds(0), loop_wait);
+}
+
+std::chrono::milliseconds DispatchLoop::own_wait_time(int64_t now) const {
   if (stopping_) {
     return std::clamp(milliseconds(grace_deadline_ - now), milliseconds(0), kStoppingTick);
   }
@@ -288,6 +304,7 @@ std::chrono::milliseconds DispatchLoop::wait_time(int64_t now) const {
 
 void DispatchLoop::begin_shutdown(int64_t now) {
   stopping_ = true;
+  for (auto* listener : listeners_) listener->on_stopping();
   grace_deadline_ = now + settings_.shutdown_grace.count();
   log_event(spdlog::level::info, "stopping: no new claims, waiting for requests in flight",
             {{"in_flight", client_.in_flight()}, {"grace_ms", settings_.shutdown_grace.count()}});

@@ -36,6 +36,17 @@ struct LoopCounters {
   int64_t dead = 0;
 };
 
+// Hooks for what rides on the loop without being part of it: the service manager's watchdog
+// and, later, metrics. Called on the loop's thread.
+class DispatchListener {
+ public:
+  virtual ~DispatchListener() = default;
+  // Once per loop turn, with the time; may return an earlier wake-up than the loop's own.
+  virtual std::optional<int64_t> on_turn(int64_t /*now*/) { return std::nullopt; }
+  // Once, when the first stop request is seen.
+  virtual void on_stopping() {}
+};
+
 enum class LoopExit {
   kFinished,  // stopped cleanly (or --once found nothing more due): exit 0
   kForced,    // a second stop request: left at once, leases will bring the jobs back
@@ -56,6 +67,9 @@ class DispatchLoop {
 
   const LoopCounters& counters() const { return counters_; }
 
+  // `listener` is borrowed and must outlive the loop.
+  void add_listener(DispatchListener* listener) { listeners_.push_back(listener); }
+
  private:
   void turn(int64_t now);
   void collect_finished();
@@ -64,7 +78,9 @@ class DispatchLoop {
   void housekeeping(int64_t now);
   void start_due_jobs(int64_t now);
   bool nothing_left(int64_t now) const;
+  void notify_listeners(int64_t now);
   std::chrono::milliseconds wait_time(int64_t now) const;
+  std::chrono::milliseconds own_wait_time(int64_t now) const;
   void begin_shutdown(int64_t now);
   void abort_and_release(int64_t now);
   store::Outcome make_outcome(const Transfer& transfer, const TransferResult& result, int64_t now);
@@ -93,6 +109,8 @@ class DispatchLoop {
   int64_t grace_deadline_ = 0;
   bool done_ = false;
   LoopCounters counters_;
+  std::vector<DispatchListener*> listeners_;
+  std::optional<int64_t> listener_wake_;  // the earliest wake-up the listeners asked for
 };
 
 }  // namespace webhook::dispatcher

@@ -11,8 +11,10 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "common/sd_notify.h"
 #include "common/shutdown_signal.h"
 #include "common/store/job_store.h"
+#include "common/watchdog_pinger.h"
 #include "dispatcher/curl_handles.h"
 #include "dispatcher/dispatch_loop.h"
 #include "dispatcher/dispatcher_settings.h"
@@ -48,6 +50,19 @@ std::optional<Options> parse_options(int argc, char** argv) {
   }
   return options;
 }
+
+// Tells the service manager (systemd, Type=notify) that the loop is alive and when it stops.
+class ServiceManagerListener : public webhook::dispatcher::DispatchListener {
+ public:
+  explicit ServiceManagerListener(const webhook::SdNotifier& notifier)
+      : notifier_(notifier), pinger_(notifier) {}
+  std::optional<int64_t> on_turn(int64_t now) override { return pinger_.tick(now); }
+  void on_stopping() override { notifier_.stopping(); }
+
+ private:
+  const webhook::SdNotifier& notifier_;
+  webhook::WatchdogPinger pinger_;
+};
 
 }  // namespace
 
@@ -100,6 +115,10 @@ int main(int argc, char** argv) {
     SystemClock clock;
     dispatcher::SignalStopSource stop(shutdown);
     dispatcher::DispatchLoop loop(*jobs, clock, std::move(settings), stop);
+    const SdNotifier notifier = SdNotifier::from_environment(process_environment());
+    ServiceManagerListener service_manager(notifier);
+    loop.add_listener(&service_manager);
+    notifier.ready("delivering jobs from " + storage.path);
     return loop.run() == dispatcher::LoopExit::kFinished ? 0 : 130;
   } catch (const std::exception& error) {
     log_event(spdlog::level::critical, "webhook-dispatcher cannot run", {{"error", error.what()}});

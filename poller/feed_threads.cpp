@@ -13,7 +13,7 @@ namespace webhook::poller {
 
 bool run_feed_threads(const std::vector<CompiledFeed>& feeds, const GraphqlOptions& graphql,
                       const store::SqliteOptions& database, const Clock& clock,
-                      ShutdownSignal& signal) {
+                      ShutdownSignal& signal, const std::vector<PollListener*>& listeners) {
   struct Worker {
     std::unique_ptr<GraphqlClient> client;
     std::unique_ptr<store::JobStore> store;
@@ -31,6 +31,7 @@ bool run_feed_threads(const std::vector<CompiledFeed>& feeds, const GraphqlOptio
     std::vector<std::unique_ptr<FeedPoller>> pollers;
     pollers.push_back(std::make_unique<FeedPoller>(feed, *w.client, w.store.get(), clock));
     w.loop = std::make_unique<PollLoop>(std::move(pollers), clock, *w.stop, w.store.get());
+    for (auto* listener : listeners) w.loop->add_listener(listener);
     workers.push_back(std::move(w));
   }
   std::atomic<bool> failed{false};

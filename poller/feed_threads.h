@@ -10,13 +10,15 @@
 #include "common/store/job_store.h"
 #include "poller/compiled_feed.h"
 #include "poller/graphql_client.h"
+#include "poller/poll_loop.h"
 
 namespace webhook::poller {
 
 // Returns false when a feed's loop stopped on an error it could not recover from (the
-// database failed to open, for instance); the others are then stopped too.
+// database failed to open, for instance); the others are then stopped too. Every loop gets
+// every one of `listeners`, which must therefore be thread-safe.
 bool run_feed_threads(const std::vector<CompiledFeed>& feeds, const GraphqlOptions& graphql,
                       const store::SqliteOptions& database, const Clock& clock,
-                      ShutdownSignal& signal);
+                      ShutdownSignal& signal, const std::vector<PollListener*>& listeners = {});
 
 }  // namespace webhook::poller

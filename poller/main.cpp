@@ -6,6 +6,7 @@
 
 #include "common/config.h"
 #include "common/logging.h"
+#include "common/sd_notify.h"
 #include "common/shutdown_signal.h"
 #include "common/store/job_store.h"
 #include "poller/command_line.h"
@@ -14,6 +15,7 @@
 #include "poller/graphql_client.h"
 #include "poller/poll_loop.h"
 #include "poller/preview.h"
+#include "poller/watchdog_listener.h"
 
 using namespace webhook;
 using namespace webhook::poller;
@@ -89,8 +91,13 @@ int main(int argc, char** argv) {
     if (cl.once) return PollLoop(std::move(pollers), clock, stop, store.get()).run_once() ? 0 : 1;
 
     // Registration with OpenCTI and metrics attach to the loops as PollListeners (later work).
+    const SdNotifier notifier = SdNotifier::from_environment(process_environment());
+    WatchdogListener watchdog(notifier);
+    std::vector<PollListener*> listeners{&watchdog};
     log_event(spdlog::level::info, "polling", {{"feeds", feeds.size()}, {"database", path}});
-    bool ok = run_feed_threads(feeds, graphql, options, clock, signal);
+    notifier.ready("polling " + std::to_string(feeds.size()) + " feed(s) into " + path);
+    bool ok = run_feed_threads(feeds, graphql, options, clock, signal, listeners);
+    notifier.stopping();
     log_event(spdlog::level::info, "stopped", {});
     return ok ? 0 : 1;
   } catch (const std::exception& e) {
