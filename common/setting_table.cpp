@@ -31,7 +31,7 @@ constexpr std::array kSettings = {
     "Log JSON lines (`timestamp`, `level`, `name`, `message`, `attributes`); unset: text on a terminal, JSON otherwise."},
   // --- connector identity and conventions ---
   SettingSpec{"CONNECTOR_ID", T::kString, "", P | C, 0, false,
-    "UUIDv4 of this connector; when set, the poller registers with OpenCTI and pings it every 40 s."},
+    "UUIDv4 of this connector. Accepted; registering with OpenCTI and pinging it is not implemented yet."},
   SettingSpec{"CONNECTOR_NAME", T::kString, "Webhook", ALL, 0, false,
     "Connector name shown in OpenCTI and in the `name` field of JSON logs."},
   SettingSpec{"CONNECTOR_TYPE", T::kString, "STREAM", P | C, 0, false,
@@ -43,7 +43,7 @@ constexpr std::array kSettings = {
   SettingSpec{"CONNECTOR_LOG_LEVEL", T::kEnum, "info", ALL, 0, false,
     "Log level.", "debug|info|warn|warning|error"},
   SettingSpec{"CONNECTOR_EXPOSE_METRICS", T::kBoolean, "false", PD | C, 0, false,
-    "Serve Prometheus metrics and `/healthz` from each process."},
+    "Serve Prometheus metrics and `/healthz` from each process. Accepted; the processes do not open the endpoint yet."},
   SettingSpec{"CONNECTOR_METRICS_PORT", T::kInteger, "9095", P | C, 0, false,
     "Port of the poller's metrics endpoint.", {}, 1, 65535},
   SettingSpec{"CONNECTOR_METRICS_NAMESPACE", T::kString, "", PD | C, 0, false,
