@@ -1,5 +1,7 @@
 #include "common/logging.h"
 
+#include "common/utc_time.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -18,15 +20,8 @@ using json = nlohmann::ordered_json;
 thread_local const json* t_attributes = nullptr;
 
 std::string utc_timestamp(spdlog::log_clock::time_point tp) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
+  return format_utc_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count());
 }
 
 std::string level_name(spdlog::level::level_enum level) {

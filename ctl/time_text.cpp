@@ -1,22 +1,14 @@
 #include "ctl/time_text.h"
 
+#include "common/utc_time.h"
+
 #include <cstdio>
 #include <ctime>
 #include <regex>
 
 namespace webhook::ctl {
 
-std::string format_utc(int64_t epoch_ms) {
-  int64_t seconds = epoch_ms >= 0 ? epoch_ms / 1000 : (epoch_ms - 999) / 1000;
-  int millis = static_cast<int>(epoch_ms - seconds * 1000);
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[96];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-  return text;
-}
+std::string format_utc(int64_t epoch_ms) { return format_utc_ms(epoch_ms); }
 
 std::string format_age(int64_t ms) {
   if (ms < 0) return "-" + format_age(-ms);

@@ -3,20 +3,12 @@
 #include <ctime>
 
 #include "common/logging.h"
+#include "common/utc_time.h"
 #include "dispatcher/url_summary.h"
 
 namespace webhook::dispatcher {
 
-std::string iso_time(int64_t epoch_ms) {
-  std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[80];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(epoch_ms % 1000));
-  return text;
-}
+std::string iso_time(int64_t epoch_ms) { return format_utc_ms(epoch_ms); }
 
 void log_attempt(const store::ClaimedJob& job, const store::Outcome& outcome,
                  const std::string& reason) {
