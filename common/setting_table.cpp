@@ -182,19 +182,22 @@ std::string_view type_name(const SettingSpec& spec) {
   return "?";
 }
 
+// An enumeration's choices as the README and the env example show them: a/b/c.
+static std::string choices_text(const SettingSpec& spec) {
+  std::string choices(spec.choices);
+  for (auto& c : choices) {
+    if (c == '|') c = '/';
+  }
+  return choices;
+}
+
 std::string settings_markdown_table() {
   std::string out =
       "| Environment variable | config.yml | Type | Default | Read by | Description |\n"
       "| --- | --- | --- | --- | --- | --- |\n";
   for (const auto& s : kSettings) {
     std::string type(type_name(s));
-    if (s.type == SettingType::kEnum) {
-      std::string choices(s.choices);
-      for (auto& c : choices) {
-        if (c == '|') c = '/';
-      }
-      type += " `" + choices + "`";
-    }
+    if (s.type == SettingType::kEnum) type += " `" + choices_text(s) + "`";
     // Strings are built by appending: GCC 12 at -O3 reports a false -Wrestrict on
     // `"literal" + std::string(...)`, which breaks the Release (bench) build.
     std::string def = s.default_value.empty()
@@ -221,13 +224,7 @@ std::string settings_env_example() {
       "# env_file takes the line as written. Templates are often easier in config.yml.\n";
   for (const auto& s : kSettings) {
     std::string type(type_name(s));
-    if (s.type == SettingType::kEnum) {
-      std::string choices(s.choices);
-      for (auto& c : choices) {
-        if (c == '|') c = '/';
-      }
-      type += " " + choices;
-    }
+    if (s.type == SettingType::kEnum) type += " " + choices_text(s);
     out += "\n# " + std::string(s.description) + "\n# " + type;
     if (s.required_by != 0) {
       out += ", required by " + programs_text(s.required_by) + "\n";
