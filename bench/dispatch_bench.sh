@@ -84,6 +84,18 @@ for sync in $sync_modes; do
   printf '  wrk -c%d:        %d requests/s\n' "$connections" "$wrk_rate"
   printf '  ratio:           %s of wrk (target >= 0.5)\n' "$ratio"
   printf '  dispatcher CPU:  %d us (user + system) per delivery\n' "$cpu_us"
+  python3 - "$work/throughput.log" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        continue
+    if entry.get("message") == "dispatcher stopped":
+        a = entry["attributes"]
+        print(f"  transactions:    {a['commits']} commits of outcomes ({a['outcomes'] / max(1, a['commits']):.0f} a commit),"
+              f" {a['claims']} claims ({a['claimed'] / max(1, a['claims']):.0f} jobs a claim)")
+PY
 done
 
 # 2. Pickup latency at low load: each job's URL carries the time it was committed.
