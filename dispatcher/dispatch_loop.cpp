@@ -17,6 +17,12 @@ constexpr int64_t kDayMs = 24 * 3600 * 1000;
 // many requests. Outcomes need no such rule: they wait while the worker commits the
 // previous batch, so batches grow with the load by themselves.
 constexpr int kClaimDivisor = 4;
+// Claiming ahead: when requests are this fast on average, up to `concurrency` more jobs are
+// claimed than there are free slots, so a slot is refilled the moment its request ends
+// instead of a commit later. A job claimed ahead that found no slot within half the lease
+// margin goes back uncharged, so its lease always outlasts its request.
+constexpr double kClaimAheadBelowMs = 50;
+constexpr double kDurationSmoothing = 0.1;  // weight of the latest request in the mean
 
 std::function<double()> default_random() {
   auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
@@ -114,9 +120,10 @@ void DispatchLoop::turn(int64_t now) {
   now = std::max(now, clock_.now_ms());
 
   if (!stopping_ && stop_.count() >= 1) begin_shutdown(now);
+  start_ready(now);
   if (stopping_) {
     if (now >= grace_deadline_ && client_.in_flight() > 0) abort_in_flight();
-    if (client_.in_flight() == 0 && outcomes_.empty() && releases_.empty() &&
+    if (client_.in_flight() == 0 && ready_.empty() && outcomes_.empty() && releases_.empty() &&
         !store_worker_.busy()) {
       done_ = true;
       return;
@@ -136,6 +143,7 @@ void DispatchLoop::collect_finished() {
 }
 
 void DispatchLoop::apply_reply(StoreReply reply, int64_t now) {
+  const int64_t claimed_at = in_hand_.submitted_at;
   data_version_ = reply.data_version;
   if (reply.recorded) {
     if (in_hand_.delivered + in_hand_.retried + in_hand_.dead > 0) ++counters_.commits;
@@ -184,16 +192,22 @@ void DispatchLoop::apply_reply(StoreReply reply, int64_t now) {
     releases_.insert(releases_.begin(), std::make_move_iterator(reply.unreleased.begin()),
                      std::make_move_iterator(reply.unreleased.end()));
   }
-  if (stopping_) {
-    // Claimed just before the stop: they never start, and go back uncharged.
-    for (const auto& job : reply.claimed) releases_.push_back(job.id);
-    return;
-  }
-  start_jobs(std::move(reply.claimed));
+  // The lease ran from the request's time, not from now.
+  for (auto& job : reply.claimed) ready_.push_back(ReadyJob{std::move(job), claimed_at});
 }
 
-void DispatchLoop::start_jobs(std::vector<store::ClaimedJob> jobs) {
-  for (auto& job : jobs) {
+void DispatchLoop::start_ready(int64_t now) {
+  const int64_t max_wait = settings_.lease_margin.count() / 2;
+  while (!ready_.empty()) {
+    // Stopping, or waited too long for a slot: back to pending, uncharged.
+    if (stopping_ || now - ready_.front().claimed_at > max_wait) {
+      releases_.push_back(ready_.front().job.id);
+      ready_.pop_front();
+      continue;
+    }
+    if (static_cast<int>(client_.in_flight()) >= settings_.concurrency) return;
+    store::ClaimedJob job = std::move(ready_.front().job);
+    ready_.pop_front();
     const int64_t started = clock_.now_ms();
     const WebhookSigner* signer = signer_for(job.feed);
     auto transfer = std::make_unique<Transfer>(std::move(job), settings_, signer, started,
@@ -206,17 +220,23 @@ void DispatchLoop::start_jobs(std::vector<store::ClaimedJob> jobs) {
   }
 }
 
+int DispatchLoop::claimable() const {
+  const int ahead = mean_duration_ms_ < kClaimAheadBelowMs ? settings_.concurrency : 0;
+  return settings_.concurrency + ahead - static_cast<int>(client_.in_flight()) -
+         static_cast<int>(ready_.size());
+}
+
 bool DispatchLoop::claim_has_room() const {
-  const int free = settings_.concurrency - static_cast<int>(client_.in_flight());
+  const int free = claimable();
   // Under load, wait for a quarter of the slots to free up so one claim serves many
   // requests; when idle, claim at once.
   const int batch = std::max(1, settings_.concurrency / kClaimDivisor);
-  return free > 0 && (free >= batch || client_.in_flight() == 0);
+  return free > 0 && (free >= batch || (client_.in_flight() == 0 && ready_.empty()));
 }
 
 int DispatchLoop::claim_size(int64_t now, std::optional<int64_t>& unless_version) {
   if (!claim_has_room()) return 0;
-  const int free = settings_.concurrency - static_cast<int>(client_.in_flight());
+  const int free = claimable();
   if (may_have_due_ || (next_due_ && *next_due_ <= now)) return free;
   if (now < next_probe_) return 0;
   // Nothing known to be due: claim only if another process (the poller) committed since.
@@ -251,6 +271,7 @@ void DispatchLoop::submit(int64_t now) {
   }
   in_hand_ = {};
   in_hand_.claim_max = request.claim_max;
+  in_hand_.submitted_at = now;
   for (const auto& outcome : outcomes_) {
     in_hand_.delivered += outcome.kind == store::OutcomeKind::kDelivered;
     in_hand_.dead += outcome.kind == store::OutcomeKind::kDead;
@@ -285,6 +306,8 @@ void DispatchLoop::add_outcome(Transfer& transfer, const TransferResult& result,
   outcome.next_attempt_at = decision.next_attempt_at;
   outcome.started_at = transfer.started_at();
   outcome.duration_ms = std::max<int64_t>(0, now - transfer.started_at());
+  mean_duration_ms_ +=
+      kDurationSmoothing * (static_cast<double>(outcome.duration_ms) - mean_duration_ms_);
   outcome.http_status = result.http_status;
   outcome.error = result.error;
   if (decision.kind == store::OutcomeKind::kDead) outcome.error += "; dead: " + decision.reason;
@@ -321,7 +344,7 @@ void DispatchLoop::queue_outcome(store::ClaimedJob job, store::Outcome outcome,
 }
 
 bool DispatchLoop::nothing_left(int64_t now) const {
-  return client_.in_flight() == 0 && outcomes_.empty() && releases_.empty() &&
+  return client_.in_flight() == 0 && ready_.empty() && outcomes_.empty() && releases_.empty() &&
          !store_worker_.busy() && !may_have_due_ && (!next_due_ || *next_due_ > now);
 }
 
@@ -338,6 +361,10 @@ std::chrono::milliseconds DispatchLoop::own_wait_time(int64_t now) const {
   if (now < store_retry_at_) return milliseconds(store_retry_at_ - now);
   // A busy worker wakes the loop through its descriptor when it is done.
   int64_t until = std::min({next_reclaim_, next_heartbeat_, next_prune_}) - now;
+  if (!ready_.empty()) {
+    until =
+        std::min(until, ready_.front().claimed_at + settings_.lease_margin.count() / 2 + 1 - now);
+  }
   // A claim waits for room (see claim_size); with none, finishing requests wake the loop.
   if (!store_worker_.busy() && claim_has_room()) {
     if (!may_have_due_) until = std::min(until, next_probe_ - now);

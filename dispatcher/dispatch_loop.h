@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -78,6 +79,7 @@ class DispatchLoop {
   // What a request in the worker's hands will change once it is committed.
   struct InHand {
     int claim_max = 0;
+    int64_t submitted_at = 0;
     int64_t delivered = 0, retried = 0, dead = 0;
     std::optional<int64_t> earliest_retry;
   };
@@ -85,7 +87,8 @@ class DispatchLoop {
   void turn(int64_t now);
   void collect_finished();
   void apply_reply(StoreReply reply, int64_t now);
-  void start_jobs(std::vector<store::ClaimedJob> jobs);
+  void start_ready(int64_t now);
+  int claimable() const;
   void submit(int64_t now);
   bool claim_has_room() const;
   int claim_size(int64_t now, std::optional<int64_t>& unless_version);
@@ -113,8 +116,14 @@ class DispatchLoop {
   std::vector<AttemptNote> notes_;        // their log lines, likewise
   std::vector<std::string> releases_;     // jobs to give back uncharged (shutdown)
   InHand in_hand_;                        // what the worker's current request carries
-  bool may_have_due_ = true;              // the last claim was full, or the database changed
-  std::optional<int64_t> next_due_;       // earliest pending job's time, as last read
+  struct ReadyJob {
+    store::ClaimedJob job;
+    int64_t claimed_at = 0;
+  };
+  std::deque<ReadyJob> ready_;        // claimed, waiting for a free slot, oldest first
+  double mean_duration_ms_ = 1000.0;  // of recent requests; starts slow: no claiming ahead
+  bool may_have_due_ = true;          // the last claim was full, or the database changed
+  std::optional<int64_t> next_due_;   // earliest pending job's time, as last read
   int64_t data_version_ = 0;
   int64_t next_probe_ = 0;  // next look at PRAGMA data_version while slots are free
   int64_t next_reclaim_ = 0;
