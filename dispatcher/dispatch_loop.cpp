@@ -17,11 +17,12 @@ constexpr int64_t kDayMs = 24 * 3600 * 1000;
 // many requests. Outcomes need no such rule: they wait while the worker commits the
 // previous batch, so batches grow with the load by themselves.
 constexpr int kClaimDivisor = 4;
-// Claiming ahead: when requests are this fast on average, up to `concurrency` more jobs are
+// Claiming ahead: when requests are this fast on average, up to 2 x `concurrency` more jobs are
 // claimed than there are free slots, so a slot is refilled the moment its request ends
 // instead of a commit later. A job claimed ahead that found no slot within half the lease
 // margin goes back uncharged, so its lease always outlasts its request.
 constexpr double kClaimAheadBelowMs = 50;
+constexpr int kClaimAheadFactor = 2;        // jobs claimed ahead, per slot
 constexpr double kDurationSmoothing = 0.1;  // weight of the latest request in the mean
 
 std::function<double()> default_random() {
@@ -112,10 +113,13 @@ void DispatchLoop::notify_listeners(int64_t now) {
 
 void DispatchLoop::turn(int64_t now) {
   ++counters_.turns;
-  collect_finished();
+  // The database thread first: it gets its next batch before this thread drives the
+  // network, so that both work at once.
   if (std::optional<StoreReply> reply = store_worker_.take_reply()) {
     apply_reply(std::move(*reply), now);
   }
+  submit(now);
+  collect_finished();
   // Outcomes were timed after `now`: a retry due at once must count as due below.
   now = std::max(now, clock_.now_ms());
 
@@ -221,7 +225,8 @@ void DispatchLoop::start_ready(int64_t now) {
 }
 
 int DispatchLoop::claimable() const {
-  const int ahead = mean_duration_ms_ < kClaimAheadBelowMs ? settings_.concurrency : 0;
+  const int ahead =
+      mean_duration_ms_ < kClaimAheadBelowMs ? kClaimAheadFactor * settings_.concurrency : 0;
   return settings_.concurrency + ahead - static_cast<int>(client_.in_flight()) -
          static_cast<int>(ready_.size());
 }
