@@ -17,12 +17,12 @@ constexpr int64_t kDayMs = 24 * 3600 * 1000;
 // many requests. Outcomes need no such rule: they wait while the worker commits the
 // previous batch, so batches grow with the load by themselves.
 constexpr int kClaimDivisor = 4;
-// Claiming ahead: when requests are this fast on average, up to 2 x `concurrency` more jobs are
+// Claiming ahead: when requests are this fast on average, up to 8 x `concurrency` more jobs are
 // claimed than there are free slots, so a slot is refilled the moment its request ends
 // instead of a commit later. A job claimed ahead that found no slot within half the lease
 // margin goes back uncharged, so its lease always outlasts its request.
 constexpr double kClaimAheadBelowMs = 50;
-constexpr int kClaimAheadFactor = 2;        // jobs claimed ahead, per slot
+constexpr int kClaimAheadFactor = 8;        // jobs claimed ahead, per slot
 constexpr double kDurationSmoothing = 0.1;  // weight of the latest request in the mean
 
 std::function<double()> default_random() {
