@@ -184,6 +184,8 @@ void DispatchLoop::apply_reply(StoreReply reply, int64_t now) {
   }
   if (reply.released_count > 0) {
     log_event(spdlog::level::warn, "jobs put back unchanged", {{"released", reply.released_count}});
+    // Our own commit does not change data_version: look for them again without it.
+    may_have_due_ = true;
   }
   in_hand_ = {};
   if (!reply.error.empty()) {
