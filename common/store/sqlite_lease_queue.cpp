@@ -105,16 +105,23 @@ std::vector<ClaimedJob> SqliteLeaseQueue::claim(std::string_view worker, int max
 }
 
 void SqliteLeaseQueue::insert_attempt(int64_t job_seq, int64_t started_at, int64_t duration_ms,
-                                      std::optional<int> http_status, std::string_view error,
-                                      std::string_view response_head, std::string_view worker) {
+                                      std::optional<int> http_status, const std::string& error,
+                                      const std::string& response_head, const std::string& worker) {
   StatementScope s(insert_attempt_);
   s->bind(1, job_seq);
   s->bind(2, started_at);
   s->bind(3, std::max<int64_t>(duration_ms, 0));
   bind_optional(*s, 4, http_status ? std::optional<int64_t>(*http_status) : std::nullopt);
-  s->bind(5, std::string(error));
-  s->bind(6, truncate_utf8(response_head, kMaxResponseHead));
-  s->bind(7, std::string(worker));
+  // The strings outlive the statement's step: bind them without copies.
+  s->bindNoCopy(5, error);
+  std::string cut;
+  if (response_head.size() > kMaxResponseHead) {
+    cut = truncate_utf8(response_head, kMaxResponseHead);
+    s->bindNoCopy(6, cut);
+  } else {
+    s->bindNoCopy(6, response_head);
+  }
+  s->bindNoCopy(7, worker);
   int changed = s->exec();
   if (changed != 1)
     expect_changes(changed, 1, "recording an attempt of job " + std::to_string(job_seq));
@@ -190,8 +197,8 @@ int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
         if (changed != 1) expect_changes(changed, 1, "taking back the lease of job " + e.id);
       }
       // The claim set updated_at: the attempt started about then.
-      insert_attempt(e.seq, e.claimed_at, now - e.claimed_at, std::nullopt, kLeaseExpiredError, "",
-                     e.owner);
+      insert_attempt(e.seq, e.claimed_at, now - e.claimed_at, std::nullopt,
+                     std::string(kLeaseExpiredError), "", e.owner);
     }
     reclaimed = static_cast<int>(expired.size());
   });

@@ -55,8 +55,8 @@ class SqliteLeaseQueue {
   // Applies one outcome; false when it is stale (job not running under that token).
   bool apply(const Outcome& outcome, int64_t now);
   void insert_attempt(int64_t job_seq, int64_t started_at, int64_t duration_ms,
-                      std::optional<int> http_status, std::string_view error,
-                      std::string_view response_head, std::string_view worker);
+                      std::optional<int> http_status, const std::string& error,
+                      const std::string& response_head, const std::string& worker);
 
   SqliteConnection& connection_;
   SQLite::Statement claim_;
