@@ -14,10 +14,10 @@ SqlitePollWriter::SqlitePollWriter(SqliteConnection& connection)
       upsert_cursor_(connection.db(),
                      "INSERT INTO cursors (feed, last_poll_time) VALUES (?, ?) "
                      "ON CONFLICT (feed) DO UPDATE SET last_poll_time = excluded.last_poll_time"),
-      select_seen_(connection.db(), "SELECT hash FROM seen_items WHERE feed = ? AND seen_at >= ?"),
-      upsert_seen_(connection.db(),
-                   "INSERT INTO seen_items (feed, hash, seen_at) VALUES (?, ?, ?) "
-                   "ON CONFLICT (feed, hash) DO UPDATE SET seen_at = excluded.seen_at"),
+      select_seen_(connection.db(),
+                   "SELECT hashes FROM seen_items WHERE feed = ? AND seen_at >= ?"),
+      insert_seen_(connection.db(),
+                   "INSERT INTO seen_items (feed, seen_at, hashes) VALUES (?, ?, ?)"),
       forget_seen_(connection.db(), "DELETE FROM seen_items WHERE feed = ? AND seen_at < ?"),
       insert_poll_(connection.db(),
                    "INSERT INTO polls (feed, started_at, finished_at, window_from, window_to, "
@@ -42,7 +42,16 @@ std::unordered_set<std::string> SqlitePollWriter::seen_since(std::string_view fe
   StatementScope s(select_seen_);
   s->bind(1, std::string(feed));
   s->bind(2, since);
-  while (s->executeStep()) hashes.insert(s->getColumn(0).getString());
+  while (s->executeStep()) {
+    SQLite::Column column = s->getColumn(0);
+    std::string_view text(column.getText(), static_cast<std::size_t>(column.getBytes()));
+    while (!text.empty()) {
+      std::size_t end = text.find('\n');
+      if (end == std::string_view::npos) end = text.size();
+      if (end > 0) hashes.emplace(text.substr(0, end));
+      text.remove_prefix(std::min(end + 1, text.size()));
+    }
+  }
   return hashes;
 }
 
@@ -90,6 +99,15 @@ std::optional<int64_t> SqlitePollWriter::commit_poll(const PollCommit& commit) {
   if (auto twice = std::adjacent_find(ids.begin(), ids.end()); twice != ids.end()) {
     throw std::runtime_error("poll of feed " + p.feed + " repeats job id " + std::string(*twice));
   }
+  // The hashes go in as one row, one per line.
+  std::string seen_lines;
+  for (const std::string& hash : commit.seen_hashes) {
+    if (hash.empty() || hash.find('\n') != std::string::npos) {
+      throw std::invalid_argument("poll of feed " + p.feed + ": an item hash must be one line");
+    }
+    if (!seen_lines.empty()) seen_lines += '\n';
+    seen_lines += hash;
+  }
   const int64_t now = p.finished_at;
   std::optional<int64_t> poll_id;
   connection_.write("committing a poll of feed " + p.feed, [&] {
@@ -114,13 +132,12 @@ std::optional<int64_t> SqlitePollWriter::commit_poll(const PollCommit& commit) {
     int64_t id = connection_.db().getLastInsertRowid();
     for (const NewJob& job : commit.jobs) insert_job(job, p.feed, id, now);
     connection_.fault_point("commit_poll:jobs_written");
-    for (const std::string& hash : commit.seen_hashes) {
-      StatementScope s(upsert_seen_);
+    if (!seen_lines.empty()) {
+      StatementScope s(insert_seen_);
       s->bindNoCopy(1, p.feed);
-      s->bindNoCopy(2, hash);
-      s->bind(3, now);
-      int changed = s->exec();
-      if (changed != 1) expect_changes(changed, 1, "recording a seen item");
+      s->bind(2, now);
+      s->bindNoCopy(3, seen_lines);
+      expect_changes(s->exec(), 1, "recording the poll's item hashes");
     }
     if (commit.forget_seen_before > 0) {
       StatementScope s(forget_seen_);

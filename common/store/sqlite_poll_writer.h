@@ -35,7 +35,7 @@ class SqlitePollWriter {
   SQLite::Statement select_cursor_;
   SQLite::Statement upsert_cursor_;
   SQLite::Statement select_seen_;
-  SQLite::Statement upsert_seen_;
+  SQLite::Statement insert_seen_;
   SQLite::Statement forget_seen_;
   SQLite::Statement insert_poll_;
   SQLite::Statement insert_job_;
