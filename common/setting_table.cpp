@@ -30,14 +30,19 @@ constexpr std::array kSettings = {
   SettingSpec{"OPENCTI_JSON_LOGGING", T::kBoolean, "", ALL, 0, false,
     "Log JSON lines (`timestamp`, `level`, `name`, `message`, `attributes`); unset: text on a terminal, JSON otherwise."},
   // --- connector identity and conventions ---
-  SettingSpec{"CONNECTOR_ID", T::kString, "", P | C, 0, false,
-    "UUIDv4 of this connector. Accepted; registering with OpenCTI and pinging it is not implemented yet."},
+  SettingSpec{"CONNECTOR_ID", T::kUuid, "", P | C, 0, false,
+    "UUIDv4 of this connector. Set: the poller registers with OpenCTI and pings it every 40 s (listed in Data > Ingestion > Connectors); unset: it does not."},
   SettingSpec{"CONNECTOR_NAME", T::kString, "Webhook", ALL, 0, false,
     "Connector name shown in OpenCTI and in the `name` field of JSON logs."},
-  SettingSpec{"CONNECTOR_TYPE", T::kString, "STREAM", P | C, 0, false,
-    "Connector type used when registering (the Python connector's `Template_Type` is accepted and ignored)."},
+  SettingSpec{"CONNECTOR_TYPE", T::kEnum, "STREAM", P | C, 0, false,
+    "OpenCTI connector type sent when registering; the Python connector's `Template_Type` registers as `STREAM`.",
+    "STREAM|EXTERNAL_IMPORT|INTERNAL_IMPORT_FILE|INTERNAL_ENRICHMENT|INTERNAL_ANALYSIS|INTERNAL_EXPORT_FILE|Template_Type"},
   SettingSpec{"CONNECTOR_SCOPE", T::kString, "", P | C, 0, false,
-    "Connector scope used when registering; otherwise unused."},
+    "Comma-separated connector scope sent when registering (shown in OpenCTI); otherwise unused."},
+  SettingSpec{"CONNECTOR_AUTO", T::kBoolean, "false", P | C, 0, false,
+    "`auto` flag sent when registering, as OpenCTI connectors do; the poller does not act on it."},
+  SettingSpec{"CONNECTOR_ONLY_CONTEXTUAL", T::kBoolean, "false", P | C, 0, false,
+    "`only_contextual` flag sent when registering, as OpenCTI connectors do; the poller does not act on it."},
   SettingSpec{"CONNECTOR_CONFIDENCE_LEVEL", T::kString, "", P | C, 0, false,
     "Accepted for compatibility with the Python connector; unused."},
   SettingSpec{"CONNECTOR_LOG_LEVEL", T::kEnum, "info", ALL, 0, false,
@@ -178,6 +183,8 @@ std::string_view type_name(const SettingSpec& spec) {
       return "JSON object";
     case SettingType::kStatusList:
       return "status list";
+    case SettingType::kUuid:
+      return "UUID";
   }
   return "?";
 }

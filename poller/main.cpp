@@ -15,6 +15,7 @@
 #include "poller/graphql_client.h"
 #include "poller/poll_loop.h"
 #include "poller/preview.h"
+#include "poller/registration_thread.h"
 #include "poller/watchdog_listener.h"
 
 using namespace webhook;
@@ -96,6 +97,13 @@ int main(int argc, char** argv) {
     std::vector<PollListener*> listeners{&watchdog};
     log_event(spdlog::level::info, "polling", {{"feeds", feeds.size()}, {"database", path}});
     notifier.ready("polling " + std::to_string(feeds.size()) + " feed(s) into " + path);
+    // With CONNECTOR_ID, OpenCTI lists the poller among its connectors (its own thread).
+    std::optional<RegistrationThread> registration;
+    if (auto identity = ConnectorIdentity::from_config(*config)) {
+      std::vector<std::string> names;
+      for (const auto& feed : feeds) names.push_back(feed.config.name);
+      registration.emplace(std::move(*identity), graphql, options, names, clock, signal);
+    }
     bool ok = run_feed_threads(feeds, graphql, options, clock, signal, listeners);
     notifier.stopping();
     log_event(spdlog::level::info, "stopped", {});
