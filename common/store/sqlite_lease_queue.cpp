@@ -1,7 +1,6 @@
 #include "common/store/sqlite_lease_queue.h"
 
 #include <algorithm>
-#include <tuple>
 
 #include "common/store/sqlite_rows.h"
 
@@ -30,6 +29,7 @@ constexpr const char* kRetrySet =
 
 SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection)
     : connection_(connection),
+      claim_select_(connection.db(), kClaimSelectSql),
       claim_(connection.db(), kClaimSql),
       deliver_(connection.db(), outcome_sql("state = 'delivered', finished_at = ?1")),
       retry_(connection.db(), outcome_sql(kRetrySet)),
@@ -59,48 +59,41 @@ SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection)
 
 std::vector<ClaimedJob> SqliteLeaseQueue::claim(std::string_view worker, int max_jobs,
                                                 std::chrono::milliseconds lease, int64_t now) {
-  struct Row {
-    int64_t seq, due;
-    ClaimedJob job;
-  };
-  std::vector<Row> rows;
-  if (max_jobs <= 0) return {};
+  std::vector<ClaimedJob> jobs;
+  if (max_jobs <= 0) return jobs;
+  const int64_t expires_at = now + lease.count();
   connection_.write("claiming jobs", [&] {
-    rows.clear();
+    jobs.clear();
+    {
+      StatementScope s(claim_select_);
+      s->bind(1, now);
+      s->bind(2, max_jobs);
+      while (s->executeStep()) {
+        ClaimedJob& j = jobs.emplace_back();
+        const int64_t seq = s->getColumn(0).getInt64();
+        j.id = s->getColumn(1).getString();
+        j.feed = s->getColumn(2).getString();
+        j.method = s->getColumn(3).getString();
+        j.url = s->getColumn(4).getString();
+        j.headers = parse_headers(s->getColumn(5).getString());
+        j.body = s->getColumn(6).getString();
+        j.attempts = s->getColumn(7).getInt64();
+        j.max_attempts = s->getColumn(8).getInt64();
+        j.created_at = s->getColumn(9).getInt64();
+        // What kClaimSql sets: a new token for this claim.
+        const int64_t counter = (s->getColumn(10).getInt64() + 1) & kLeaseCounterMask;
+        j.lease_token = (seq << kLeaseSeqShift) | counter;
+        j.lease_expires_at = expires_at;
+      }
+    }
+    if (jobs.empty()) return;
     StatementScope s(claim_);
     s->bind(1, std::string(worker));
-    s->bind(2, now + lease.count());
+    s->bind(2, expires_at);
     s->bind(3, now);
     s->bind(4, max_jobs);
-    while (s->executeStep()) {
-      Row r;
-      r.seq = s->getColumn(0).getInt64();
-      r.due = s->getColumn(1).getInt64();
-      ClaimedJob& j = r.job;
-      j.id = s->getColumn(2).getString();
-      j.feed = s->getColumn(3).getString();
-      j.method = s->getColumn(4).getString();
-      j.url = s->getColumn(5).getString();
-      j.headers = parse_headers(s->getColumn(6).getString());
-      j.body = s->getColumn(7).getString();
-      j.attempts = s->getColumn(8).getInt64();
-      j.max_attempts = s->getColumn(9).getInt64();
-      j.created_at = s->getColumn(10).getInt64();
-      j.lease_token = s->getColumn(11).getInt64();
-      j.lease_expires_at = s->getColumn(12).getInt64();
-      rows.push_back(std::move(r));
-    }
-    if (static_cast<int>(rows.size()) > max_jobs) {
-      expect_changes(static_cast<int>(rows.size()), max_jobs, "claiming jobs");
-    }
+    expect_changes(s->exec(), static_cast<int>(jobs.size()), "claiming jobs");
   });
-  // RETURNING gives no order; hand the jobs out oldest first, as they were chosen.
-  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-    return std::tie(a.due, a.seq) < std::tie(b.due, b.seq);
-  });
-  std::vector<ClaimedJob> jobs;
-  jobs.reserve(rows.size());
-  for (Row& r : rows) jobs.push_back(std::move(r.job));
   return jobs;
 }
 
