@@ -135,6 +135,7 @@ void DispatchLoop::collect_finished() {
     TransferResult result = finished.transfer->result(finished.code);
     if (outcomes_.empty()) first_outcome_at_ = now;
     outcomes_.push_back(make_outcome(*finished.transfer, result, now));
+    outcome_feeds_.push_back(finished.transfer->job().feed);
     client_.recycle(std::move(finished.transfer));
   }
 }
@@ -204,7 +205,9 @@ bool DispatchLoop::flush_outcomes(int64_t now) {
     log_event(spdlog::level::warn, "outcomes dropped: lease no longer held",
               {{"stale", recorded.stale}});
   }
-  for (const auto& outcome : outcomes_) {
+  for (std::size_t i = 0; i < outcomes_.size(); ++i) {
+    const store::Outcome& outcome = outcomes_[i];
+    for (auto* listener : listeners_) listener->on_attempt(outcome, outcome_feeds_[i]);
     counters_.delivered += outcome.kind == store::OutcomeKind::kDelivered;
     counters_.dead += outcome.kind == store::OutcomeKind::kDead;
     counters_.retried += outcome.kind == store::OutcomeKind::kRetry;
@@ -214,6 +217,7 @@ bool DispatchLoop::flush_outcomes(int64_t now) {
     }
   }
   outcomes_.clear();
+  outcome_feeds_.clear();
   return true;
 }
 
@@ -221,6 +225,7 @@ void DispatchLoop::housekeeping(int64_t now) {
   if (now >= next_reclaim_) {
     if (int reclaimed = store_.reclaim_expired_leases(now); reclaimed > 0) {
       log_event(spdlog::level::warn, "expired leases taken back", {{"jobs", reclaimed}});
+      for (auto* listener : listeners_) listener->on_leases_reclaimed(reclaimed);
       may_have_due_ = true;
     }
     next_reclaim_ = now + settings_.reclaim_every.count();
@@ -268,6 +273,7 @@ void DispatchLoop::start_due_jobs(int64_t now) {
     if (!transfer->setup_error().empty()) {
       if (outcomes_.empty()) first_outcome_at_ = started;
       outcomes_.push_back(unsendable(transfer->job(), transfer->setup_error(), started));
+      outcome_feeds_.push_back(transfer->job().feed);
       continue;
     }
     client_.add(std::move(transfer));

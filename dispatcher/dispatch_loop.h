@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -37,12 +38,17 @@ struct LoopCounters {
 };
 
 // Hooks for what rides on the loop without being part of it: the service manager's watchdog
-// and, later, metrics. Called on the loop's thread.
+// and metrics. Called on the loop's thread; they must be quick, the loop waits for them.
 class DispatchListener {
  public:
   virtual ~DispatchListener() = default;
   // Once per loop turn, with the time; may return an earlier wake-up than the loop's own.
   virtual std::optional<int64_t> on_turn(int64_t /*now*/) { return std::nullopt; }
+  // Once per attempt of a job of `feed`, after the transaction recording it committed.
+  // An outcome dropped as stale (the lease was lost) is reported too: the call was made.
+  virtual void on_attempt(const store::Outcome& /*outcome*/, std::string_view /*feed*/) {}
+  // When running jobs whose lease expired were taken back, with how many.
+  virtual void on_leases_reclaimed(int /*jobs*/) {}
   // Once, when the first stop request is seen.
   virtual void on_stopping() {}
 };
@@ -66,6 +72,8 @@ class DispatchLoop {
   LoopExit run();
 
   const LoopCounters& counters() const { return counters_; }
+  // Requests in progress now.
+  std::size_t in_flight() const { return client_.in_flight(); }
 
   // `listener` is borrowed and must outlive the loop.
   void add_listener(DispatchListener* listener) { listeners_.push_back(listener); }
@@ -96,10 +104,11 @@ class DispatchLoop {
   std::map<std::string, std::unique_ptr<WebhookSigner>, std::less<>> signers_;
   std::unique_ptr<WebhookSigner> fallback_signer_;
 
-  std::vector<store::Outcome> outcomes_;  // finished attempts not yet committed
-  int64_t first_outcome_at_ = 0;          // when the oldest of them finished
-  bool may_have_due_ = true;              // the last claim was full, or the database changed
-  std::optional<int64_t> next_due_;       // earliest pending job's time, as last read
+  std::vector<store::Outcome> outcomes_;    // finished attempts not yet committed
+  std::vector<std::string> outcome_feeds_;  // the feed of each of outcomes_, for listeners
+  int64_t first_outcome_at_ = 0;            // when the oldest of them finished
+  bool may_have_due_ = true;                // the last claim was full, or the database changed
+  std::optional<int64_t> next_due_;         // earliest pending job's time, as last read
   int64_t data_version_ = 0;
   int64_t next_reclaim_ = 0;
   int64_t next_heartbeat_ = 0;

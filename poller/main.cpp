@@ -13,6 +13,7 @@
 #include "poller/compiled_feed.h"
 #include "poller/feed_threads.h"
 #include "poller/graphql_client.h"
+#include "poller/metrics_service.h"
 #include "poller/poll_loop.h"
 #include "poller/preview.h"
 #include "poller/registration_thread.h"
@@ -95,6 +96,9 @@ int main(int argc, char** argv) {
     const SdNotifier notifier = SdNotifier::from_environment(process_environment());
     WatchdogListener watchdog(notifier);
     std::vector<PollListener*> listeners{&watchdog};
+    std::unique_ptr<MetricsService> metrics =
+        MetricsService::start(*config, options, *store, clock);
+    if (metrics) listeners.push_back(&metrics->listener());
     log_event(spdlog::level::info, "polling", {{"feeds", feeds.size()}, {"database", path}});
     notifier.ready("polling " + std::to_string(feeds.size()) + " feed(s) into " + path);
     // With CONNECTOR_ID, OpenCTI lists the poller among its connectors (its own thread).
