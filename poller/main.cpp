@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
 
     if (cl.once) return PollLoop(std::move(pollers), clock, stop, store.get()).run_once() ? 0 : 1;
 
-    // Registration with OpenCTI and metrics attach to the loops as PollListeners (later work).
+    // The service manager's watchdog and the metrics ride on the poll loops as PollListeners.
     const SdNotifier notifier = SdNotifier::from_environment(process_environment());
     WatchdogListener watchdog(notifier);
     std::vector<PollListener*> listeners{&watchdog};
