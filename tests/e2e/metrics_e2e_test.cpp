@@ -58,6 +58,16 @@ Answer get(int port, const std::string& path) {
   return {res->status, res->body};
 }
 
+// Asks /healthz until it answers `status` or the deadline passes; the last answer either way.
+Answer healthz_until(int port, int status) {
+  Answer answer;
+  eventually([&] {
+    answer = get(port, "/healthz");
+    return answer.status == status;
+  });
+  return answer;
+}
+
 // One sample of the text exposition format.
 struct Sample {
   std::string name;
@@ -283,18 +293,13 @@ TEST(Health, PollerTurnsUnhealthyWhileOpenctiIsDownAndHealthyWhenItIsBack) {
   MetricsPorts ports = expose_metrics(system);
   system.env()["WEBHOOK_GRAPHQL_POLLING_INTERVAL"] = "0.2";  // unhealthy after 0.6 s
   system.start_poller();
-  ASSERT_TRUE(eventually([&] { return get(ports.poller, "/healthz").status == 200; }))
-      << system.logs();
+  ASSERT_EQ(healthz_until(ports.poller, 200).status, 200) << system.logs();
   auto ctl = webhookctl_health(system, "poller");
   EXPECT_EQ(ctl.exit_code, 0) << ctl.out << ctl.err;
 
   system.fake().stop();
-  Answer answer;
-  ASSERT_TRUE(eventually([&] {
-    answer = get(ports.poller, "/healthz");
-    return answer.status == 503;
-  })) << answer.body
-      << system.logs();
+  Answer answer = healthz_until(ports.poller, 503);
+  ASSERT_EQ(answer.status, 503) << answer.body << system.logs();
   EXPECT_NE(answer.body.find("feed default: last successful poll"), std::string::npos)
       << answer.body;
   EXPECT_NE(answer.body.find("last poll failed"), std::string::npos) << answer.body;
@@ -306,8 +311,7 @@ TEST(Health, PollerTurnsUnhealthyWhileOpenctiIsDownAndHealthyWhenItIsBack) {
   EXPECT_GT(sum(samples, "opencti_webhook_polls_total", {{"result", "failed"}}), 0);
 
   system.fake().start();
-  EXPECT_TRUE(eventually([&] { return get(ports.poller, "/healthz").status == 200; }))
-      << system.logs();
+  EXPECT_EQ(healthz_until(ports.poller, 200).status, 200) << system.logs();
   ctl = webhookctl_health(system, "poller");
   EXPECT_EQ(ctl.exit_code, 0) << ctl.out << ctl.err;
   EXPECT_TRUE(system.poller().running());
@@ -323,18 +327,13 @@ TEST(Health, DispatcherTurnsUnhealthyWhileTheReceiverFailsLongEnoughAndHealthyAf
   system.start_poller();
   system.start_dispatcher();
   ASSERT_TRUE(eventually([&] { return system.cursor().has_value(); })) << system.logs();
-  ASSERT_TRUE(eventually([&] { return get(ports.dispatcher, "/healthz").status == 200; }))
-      << system.logs();
+  ASSERT_EQ(healthz_until(ports.dispatcher, 200).status, 200) << system.logs();
   auto ctl = webhookctl_health(system, "dispatcher");
   EXPECT_EQ(ctl.exit_code, 0) << ctl.out << ctl.err;
 
   system.schedule().make_one();
-  Answer answer;
-  ASSERT_TRUE(eventually([&] {
-    answer = get(ports.dispatcher, "/healthz");
-    return answer.status == 503;
-  })) << answer.body
-      << system.logs();
+  Answer answer = healthz_until(ports.dispatcher, 503);
+  ASSERT_EQ(answer.status, 503) << answer.body << system.logs();
   EXPECT_NE(answer.body.find("feed default: a job has been pending for"), std::string::npos)
       << answer.body;
   ctl = webhookctl_health(system, "dispatcher");
@@ -343,7 +342,7 @@ TEST(Health, DispatcherTurnsUnhealthyWhileTheReceiverFailsLongEnoughAndHealthyAf
 
   system.sink().set_default_script(Script::always(Reply{}));
   ASSERT_TRUE(system.wait_all_delivered(30s)) << system.logs();
-  EXPECT_TRUE(eventually([&] { return get(ports.dispatcher, "/healthz").status == 200; }))
+  EXPECT_EQ(healthz_until(ports.dispatcher, 200).status, 200)
       << get(ports.dispatcher, "/healthz").body;
   ctl = webhookctl_health(system, "dispatcher");
   EXPECT_EQ(ctl.exit_code, 0) << ctl.out << ctl.err;
@@ -360,18 +359,13 @@ TEST(Health, DispatcherTurnsUnhealthyWhenDueJobsWaitPastTheThresholdBehindAHungR
   system.start_poller();
   system.start_dispatcher();
   ASSERT_TRUE(eventually([&] { return system.cursor().has_value(); })) << system.logs();
-  ASSERT_TRUE(eventually([&] { return get(ports.dispatcher, "/healthz").status == 200; }))
-      << system.logs();
+  ASSERT_EQ(healthz_until(ports.dispatcher, 200).status, 200) << system.logs();
 
   // The first job holds the only slot; the second is due and waits.
   system.schedule().make_one();
   system.schedule().make_one();
-  Answer answer;
-  ASSERT_TRUE(eventually([&] {
-    answer = get(ports.dispatcher, "/healthz");
-    return answer.status == 503;
-  })) << answer.body
-      << system.logs();
+  Answer answer = healthz_until(ports.dispatcher, 503);
+  ASSERT_EQ(answer.status, 503) << answer.body << system.logs();
   EXPECT_NE(answer.body.find("a pending job has been due for"), std::string::npos) << answer.body;
   EXPECT_EQ(
       sum(parse_samples(get(ports.dispatcher, "/metrics").body), "opencti_webhook_jobs_in_flight"),
@@ -382,7 +376,7 @@ TEST(Health, DispatcherTurnsUnhealthyWhenDueJobsWaitPastTheThresholdBehindAHungR
 
   system.sink().release_stalls();
   ASSERT_TRUE(system.wait_all_delivered(30s)) << system.logs();
-  EXPECT_TRUE(eventually([&] { return get(ports.dispatcher, "/healthz").status == 200; }))
+  EXPECT_EQ(healthz_until(ports.dispatcher, 200).status, 200)
       << get(ports.dispatcher, "/healthz").body;
   ctl = webhookctl_health(system, "dispatcher");
   EXPECT_EQ(ctl.exit_code, 0) << ctl.out << ctl.err;
