@@ -122,6 +122,21 @@ std::optional<Json> parse_value(const SettingSpec& spec, std::string_view text,
       }
       return v;
     }
+    case SettingType::kUuid: {
+      static constexpr std::string_view kShape = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+      bool ok = text.size() == kShape.size();
+      std::string lowered;
+      for (std::size_t i = 0; ok && i < text.size(); ++i) {
+        char c = static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+        ok = kShape[i] == '-' ? c == '-' : std::isxdigit(static_cast<unsigned char>(c)) != 0;
+        lowered += c;
+      }
+      if (!ok) {
+        expected = "a UUID such as 8215614c-7139-422e-b825-b20fd2a13a23 (make one with `uuidgen`)";
+        return std::nullopt;
+      }
+      return Json(lowered);
+    }
     case SettingType::kStatusList: {
       Json list = Json::array();
       std::string_view rest = text;
@@ -421,7 +436,7 @@ const Config::Value* Config::find(std::string_view name, SettingType expected) c
   if (spec == nullptr) throw std::logic_error("unknown setting " + std::string(name));
   bool stringish = expected == SettingType::kString &&
                    (spec->type == SettingType::kSecret || spec->type == SettingType::kTemplate ||
-                    spec->type == SettingType::kEnum);
+                    spec->type == SettingType::kEnum || spec->type == SettingType::kUuid);
   if (spec->type != expected && !stringish) {
     throw std::logic_error("setting " + std::string(name) + " read with the wrong type");
   }

@@ -69,7 +69,7 @@ class Config {
   // Typed access. REQUIRES: `name` is in the setting table with the matching type
   // (otherwise std::logic_error: a programming error, not a user's).
   bool is_set(std::string_view name) const;
-  std::string string(std::string_view name) const;  // kString, kSecret, kTemplate, kEnum
+  std::string string(std::string_view name) const;  // kString, kSecret, kTemplate, kEnum, kUuid
   int64_t integer(std::string_view name) const;
   std::chrono::milliseconds duration(std::string_view name) const;
   std::optional<std::chrono::milliseconds> optional_duration(std::string_view name) const;

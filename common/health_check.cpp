@@ -22,6 +22,20 @@ std::string describe_age(int64_t ms) {
   return std::to_string(seconds / 3600) + "h " + std::to_string(seconds % 3600 / 60) + "m";
 }
 
+std::vector<PollerHealthRule> poller_health_rules(const Config& config) {
+  std::vector<PollerHealthRule> rules;
+  for (const auto& feed : config.feeds()) rules.push_back({feed.name, feed.polling_interval});
+  return rules;
+}
+
+DispatcherHealthRule dispatcher_health_rule(const Config& config) {
+  DispatcherHealthRule rule;
+  rule.max_heartbeat_age = config.duration("WEBHOOK_HEALTH_MAX_HEARTBEAT_AGE");
+  rule.max_due_delay = config.duration("WEBHOOK_HEALTH_MAX_DUE_DELAY");
+  rule.max_pending_age = config.duration("WEBHOOK_HEALTH_MAX_PENDING_AGE");
+  return rule;
+}
+
 HealthReport check_poller_health(store::JobStore& store, const std::vector<PollerHealthRule>& feeds,
                                  int64_t now_ms, int intervals) {
   HealthReport report;

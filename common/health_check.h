@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config.h"
 #include "common/store/job_store.h"
 
 namespace webhook {
@@ -42,6 +43,11 @@ struct DispatcherHealthRule {
 
 HealthReport check_dispatcher_health(store::JobStore& store, const DispatcherHealthRule& rule,
                                      int64_t now_ms);
+
+// The rules as the configuration sets them, so that /healthz and `webhookctl health` judge
+// alike: every feed with its polling interval; the WEBHOOK_HEALTH_* thresholds.
+std::vector<PollerHealthRule> poller_health_rules(const Config& config);
+DispatcherHealthRule dispatcher_health_rule(const Config& config);
 
 // "2m 5s ago"-style text for durations in messages.
 std::string describe_age(int64_t milliseconds);

@@ -30,20 +30,25 @@ constexpr std::array kSettings = {
   SettingSpec{"OPENCTI_JSON_LOGGING", T::kBoolean, "", ALL, 0, false,
     "Log JSON lines (`timestamp`, `level`, `name`, `message`, `attributes`); unset: text on a terminal, JSON otherwise."},
   // --- connector identity and conventions ---
-  SettingSpec{"CONNECTOR_ID", T::kString, "", P | C, 0, false,
-    "UUIDv4 of this connector. Accepted; registering with OpenCTI and pinging it is not implemented yet."},
+  SettingSpec{"CONNECTOR_ID", T::kUuid, "", P | C, 0, false,
+    "UUIDv4 of this connector. Set: the poller registers with OpenCTI and pings it every 40 s (listed in Data > Ingestion > Connectors); unset: it does not."},
   SettingSpec{"CONNECTOR_NAME", T::kString, "Webhook", ALL, 0, false,
     "Connector name shown in OpenCTI and in the `name` field of JSON logs."},
-  SettingSpec{"CONNECTOR_TYPE", T::kString, "STREAM", P | C, 0, false,
-    "Connector type used when registering (the Python connector's `Template_Type` is accepted and ignored)."},
+  SettingSpec{"CONNECTOR_TYPE", T::kEnum, "STREAM", P | C, 0, false,
+    "OpenCTI connector type sent when registering; the Python connector's `Template_Type` registers as `STREAM`.",
+    "STREAM|EXTERNAL_IMPORT|INTERNAL_IMPORT_FILE|INTERNAL_ENRICHMENT|INTERNAL_ANALYSIS|INTERNAL_EXPORT_FILE|Template_Type"},
   SettingSpec{"CONNECTOR_SCOPE", T::kString, "", P | C, 0, false,
-    "Connector scope used when registering; otherwise unused."},
+    "Comma-separated connector scope sent when registering (shown in OpenCTI); otherwise unused."},
+  SettingSpec{"CONNECTOR_AUTO", T::kBoolean, "false", P | C, 0, false,
+    "`auto` flag sent when registering, as OpenCTI connectors do; the poller does not act on it."},
+  SettingSpec{"CONNECTOR_ONLY_CONTEXTUAL", T::kBoolean, "false", P | C, 0, false,
+    "`only_contextual` flag sent when registering, as OpenCTI connectors do; the poller does not act on it."},
   SettingSpec{"CONNECTOR_CONFIDENCE_LEVEL", T::kString, "", P | C, 0, false,
     "Accepted for compatibility with the Python connector; unused."},
   SettingSpec{"CONNECTOR_LOG_LEVEL", T::kEnum, "info", ALL, 0, false,
     "Log level.", "debug|info|warn|warning|error"},
   SettingSpec{"CONNECTOR_EXPOSE_METRICS", T::kBoolean, "false", PD | C, 0, false,
-    "Serve Prometheus metrics and `/healthz` from each process. Accepted; the processes do not open the endpoint yet."},
+    "Serve Prometheus metrics at `/metrics` and a health answer at `/healthz` from each process, on its own port."},
   SettingSpec{"CONNECTOR_METRICS_PORT", T::kInteger, "9095", P | C, 0, false,
     "Port of the poller's metrics endpoint.", {}, 1, 65535},
   SettingSpec{"CONNECTOR_METRICS_NAMESPACE", T::kString, "", PD | C, 0, false,
@@ -111,6 +116,14 @@ constexpr std::array kSettings = {
     "Delivered, dead and cancelled jobs older than this many days are pruned with their attempts.", {}, 1, 36500},
   SettingSpec{"WEBHOOK_DISPATCHER_METRICS_PORT", T::kInteger, "9096", D | C, 0, false,
     "Port of the dispatcher's metrics endpoint.", {}, 1, 65535},
+  SettingSpec{"WEBHOOK_METRICS_HOST", T::kString, "0.0.0.0", PD | C, 0, false,
+    "Address the metrics endpoints listen on; `127.0.0.1` keeps them to the host."},
+  SettingSpec{"WEBHOOK_HEALTH_MAX_HEARTBEAT_AGE", T::kSeconds, "60", D | C, 0, false,
+    "The dispatcher is unhealthy when its heartbeat (written every 10 s) is older than this.", {}, 1, 86400},
+  SettingSpec{"WEBHOOK_HEALTH_MAX_DUE_DELAY", T::kSeconds, "300", D | C, 0, false,
+    "The dispatcher is unhealthy when a pending job has been due this long without being claimed.", {}, 0.01, 86400 * 7},
+  SettingSpec{"WEBHOOK_HEALTH_MAX_PENDING_AGE", T::kSeconds, "900", D | C, 0, false,
+    "The dispatcher is unhealthy when a job has been pending this long since it was enqueued (a receiver failing for long); 0 disables the rule.", {}, 0, 86400 * 365},
   // --- storage ---
   SettingSpec{"WEBHOOK_DATABASE_PATH", T::kString, "data/webhook.db", ALL, 0, false,
     "The SQLite file both processes share (its folder is created if missing)."},
@@ -178,6 +191,8 @@ std::string_view type_name(const SettingSpec& spec) {
       return "JSON object";
     case SettingType::kStatusList:
       return "status list";
+    case SettingType::kUuid:
+      return "UUID";
   }
   return "?";
 }

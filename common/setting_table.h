@@ -28,6 +28,7 @@ enum class SettingType {
   kEnum,        // one of `choices`, separated by '|', matched case-insensitively
   kJsonObject,  // a JSON object (in config.yml also a YAML mapping)
   kStatusList,  // comma-separated HTTP status codes
+  kUuid,        // 8-4-4-4-12 hexadecimal digits, held in lower case
 };
 
 struct SettingSpec {

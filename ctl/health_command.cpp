@@ -61,11 +61,6 @@ int health_command(const Args& args) {
       throw UsageError("--intervals: expected a whole number >= 1, got '" + *text + "'");
     }
   }
-  DispatcherHealthRule rule;
-  rule.max_heartbeat_age = seconds_option(a, "max-heartbeat-age", rule.max_heartbeat_age, false);
-  rule.max_due_delay = seconds_option(a, "max-due-delay", rule.max_due_delay, false);
-  rule.max_pending_age = seconds_option(a, "max-pending-age", rule.max_pending_age, true);
-
   // The health of a process is judged with that process's own configuration: its feeds and
   // polling intervals, its database.
   std::optional<std::string> file = a.value("config");
@@ -79,6 +74,13 @@ int health_command(const Args& args) {
     for (const auto& p : e.problems()) std::cerr << p << "\n";
     return 2;
   }
+
+  // The WEBHOOK_HEALTH_* settings give the thresholds, as they do for /healthz; the options
+  // override them for one check.
+  DispatcherHealthRule rule = dispatcher_health_rule(*config);
+  rule.max_heartbeat_age = seconds_option(a, "max-heartbeat-age", rule.max_heartbeat_age, false);
+  rule.max_due_delay = seconds_option(a, "max-due-delay", rule.max_due_delay, false);
+  rule.max_pending_age = seconds_option(a, "max-pending-age", rule.max_pending_age, true);
 
   // --database as in the queue commands, for a host where the database moved.
   std::string path = a.value("database").value_or(config->string("WEBHOOK_DATABASE_PATH"));
@@ -98,9 +100,7 @@ int health_command(const Args& args) {
 
   HealthReport report;
   if (*process == "poller") {
-    std::vector<PollerHealthRule> feeds;
-    for (const auto& feed : config->feeds()) feeds.push_back({feed.name, feed.polling_interval});
-    report = check_poller_health(*store, feeds, now, intervals);
+    report = check_poller_health(*store, poller_health_rules(*config), now, intervals);
   } else {
     report = check_dispatcher_health(*store, rule, now);
   }

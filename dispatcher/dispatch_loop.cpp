@@ -156,6 +156,10 @@ void DispatchLoop::apply_reply(StoreReply reply, int64_t now) {
     counters_.delivered += in_hand_.delivered;
     counters_.retried += in_hand_.retried;
     counters_.dead += in_hand_.dead;
+    // After the commit, as the listeners expect; stale outcomes too (the call was made).
+    for (std::size_t i = 0; i < reply.outcomes.size() && i < in_hand_.feeds.size(); ++i) {
+      for (auto* listener : listeners_) listener->on_attempt(reply.outcomes[i], in_hand_.feeds[i]);
+    }
     if (reply.record_result.stale > 0) {
       // Our lease ran out and another dispatcher took the job: its attempt counts, ours not.
       log_event(spdlog::level::warn, "outcomes dropped: lease no longer held",
@@ -174,6 +178,7 @@ void DispatchLoop::apply_reply(StoreReply reply, int64_t now) {
   }
   if (reply.reclaimed > 0) {
     log_event(spdlog::level::warn, "expired leases taken back", {{"jobs", reply.reclaimed}});
+    for (auto* listener : listeners_) listener->on_leases_reclaimed(reply.reclaimed);
     may_have_due_ = true;
   }
   if (reply.pruned.jobs + reply.pruned.polls > 0) {
@@ -187,14 +192,19 @@ void DispatchLoop::apply_reply(StoreReply reply, int64_t now) {
     // Our own commit does not change data_version: look for them again without it.
     may_have_due_ = true;
   }
+  std::vector<std::string> feeds = std::exchange(in_hand_.feeds, {});
   in_hand_ = {};
   if (!reply.error.empty()) {
     // Nothing already finished is forgotten: what was not written goes back in front of
     // what came since, and the loop tries again after a pause.
     log_event(spdlog::level::err, "dispatch loop error", {{"error", reply.error}});
     store_retry_at_ = now + kStoreErrorPause.count();
-    outcomes_.insert(outcomes_.begin(), std::make_move_iterator(reply.unrecorded.begin()),
-                     std::make_move_iterator(reply.unrecorded.end()));
+    if (!reply.recorded) {
+      outcomes_.insert(outcomes_.begin(), std::make_move_iterator(reply.outcomes.begin()),
+                       std::make_move_iterator(reply.outcomes.end()));
+      outcome_feeds_.insert(outcome_feeds_.begin(), std::make_move_iterator(feeds.begin()),
+                            std::make_move_iterator(feeds.end()));
+    }
     releases_.insert(releases_.begin(), std::make_move_iterator(reply.unreleased.begin()),
                      std::make_move_iterator(reply.unreleased.end()));
   }
@@ -288,6 +298,7 @@ void DispatchLoop::submit(int64_t now) {
           std::min(in_hand_.earliest_retry.value_or(INT64_MAX), outcome.next_attempt_at);
     }
   }
+  in_hand_.feeds = std::exchange(outcome_feeds_, {});
   request.outcomes = std::exchange(outcomes_, {});
   request.notes = std::exchange(notes_, {});
   request.releases = std::exchange(releases_, {});
@@ -346,6 +357,7 @@ void DispatchLoop::queue_outcome(store::ClaimedJob job, store::Outcome outcome,
   note.outcome.duration_ms = outcome.duration_ms;
   note.outcome.http_status = outcome.http_status;
   note.outcome.error = outcome.error;
+  outcome_feeds_.push_back(note.job.feed);
   notes_.push_back(std::move(note));
   outcomes_.push_back(std::move(outcome));
 }

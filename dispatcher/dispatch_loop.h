@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -42,12 +43,17 @@ struct LoopCounters {
 };
 
 // Hooks for what rides on the loop without being part of it: the service manager's watchdog
-// and, later, metrics. Called on the loop's thread.
+// and metrics. Called on the loop's thread; they must be quick, the loop waits for them.
 class DispatchListener {
  public:
   virtual ~DispatchListener() = default;
   // Once per loop turn, with the time; may return an earlier wake-up than the loop's own.
   virtual std::optional<int64_t> on_turn(int64_t /*now*/) { return std::nullopt; }
+  // Once per attempt of a job of `feed`, after the transaction recording it committed.
+  // An outcome dropped as stale (the lease was lost) is reported too: the call was made.
+  virtual void on_attempt(const store::Outcome& /*outcome*/, std::string_view /*feed*/) {}
+  // When running jobs whose lease expired were taken back, with how many.
+  virtual void on_leases_reclaimed(int /*jobs*/) {}
   // Once, when the first stop request is seen.
   virtual void on_stopping() {}
 };
@@ -71,6 +77,8 @@ class DispatchLoop {
   LoopExit run();
 
   const LoopCounters& counters() const { return counters_; }
+  // Requests in progress now.
+  std::size_t in_flight() const { return client_.in_flight(); }
 
   // `listener` is borrowed and must outlive the loop.
   void add_listener(DispatchListener* listener) { listeners_.push_back(listener); }
@@ -80,6 +88,7 @@ class DispatchLoop {
   struct InHand {
     int claim_max = 0;
     int64_t submitted_at = 0;
+    std::vector<std::string> feeds;  // of the outcomes, in their order
     int64_t delivered = 0, retried = 0, dead = 0;
     std::optional<int64_t> earliest_retry;
   };
@@ -112,10 +121,11 @@ class DispatchLoop {
   std::map<std::string, std::unique_ptr<WebhookSigner>, std::less<>> signers_;
   std::unique_ptr<WebhookSigner> fallback_signer_;
 
-  std::vector<store::Outcome> outcomes_;  // finished attempts not yet handed to the worker
-  std::vector<AttemptNote> notes_;        // their log lines, likewise
-  std::vector<std::string> releases_;     // jobs to give back uncharged (shutdown)
-  InHand in_hand_;                        // what the worker's current request carries
+  std::vector<store::Outcome> outcomes_;    // finished attempts not yet handed to the worker
+  std::vector<AttemptNote> notes_;          // their log lines, likewise
+  std::vector<std::string> outcome_feeds_;  // the feed of each of outcomes_, for listeners
+  std::vector<std::string> releases_;       // jobs to give back uncharged (shutdown)
+  InHand in_hand_;                          // what the worker's current request carries
   struct ReadyJob {
     store::ClaimedJob job;
     int64_t claimed_at = 0;

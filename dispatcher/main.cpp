@@ -18,6 +18,7 @@
 #include "dispatcher/curl_handles.h"
 #include "dispatcher/dispatch_loop.h"
 #include "dispatcher/dispatcher_settings.h"
+#include "dispatcher/metrics_service.h"
 #include "dispatcher/stop_source.h"
 
 namespace {
@@ -118,6 +119,8 @@ int main(int argc, char** argv) {
     const SdNotifier notifier = SdNotifier::from_environment(process_environment());
     ServiceManagerListener service_manager(notifier);
     loop.add_listener(&service_manager);
+    std::unique_ptr<dispatcher::MetricsService> metrics =
+        dispatcher::MetricsService::start(*config, storage, clock, loop);
     notifier.ready("delivering jobs from " + storage.path);
     return loop.run() == dispatcher::LoopExit::kFinished ? 0 : 130;
   } catch (const std::exception& error) {

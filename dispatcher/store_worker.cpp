@@ -111,7 +111,7 @@ StoreReply StoreWorker::execute(StoreRequest& request) {
   } catch (const std::exception& error) {
     reply.error = error.what();
   }
-  if (!reply.recorded) reply.unrecorded = std::move(request.outcomes);
+  reply.outcomes = std::move(request.outcomes);
   if (!reply.released) reply.unreleased = std::move(request.releases);
   return reply;
 }

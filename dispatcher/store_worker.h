@@ -47,7 +47,8 @@ struct StoreReply {
   // Each part that did not run (because an earlier one failed) is handed back.
   bool recorded = false;  // outcomes written (with the claim, in one transaction)
   store::RecordResult record_result;
-  std::vector<store::Outcome> unrecorded;  // the outcomes, when !recorded
+  // The request's outcomes, given back: for the listeners once recorded, to try again if not.
+  std::vector<store::Outcome> outcomes;
   bool claim_ran = false;
   std::vector<store::ClaimedJob> claimed;
   std::optional<int64_t> next_due;  // read when the claim was not full

@@ -13,8 +13,10 @@
 #include "poller/compiled_feed.h"
 #include "poller/feed_threads.h"
 #include "poller/graphql_client.h"
+#include "poller/metrics_service.h"
 #include "poller/poll_loop.h"
 #include "poller/preview.h"
+#include "poller/registration_thread.h"
 #include "poller/watchdog_listener.h"
 
 using namespace webhook;
@@ -90,12 +92,22 @@ int main(int argc, char** argv) {
 
     if (cl.once) return PollLoop(std::move(pollers), clock, stop, store.get()).run_once() ? 0 : 1;
 
-    // Registration with OpenCTI and metrics attach to the loops as PollListeners (later work).
+    // The service manager's watchdog and the metrics ride on the poll loops as PollListeners.
     const SdNotifier notifier = SdNotifier::from_environment(process_environment());
     WatchdogListener watchdog(notifier);
     std::vector<PollListener*> listeners{&watchdog};
+    std::unique_ptr<MetricsService> metrics =
+        MetricsService::start(*config, options, *store, clock);
+    if (metrics) listeners.push_back(&metrics->listener());
     log_event(spdlog::level::info, "polling", {{"feeds", feeds.size()}, {"database", path}});
     notifier.ready("polling " + std::to_string(feeds.size()) + " feed(s) into " + path);
+    // With CONNECTOR_ID, OpenCTI lists the poller among its connectors (its own thread).
+    std::optional<RegistrationThread> registration;
+    if (auto identity = ConnectorIdentity::from_config(*config)) {
+      std::vector<std::string> names;
+      for (const auto& feed : feeds) names.push_back(feed.config.name);
+      registration.emplace(std::move(*identity), graphql, options, names, clock, signal);
+    }
     bool ok = run_feed_threads(feeds, graphql, options, clock, signal, listeners);
     notifier.stopping();
     log_event(spdlog::level::info, "stopped", {});

@@ -1,7 +1,6 @@
 #include "common/store/sqlite_lease_queue.h"
 
 #include <algorithm>
-#include <tuple>
 
 #include "common/store/sqlite_rows.h"
 
@@ -30,6 +29,7 @@ constexpr const char* kRetrySet =
 
 SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection)
     : connection_(connection),
+      claim_select_(connection.db(), kClaimSelectSql),
       claim_(connection.db(), kClaimSql),
       deliver_(connection.db(), outcome_sql("state = 'delivered', finished_at = ?1")),
       retry_(connection.db(), outcome_sql(kRetrySet)),
@@ -59,62 +59,62 @@ SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection)
 
 std::vector<ClaimedJob> SqliteLeaseQueue::claim(std::string_view worker, int max_jobs,
                                                 std::chrono::milliseconds lease, int64_t now) {
-  struct Row {
-    int64_t seq, due;
-    ClaimedJob job;
-  };
-  std::vector<Row> rows;
-  if (max_jobs <= 0) return {};
+  std::vector<ClaimedJob> jobs;
+  if (max_jobs <= 0) return jobs;
+  const int64_t expires_at = now + lease.count();
   connection_.write("claiming jobs", [&] {
-    rows.clear();
+    jobs.clear();
+    {
+      StatementScope s(claim_select_);
+      s->bind(1, now);
+      s->bind(2, max_jobs);
+      while (s->executeStep()) {
+        ClaimedJob& j = jobs.emplace_back();
+        const int64_t seq = s->getColumn(0).getInt64();
+        j.id = s->getColumn(1).getString();
+        j.feed = s->getColumn(2).getString();
+        j.method = s->getColumn(3).getString();
+        j.url = s->getColumn(4).getString();
+        j.headers = parse_headers(s->getColumn(5).getString());
+        j.body = s->getColumn(6).getString();
+        j.attempts = s->getColumn(7).getInt64();
+        j.max_attempts = s->getColumn(8).getInt64();
+        j.created_at = s->getColumn(9).getInt64();
+        // What kClaimSql sets: a new token for this claim.
+        const int64_t counter = (s->getColumn(10).getInt64() + 1) & kLeaseCounterMask;
+        j.lease_token = (seq << kLeaseSeqShift) | counter;
+        j.lease_expires_at = expires_at;
+      }
+    }
+    if (jobs.empty()) return;
     StatementScope s(claim_);
     s->bind(1, std::string(worker));
-    s->bind(2, now + lease.count());
+    s->bind(2, expires_at);
     s->bind(3, now);
     s->bind(4, max_jobs);
-    while (s->executeStep()) {
-      Row r;
-      r.seq = s->getColumn(0).getInt64();
-      r.due = s->getColumn(1).getInt64();
-      ClaimedJob& j = r.job;
-      j.id = s->getColumn(2).getString();
-      j.feed = s->getColumn(3).getString();
-      j.method = s->getColumn(4).getString();
-      j.url = s->getColumn(5).getString();
-      j.headers = parse_headers(s->getColumn(6).getString());
-      j.body = s->getColumn(7).getString();
-      j.attempts = s->getColumn(8).getInt64();
-      j.max_attempts = s->getColumn(9).getInt64();
-      j.created_at = s->getColumn(10).getInt64();
-      j.lease_token = s->getColumn(11).getInt64();
-      j.lease_expires_at = s->getColumn(12).getInt64();
-      rows.push_back(std::move(r));
-    }
-    if (static_cast<int>(rows.size()) > max_jobs) {
-      expect_changes(static_cast<int>(rows.size()), max_jobs, "claiming jobs");
-    }
+    expect_changes(s->exec(), static_cast<int>(jobs.size()), "claiming jobs");
   });
-  // RETURNING gives no order; hand the jobs out oldest first, as they were chosen.
-  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-    return std::tie(a.due, a.seq) < std::tie(b.due, b.seq);
-  });
-  std::vector<ClaimedJob> jobs;
-  jobs.reserve(rows.size());
-  for (Row& r : rows) jobs.push_back(std::move(r.job));
   return jobs;
 }
 
 void SqliteLeaseQueue::insert_attempt(int64_t job_seq, int64_t started_at, int64_t duration_ms,
-                                      std::optional<int> http_status, std::string_view error,
-                                      std::string_view response_head, std::string_view worker) {
+                                      std::optional<int> http_status, const std::string& error,
+                                      const std::string& response_head, const std::string& worker) {
   StatementScope s(insert_attempt_);
   s->bind(1, job_seq);
   s->bind(2, started_at);
   s->bind(3, std::max<int64_t>(duration_ms, 0));
   bind_optional(*s, 4, http_status ? std::optional<int64_t>(*http_status) : std::nullopt);
-  s->bind(5, std::string(error));
-  s->bind(6, truncate_utf8(response_head, kMaxResponseHead));
-  s->bind(7, std::string(worker));
+  // The strings outlive the statement's step: bind them without copies.
+  s->bindNoCopy(5, error);
+  std::string cut;
+  if (response_head.size() > kMaxResponseHead) {
+    cut = truncate_utf8(response_head, kMaxResponseHead);
+    s->bindNoCopy(6, cut);
+  } else {
+    s->bindNoCopy(6, response_head);
+  }
+  s->bindNoCopy(7, worker);
   int changed = s->exec();
   if (changed != 1)
     expect_changes(changed, 1, "recording an attempt of job " + std::to_string(job_seq));
@@ -202,8 +202,8 @@ int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
         if (changed != 1) expect_changes(changed, 1, "taking back the lease of job " + e.id);
       }
       // The claim set updated_at: the attempt started about then.
-      insert_attempt(e.seq, e.claimed_at, now - e.claimed_at, std::nullopt, kLeaseExpiredError, "",
-                     e.owner);
+      insert_attempt(e.seq, e.claimed_at, now - e.claimed_at, std::nullopt,
+                     std::string(kLeaseExpiredError), "", e.owner);
     }
     reclaimed = static_cast<int>(expired.size());
   });

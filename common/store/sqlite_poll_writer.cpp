@@ -7,6 +7,22 @@
 #include "common/store/sqlite_rows.h"
 
 namespace webhook::store {
+namespace {
+
+// An INSERT of `rows` jobs, kJobColumnCount parameters each.
+std::string insert_jobs_sql(std::size_t rows) {
+  std::string sql =
+      "INSERT INTO jobs (id, feed, poll_id, method, url, headers, body, state, max_attempts, "
+      "next_attempt_at, created_at, updated_at, finished_at, last_error) VALUES ";
+  for (std::size_t r = 0; r < rows; ++r) {
+    sql += r == 0 ? "(" : ", (";
+    for (int c = 0; c < SqlitePollWriter::kJobColumnCount; ++c) sql += c == 0 ? "?" : ", ?";
+    sql += ")";
+  }
+  return sql;
+}
+
+}  // namespace
 
 SqlitePollWriter::SqlitePollWriter(SqliteConnection& connection)
     : connection_(connection),
@@ -14,19 +30,17 @@ SqlitePollWriter::SqlitePollWriter(SqliteConnection& connection)
       upsert_cursor_(connection.db(),
                      "INSERT INTO cursors (feed, last_poll_time) VALUES (?, ?) "
                      "ON CONFLICT (feed) DO UPDATE SET last_poll_time = excluded.last_poll_time"),
-      select_seen_(connection.db(), "SELECT hash FROM seen_items WHERE feed = ? AND seen_at >= ?"),
-      upsert_seen_(connection.db(),
-                   "INSERT INTO seen_items (feed, hash, seen_at) VALUES (?, ?, ?) "
-                   "ON CONFLICT (feed, hash) DO UPDATE SET seen_at = excluded.seen_at"),
+      select_seen_(connection.db(),
+                   "SELECT hashes FROM seen_items WHERE feed = ? AND seen_at >= ?"),
+      insert_seen_(connection.db(),
+                   "INSERT INTO seen_items (feed, seen_at, hashes) VALUES (?, ?, ?)"),
       forget_seen_(connection.db(), "DELETE FROM seen_items WHERE feed = ? AND seen_at < ?"),
       insert_poll_(connection.db(),
                    "INSERT INTO polls (feed, started_at, finished_at, window_from, window_to, "
                    "items_found, jobs_enqueued, duplicates_skipped, render_errors, status, error) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-      insert_job_(connection.db(),
-                  "INSERT INTO jobs (id, feed, poll_id, method, url, headers, body, state, "
-                  "max_attempts, next_attempt_at, created_at, updated_at, finished_at, "
-                  "last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") {}
+      insert_job_(connection.db(), insert_jobs_sql(1)),
+      insert_jobs_(connection.db(), insert_jobs_sql(kJobsPerInsert)) {}
 
 std::optional<int64_t> SqlitePollWriter::read_cursor(std::string_view feed) {
   StatementScope s(select_cursor_);
@@ -42,34 +56,64 @@ std::unordered_set<std::string> SqlitePollWriter::seen_since(std::string_view fe
   StatementScope s(select_seen_);
   s->bind(1, std::string(feed));
   s->bind(2, since);
-  while (s->executeStep()) hashes.insert(s->getColumn(0).getString());
+  while (s->executeStep()) {
+    SQLite::Column column = s->getColumn(0);
+    std::string_view text(column.getText(), static_cast<std::size_t>(column.getBytes()));
+    while (!text.empty()) {
+      std::size_t end = text.find('\n');
+      if (end == std::string_view::npos) end = text.size();
+      if (end > 0) hashes.emplace(text.substr(0, end));
+      text.remove_prefix(std::min(end + 1, text.size()));
+    }
+  }
   return hashes;
 }
 
-void SqlitePollWriter::insert_job(const NewJob& job, const std::string& feed, int64_t poll_id,
-                                  int64_t now) {
-  StatementScope s(insert_job_);
+void SqlitePollWriter::bind_job(SQLite::Statement& s, int first, const NewJob& job,
+                                const std::string& feed, int64_t poll_id, int64_t now,
+                                std::string& headers_text) {
   // The strings outlive the statement's step: bind them without copies.
-  s->bindNoCopy(1, job.id);
-  s->bindNoCopy(2, feed);
-  s->bind(3, poll_id);
-  s->bindNoCopy(4, job.method);
-  s->bindNoCopy(5, job.url);
+  s.bindNoCopy(first + 0, job.id);
+  s.bindNoCopy(first + 1, feed);
+  s.bind(first + 2, poll_id);
+  s.bindNoCopy(first + 3, job.method);
+  s.bindNoCopy(first + 4, job.url);
   if (job.headers.empty()) {
-    s->bind(6, "{}");
+    s.bindNoCopy(first + 5, "{}");
   } else {
-    s->bind(6, job.headers.dump());
+    headers_text = job.headers.dump();
+    s.bindNoCopy(first + 5, headers_text);
   }
-  s->bindNoCopy(7, job.body);
-  s->bind(8, job.dead ? "dead" : "pending");
-  s->bind(9, job.max_attempts);
-  s->bind(10, now);
-  s->bind(11, now);
-  s->bind(12, now);
-  bind_optional(*s, 13, job.dead ? std::optional<int64_t>(now) : std::nullopt);
-  s->bindNoCopy(14, job.last_error);
-  int changed = s->exec();
-  if (changed != 1) expect_changes(changed, 1, "inserting job " + job.id);
+  s.bindNoCopy(first + 6, job.body);
+  s.bindNoCopy(first + 7, job.dead ? "dead" : "pending");
+  s.bind(first + 8, job.max_attempts);
+  s.bind(first + 9, now);
+  s.bind(first + 10, now);
+  s.bind(first + 11, now);
+  bind_optional(s, first + 12, job.dead ? std::optional<int64_t>(now) : std::nullopt);
+  s.bindNoCopy(first + 13, job.last_error);
+}
+
+void SqlitePollWriter::insert_jobs(std::span<const NewJob> jobs, const std::string& feed,
+                                   int64_t poll_id, int64_t now) {
+  // kJobsPerInsert rows per statement while that many are left, then one at a time: a
+  // statement's fixed cost (reset, bindings, program start and end) was a fifth of an
+  // enqueue.
+  std::vector<std::string> headers_text(kJobsPerInsert);
+  while (!jobs.empty()) {
+    const bool many = jobs.size() >= kJobsPerInsert;
+    const std::size_t rows = many ? kJobsPerInsert : 1;
+    StatementScope s(many ? insert_jobs_ : insert_job_);
+    for (std::size_t i = 0; i < rows; ++i) {
+      bind_job(*s, static_cast<int>(i * kJobColumnCount) + 1, jobs[i], feed, poll_id, now,
+               headers_text[i]);
+    }
+    int changed = s->exec();
+    if (changed != static_cast<int>(rows)) {
+      expect_changes(changed, static_cast<int>(rows), "inserting job " + jobs.front().id);
+    }
+    jobs = jobs.subspan(rows);
+  }
 }
 
 void SqlitePollWriter::set_cursor(std::string_view feed, int64_t value) {
@@ -89,6 +133,15 @@ std::optional<int64_t> SqlitePollWriter::commit_poll(const PollCommit& commit) {
   std::sort(ids.begin(), ids.end());
   if (auto twice = std::adjacent_find(ids.begin(), ids.end()); twice != ids.end()) {
     throw std::runtime_error("poll of feed " + p.feed + " repeats job id " + std::string(*twice));
+  }
+  // The hashes go in as one row, one per line.
+  std::string seen_lines;
+  for (const std::string& hash : commit.seen_hashes) {
+    if (hash.empty() || hash.find('\n') != std::string::npos) {
+      throw std::invalid_argument("poll of feed " + p.feed + ": an item hash must be one line");
+    }
+    if (!seen_lines.empty()) seen_lines += '\n';
+    seen_lines += hash;
   }
   const int64_t now = p.finished_at;
   std::optional<int64_t> poll_id;
@@ -112,15 +165,14 @@ std::optional<int64_t> SqlitePollWriter::commit_poll(const PollCommit& commit) {
       expect_changes(s->exec(), 1, "inserting the poll row");
     }
     int64_t id = connection_.db().getLastInsertRowid();
-    for (const NewJob& job : commit.jobs) insert_job(job, p.feed, id, now);
+    insert_jobs(commit.jobs, p.feed, id, now);
     connection_.fault_point("commit_poll:jobs_written");
-    for (const std::string& hash : commit.seen_hashes) {
-      StatementScope s(upsert_seen_);
+    if (!seen_lines.empty()) {
+      StatementScope s(insert_seen_);
       s->bindNoCopy(1, p.feed);
-      s->bindNoCopy(2, hash);
-      s->bind(3, now);
-      int changed = s->exec();
-      if (changed != 1) expect_changes(changed, 1, "recording a seen item");
+      s->bind(2, now);
+      s->bindNoCopy(3, seen_lines);
+      expect_changes(s->exec(), 1, "recording the poll's item hashes");
     }
     if (commit.forget_seen_before > 0) {
       StatementScope s(forget_seen_);

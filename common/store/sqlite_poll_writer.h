@@ -4,7 +4,9 @@
 // its statements prepared. One thread at a time.
 #pragma once
 
+#include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -26,19 +28,29 @@ class SqlitePollWriter {
   std::optional<int64_t> commit_poll(const PollCommit& commit);
   void rewind(std::string_view feed, int64_t to);
 
+  static constexpr int kJobColumnCount = 14;         // parameters per row of an insert
+  static constexpr std::size_t kJobsPerInsert = 64;  // rows per multi-row insert
+
  private:
   std::optional<int64_t> read_cursor(std::string_view feed);
-  void insert_job(const NewJob& job, const std::string& feed, int64_t poll_id, int64_t now);
+  // Binds one job's kJobColumnCount values from parameter `first` on; `headers_text` keeps
+  // the headers' JSON alive until the statement has run.
+  static void bind_job(SQLite::Statement& statement, int first, const NewJob& job,
+                       const std::string& feed, int64_t poll_id, int64_t now,
+                       std::string& headers_text);
+  void insert_jobs(std::span<const NewJob> jobs, const std::string& feed, int64_t poll_id,
+                   int64_t now);
   void set_cursor(std::string_view feed, int64_t value);
 
   SqliteConnection& connection_;
   SQLite::Statement select_cursor_;
   SQLite::Statement upsert_cursor_;
   SQLite::Statement select_seen_;
-  SQLite::Statement upsert_seen_;
+  SQLite::Statement insert_seen_;
   SQLite::Statement forget_seen_;
   SQLite::Statement insert_poll_;
-  SQLite::Statement insert_job_;
+  SQLite::Statement insert_job_;   // one row
+  SQLite::Statement insert_jobs_;  // kJobsPerInsert rows
 };
 
 }  // namespace webhook::store

@@ -80,6 +80,8 @@ void expect_changes(int changed, int expected, std::string_view what) {
 }
 
 nlohmann::ordered_json parse_headers(const std::string& text) {
+  // Most jobs have no headers: skip the parser for them (every claim reads this column).
+  if (text == "{}" || text.empty()) return nlohmann::ordered_json::object();
   auto parsed = nlohmann::ordered_json::parse(text, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_object()) return nlohmann::ordered_json::object();
   return parsed;

@@ -154,6 +154,36 @@ TEST_F(HealthCheckTest, DispatcherIsUnhealthyWhenJobsStayPendingThroughRetries) 
   EXPECT_TRUE(check_dispatcher_health(*store_, rule, kNow).healthy);
 }
 
+TEST(HealthRulesFromConfigTest, DispatcherThresholdsComeFromTheHealthSettings) {
+  Environment env{{"WEBHOOK_URL", "http://127.0.0.1/{item}"}};
+  DispatcherHealthRule defaults =
+      dispatcher_health_rule(Config::load(kDispatcher, env, std::nullopt));
+  EXPECT_EQ(defaults.max_heartbeat_age, 60s);
+  EXPECT_EQ(defaults.max_due_delay, 300s);
+  EXPECT_EQ(defaults.max_pending_age, 900s);
+
+  env["WEBHOOK_HEALTH_MAX_HEARTBEAT_AGE"] = "30";
+  env["WEBHOOK_HEALTH_MAX_DUE_DELAY"] = "1.5";
+  env["WEBHOOK_HEALTH_MAX_PENDING_AGE"] = "0";
+  DispatcherHealthRule rule = dispatcher_health_rule(Config::load(kDispatcher, env, std::nullopt));
+  EXPECT_EQ(rule.max_heartbeat_age, 30s);
+  EXPECT_EQ(rule.max_due_delay, 1500ms);
+  EXPECT_EQ(rule.max_pending_age, 0s);
+}
+
+TEST(HealthRulesFromConfigTest, PollerRulesNameEveryFeedWithItsInterval) {
+  Environment env{{"OPENCTI_URL", "http://127.0.0.1:1"},
+                  {"OPENCTI_TOKEN", "t"},
+                  {"WEBHOOK_GRAPHQL_QUERY", "{{works}}"},
+                  {"WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", "['data']"},
+                  {"WEBHOOK_URL", "http://127.0.0.1/{item}"},
+                  {"WEBHOOK_GRAPHQL_POLLING_INTERVAL", "0.2"}};
+  auto rules = poller_health_rules(Config::load(kPoller, env, std::nullopt));
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0].feed, "default");
+  EXPECT_EQ(rules[0].polling_interval, 200ms);
+}
+
 TEST(DescribeAgeTest, ReadsLikeAPerson) {
   EXPECT_EQ(describe_age(0), "0s");
   EXPECT_EQ(describe_age(59'999), "59s");

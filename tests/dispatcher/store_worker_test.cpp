@@ -103,8 +103,8 @@ TEST(StoreWorker, HandsBackWhatAFailingDatabaseDidNotWrite) {
   StoreReply reply = wait_reply(worker);
   EXPECT_NE(reply.error.find("disk on fire"), std::string::npos) << reply.error;
   EXPECT_FALSE(reply.recorded);
-  ASSERT_EQ(reply.unrecorded.size(), 1u);
-  EXPECT_EQ(reply.unrecorded[0].job_id, jobs[0].id);
+  ASSERT_EQ(reply.outcomes.size(), 1u);
+  EXPECT_EQ(reply.outcomes[0].job_id, jobs[0].id);
   EXPECT_FALSE(reply.released);
   EXPECT_EQ(reply.unreleased, std::vector<std::string>{"some-job"});
   EXPECT_EQ(setup->job(jobs[0].id)->job.state, JobState::kRunning);

@@ -26,7 +26,36 @@ TEST(ItemHash, IsTheSameForTheSameRecordAndDiffersOtherwise) {
   Json other = Json::parse(R"({"node":{"id":"w2","messages":[{"message":"done"}]}})");
   EXPECT_EQ(item_hash(a), item_hash(same));
   EXPECT_NE(item_hash(a), item_hash(other));
-  EXPECT_EQ(item_hash(a).size(), 64u);
+  EXPECT_EQ(item_hash(a).size(), 32u);
+}
+
+// The encoding must not confuse values that JSON text would also keep apart.
+TEST(ItemHash, TellsApartTypesNestingAndKeyBoundaries) {
+  using Json = nlohmann::ordered_json;
+  const char* texts[] = {R"({"a":"1"})",
+                         R"({"a":1})",
+                         R"({"a":1.0})",
+                         R"({"a":true})",
+                         R"({"a":null})",
+                         R"({"a":"true"})",
+                         R"({"a":[1]})",
+                         R"({"a":{"b":1}})",
+                         R"({"ab":"c"})",
+                         R"({"a":"bc"})",
+                         R"({"a":["b","c"]})",
+                         R"({"a":["bc"]})",
+                         R"({"a":[["b"],"c"]})",
+                         R"({"a":["b",["c"]]})",
+                         R"({"a":1,"b":2})",
+                         R"({"b":2,"a":1})",
+                         R"({"a":-1})",
+                         R"({"a":18446744073709551615})",
+                         R"({"a":""})",
+                         R"({})",
+                         R"([])"};
+  std::set<std::string> hashes;
+  for (const char* text : texts) hashes.insert(item_hash(Json::parse(text)));
+  EXPECT_EQ(hashes.size(), std::size(texts));
 }
 
 }  // namespace

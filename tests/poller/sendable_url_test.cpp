@@ -50,6 +50,20 @@ TEST(SendableUrl, RejectsWhatIsNotAnAbsoluteHttpUrl) {
   EXPECT_TRUE(make_sendable_url("HTTPS://Example.org:8443/a").ok());
 }
 
+// Once an origin is accepted, later URLs with that origin skip curl's parse: that shortcut
+// must neither accept a different, bad origin nor let a URL's rest slip through unencoded.
+TEST(SendableUrl, AnAcceptedOriginStillLeavesOtherOriginsChecked) {
+  ASSERT_TRUE(make_sendable_url("http://receiver:8080/a?x=1").ok());
+  SendableUrl same = make_sendable_url("http://receiver:8080/b?x=a b\n");
+  EXPECT_TRUE(same.ok()) << same.error;
+  EXPECT_EQ(same.url, "http://receiver:8080/b?x=a%20b%0A");
+  for (const char* other : {"http://receiver:99999/a", "http://receiver:8080@/a",
+                            "ftp://receiver:8080/a", "http://re ceiver:8080/a"}) {
+    EXPECT_FALSE(make_sendable_url(other).ok()) << other;
+    EXPECT_TRUE(make_sendable_url("http://receiver:8080/again").ok());
+  }
+}
+
 // CPython's urllib.parse.quote with the reserved delimiters kept and %XX escapes left
 // alone is the rule; compare on inputs a rendered template routinely produces.
 TEST(SendableUrl, MatchesThePythonRuleOnRenderedValues) {

@@ -11,6 +11,27 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// The first root field a request asks for, without acting on it; "" when unparsable.
+std::string root_field(const std::string& body) {
+  Json request = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!request.is_object() || !request.contains("query") || !request["query"].is_string()) {
+    return {};
+  }
+  Json variables = request.value("variables", Json::object());
+  try {
+    auto operation = parse_graphql(request["query"].get<std::string>(), variables);
+    return operation.selections.empty() ? std::string() : operation.selections.front().name;
+  } catch (const GraphqlParseError&) {
+    return {};
+  }
+}
+
+// Failures that replace the answer whole: the platform never acted on the request.
+bool answers_nothing(FakeFailure::Kind kind) {
+  using Kind = FakeFailure::Kind;
+  return kind != Kind::kTruncatedJson && kind != Kind::kTruncatedTransfer;
+}
+
 std::string error_body(const std::string& code, const std::string& message, bool with_data) {
   Json body = {
       {"errors", Json::array({Json{{"message", message}, {"extensions", {{"code", code}}}}})}};
@@ -66,7 +87,8 @@ FakeFailure FakeFailure::stalled(std::chrono::milliseconds duration) {
 
 FakeOpencti::FakeOpencti(FakeOpenctiOptions options, const Clock* clock)
     : options_(std::move(options)),
-      records_(options_.records, clock != nullptr ? *clock : system_clock_) {
+      records_(options_.records, clock != nullptr ? *clock : system_clock_),
+      connectors_(clock != nullptr ? *clock : system_clock_) {
   port_ = options_.port;
   start();
 }
@@ -178,7 +200,13 @@ std::pair<int, std::string> FakeOpencti::answer(const std::string& authorization
   } catch (const GraphqlParseError& e) {
     return {400, error_body("GRAPHQL_PARSE_FAILED", e.what(), false)};
   }
+  if (record != nullptr && !operation.selections.empty()) {
+    record->field = operation.selections.front().name;
+  }
   try {
+    if (operation.kind == "mutation") {
+      return {200, Json{{"data", connectors_.evaluate(operation)}}.dump()};
+    }
     return {200, Json{{"data", records_.evaluate(operation)}}.dump()};
   } catch (const FakeQueryError& e) {
     if (e.validation()) return {400, error_body(e.code(), e.what(), false)};
@@ -198,8 +226,33 @@ void FakeOpencti::serve() {
       record.headers[lower] = value;
     }
     using Kind = FakeFailure::Kind;
-    auto [status, body] = answer(req.get_header_value("Authorization"), req.body, &record);
     std::optional<FakeFailure> failure;
+    {
+      std::string field = root_field(req.body);
+      std::lock_guard lock(mutex_);
+      auto it = std::find_if(failures_.begin(), failures_.end(), [&](const FakeFailure& f) {
+        return f.field.empty() || f.field == field;
+      });
+      if (it != failures_.end()) {
+        failure = *it;
+        failures_.erase(it);
+      }
+    }
+    int status = 0;
+    std::string body;
+    // A stalled request is answered (and its mutation done) only when the stall ends.
+    bool answer_now =
+        !failure || (!answers_nothing(failure->kind) && failure->kind != Kind::kStall);
+    if (answer_now) {
+      std::tie(status, body) = answer(req.get_header_value("Authorization"), req.body, &record);
+    } else {
+      Json request = Json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+      if (request.is_object() && request.contains("query") && request["query"].is_string()) {
+        record.query = request["query"].get<std::string>();
+        record.variables = request.value("variables", Json::object());
+      }
+      record.field = root_field(req.body);
+    }
     int64_t generation = 0;
     std::size_t index = 0;
     {
@@ -207,10 +260,6 @@ void FakeOpencti::serve() {
       std::lock_guard lock(mutex_);
       index = requests_.size();
       requests_.push_back(record);
-      if (!failures_.empty()) {
-        failure = failures_.front();
-        failures_.pop_front();
-      }
       generation = stall_generation_;
     }
     if (!failure) {
@@ -274,6 +323,7 @@ void FakeOpencti::serve() {
           std::unique_lock lock(mutex_);
           stall_cv_.wait_for(lock, failure->stall, [&] { return stall_generation_ != generation; });
           lock.unlock();
+          std::tie(status, body) = answer(req.get_header_value("Authorization"), req.body);
           res.status = status;
           res.set_content(body, "application/json");
           break;

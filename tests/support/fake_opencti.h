@@ -1,7 +1,8 @@
 // An OpenCTI platform for tests: a cpp-httplib server on 127.0.0.1 (ephemeral port) that
 // answers POST /graphql as the platform does (Bearer token checked, 401 otherwise; parse and
 // validation errors as HTTP 400; other errors as 200 with `errors`), serving the records of
-// a FakeRecords, recording every request, and failing on demand (502, stalls, malformed,
+// a FakeRecords, keeping the connectors that register and ping (FakeConnectors), recording
+// every request, and failing on demand (502, stalls, malformed,
 // empty, truncated or huge bodies, GraphQL errors). No gtest inside, so that a standalone
 // program can wrap it. Thread-safe; the server runs on its own threads.
 #pragma once
@@ -20,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "tests/support/fake_connectors.h"
 #include "tests/support/fake_records.h"
 
 namespace httplib {
@@ -46,6 +48,9 @@ struct FakeFailure {
   std::string message = "injected failure";
   std::size_t bytes = 0;
   std::chrono::milliseconds stall{30000};
+  // Empty: the failure hits the next request. Otherwise the next request whose first root
+  // field is this one (`pingConnector`, `works`), so tests aim at one caller.
+  std::string field;
 
   static FakeFailure http_status(int status);
   static FakeFailure bad_request(std::string code, std::string message);
@@ -61,6 +66,7 @@ struct FakeRequest {
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::string query;  // the GraphQL text ("" when the body was not JSON)
+  std::string field;  // the first root field (`works`, `registerConnector`); "" if unparsed
   nlohmann::ordered_json variables;
   int status = 0;        // what the fake answered (0: failure without a status)
   std::string response;  // the body of a normal answer (empty for injected failures)
@@ -93,8 +99,10 @@ class FakeOpencti {
   const std::string& token() const { return options_.token; }
 
   FakeRecords& records() { return records_; }
+  FakeConnectors& connectors() { return connectors_; }
 
-  // The next `times` requests fail that way (in order of the calls).
+  // The next `times` requests (those asking for `failure.field` when set) fail that way,
+  // in order of the calls. A failure that sends no real answer leaves mutations undone.
   void fail_next(const FakeFailure& failure, int times = 1);
   // Lets stalled requests answer now.
   void release_stalls();
@@ -116,6 +124,8 @@ class FakeOpencti {
   FakeOpenctiOptions options_;
   SystemClock system_clock_;
   FakeRecords records_;
+  // Mutable: answer() is const for queries, and mutations are what change the platform.
+  mutable FakeConnectors connectors_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;

@@ -23,7 +23,7 @@ class Parser {
       skip();
       if (is_name_start(peek())) name();
       skip();
-      if (peek() == '(') variable_definitions();
+      if (peek() == '(') variable_definitions(op);
     }
     op.selections = selection_set();
     skip();
@@ -73,14 +73,14 @@ class Parser {
     return std::string(text_.substr(start, pos_ - start));
   }
 
-  void variable_definitions() {
+  void variable_definitions(GraphqlOperation& op) {
     expect('(');
     skip();
     while (peek() != ')') {
       expect('$');
       std::string var = name();
       expect(':');
-      type_reference();
+      op.variable_types[var] = type_reference();
       skip();
       if (peek() == '=') {
         ++pos_;
@@ -93,17 +93,23 @@ class Parser {
     ++pos_;
   }
 
-  void type_reference() {
+  // The type as text without blanks: "ID!", "[String!]".
+  std::string type_reference() {
     skip();
+    std::string type;
     if (peek() == '[') {
       ++pos_;
-      type_reference();
+      type = "[" + type_reference() + "]";
       expect(']');
     } else {
-      name();
+      type = name();
     }
     skip();
-    if (peek() == '!') ++pos_;
+    if (peek() == '!') {
+      ++pos_;
+      type += "!";
+    }
+    return type;
   }
 
   std::vector<GraphqlField> selection_set() {
@@ -149,6 +155,12 @@ class Parser {
       while (peek() != ')') {
         std::string arg = name();
         expect(':');
+        skip();
+        if (peek() == '$') {
+          std::size_t at = pos_++;
+          f.argument_variables[arg] = name();
+          pos_ = at;
+        }
         f.arguments[arg] = value(/*constant=*/false);
         skip();
         if (pos_ >= text_.size()) fail("unterminated arguments");

@@ -1,4 +1,4 @@
-// A small GraphQL reader for the fake OpenCTI: one query operation (shorthand `{…}` or
+// A small GraphQL reader for the fake OpenCTI: one query or mutation operation (shorthand `{…}` or
 // `query Name($v: T = default) {…}`) with fields, aliases, arguments, variables, inline
 // fragments and every literal kind. It is enough to answer the queries users write for the
 // webhook connector; anything else is a ParseError with the offset, as a GraphQL server
@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -19,11 +20,14 @@ struct GraphqlField {
   std::string alias;  // the response key: the alias, or the name
   std::string name;
   nlohmann::ordered_json arguments = nlohmann::ordered_json::object();  // variables resolved
+  // Arguments given as a bare `$variable`: argument name -> variable name.
+  std::map<std::string, std::string> argument_variables;
   std::vector<GraphqlField> selections;  // inline fragments are merged in
 };
 
 struct GraphqlOperation {
-  std::string kind = "query";  // query | mutation | subscription
+  std::string kind = "query";                         // query | mutation | subscription
+  std::map<std::string, std::string> variable_types;  // `$name: Type` -> "Type", as written
   std::vector<GraphqlField> selections;
 };
 

@@ -287,6 +287,47 @@ TEST_F(LeaseQueueTest, RecordAndClaimThatFailsWritesNothing) {
   EXPECT_EQ(row(ids[0]).state, JobState::kDelivered);
 }
 
+// Batches are written many attempts per statement: each must land on its own job, with its
+// own values and number, whatever its place in the batch, and stale ones not at all.
+TEST_F(LeaseQueueTest, ALargeBatchGivesEachJobItsOwnAttempt) {
+  auto ids = enqueue(*store_, "default", 75, kNow);
+  auto first = store_->claim("w1", 75, 30s, kNow);
+  ASSERT_EQ(first.size(), 75u);
+  // Every job gets a first attempt (a retry), so the batch below writes attempt number 2.
+  std::vector<Outcome> retries;
+  for (const auto& job : first) {
+    retries.push_back(outcome_for(job, "w1", OutcomeKind::kRetry, kNow, 503, kNow + 1));
+  }
+  ASSERT_EQ(store_->record_outcomes(retries, kNow).applied, 75);
+  auto second = store_->claim("w1", 75, 30s, kNow + 1);
+  ASSERT_EQ(second.size(), 75u);
+  std::vector<Outcome> batch;
+  for (std::size_t i = 0; i < second.size(); ++i) {
+    Outcome o = outcome_for(second[i], "w1", OutcomeKind::kDelivered, kNow + 2);
+    o.duration_ms = static_cast<int64_t>(i);
+    if (i == 40) o.response_head = std::string(5000, 'x');
+    if (i == 10) o.lease_token = first[10].lease_token;  // stale: an earlier claim's token
+    batch.push_back(std::move(o));
+  }
+  RecordResult result = store_->record_outcomes(batch, kNow + 2);
+  EXPECT_EQ(result.applied, 74);
+  EXPECT_EQ(result.stale, 1);
+  for (std::size_t i = 0; i < second.size(); ++i) {
+    auto a = attempts(second[i].id);
+    if (i == 10) {
+      EXPECT_EQ(a.size(), 1u);
+      EXPECT_EQ(row(second[i].id).state, JobState::kRunning);
+      continue;
+    }
+    ASSERT_EQ(a.size(), 2u) << i;
+    EXPECT_EQ(a[1].number, 2) << i;
+    EXPECT_EQ(a[1].duration_ms, static_cast<int64_t>(i));
+    EXPECT_EQ(a[1].http_status, 200);
+    EXPECT_EQ(a[1].response_head, i == 40 ? std::string(4096, 'x') : "response of " + second[i].id);
+    EXPECT_EQ(row(second[i].id).state, JobState::kDelivered) << i;
+  }
+}
+
 TEST_F(LeaseQueueTest, DataVersionChangesWhenAnotherConnectionCommits) {
   auto other = webhook::testing::open_test_store(dir_.file("q.db"));
   int64_t before = store_->data_version();

@@ -46,6 +46,33 @@ TEST_F(StoreTest, CommitPollWritesJobsSeenHashesPollAndCursorTogether) {
   EXPECT_EQ(r.feed, "works");
 }
 
+// Large polls are written many rows per statement: every job must keep its own values
+// across those statements' boundaries, and the remainder must be written too.
+TEST_F(StoreTest, CommitPollKeepsEveryJobOfALargePollIntact) {
+  PollCommit commit = make_poll("works", 64 * 2 + 3, kNow);
+  for (std::size_t i = 0; i < commit.jobs.size(); ++i) {
+    NewJob& job = commit.jobs[i];
+    job.url = "http://receiver/" + std::to_string(i);
+    job.body = "body " + std::to_string(i);
+    job.headers = nlohmann::ordered_json::object();
+    if (i % 5 == 0) job.headers["X-Item"] = std::to_string(i);
+    if (i % 7 == 0) {
+      job.dead = true;
+      job.last_error = "WEBHOOK_URL: error " + std::to_string(i);
+    }
+  }
+  ASSERT_TRUE(store_->commit_poll(commit));
+  for (std::size_t i = 0; i < commit.jobs.size(); ++i) {
+    JobRow r = row(commit.jobs[i].id);
+    EXPECT_EQ(r.url, "http://receiver/" + std::to_string(i));
+    EXPECT_EQ(r.body, "body " + std::to_string(i));
+    EXPECT_EQ(r.headers.value("X-Item", ""), i % 5 == 0 ? std::to_string(i) : "") << i;
+    EXPECT_EQ(r.state, i % 7 == 0 ? JobState::kDead : JobState::kPending) << i;
+    EXPECT_EQ(r.last_error, i % 7 == 0 ? "WEBHOOK_URL: error " + std::to_string(i) : "") << i;
+    EXPECT_EQ(r.finished_at, i % 7 == 0 ? std::optional<int64_t>(kNow) : std::nullopt) << i;
+  }
+}
+
 TEST_F(StoreTest, CommitPollWritesNothingWhenTheCursorMovedMeanwhile) {
   enqueue(*store_, "default", 1, kNow);
   store_->rewind("default", kNow - 60000);

@@ -1,0 +1,37 @@
+#include "poller/metrics_service.h"
+
+#include "common/health_check.h"
+#include "common/logging.h"
+#include "service/metrics_endpoint.h"
+#include "service/store_health_probe.h"
+
+namespace webhook::poller {
+
+std::unique_ptr<MetricsService> MetricsService::start(const Config& config,
+                                                      const store::SqliteOptions& database,
+                                                      store::JobStore& store, const Clock& clock) {
+  if (!config.boolean("CONNECTOR_EXPOSE_METRICS")) return nullptr;
+  std::unique_ptr<MetricsService> service(new MetricsService());
+  service->registry_ = service::make_metrics_registry(config);
+  metrics::register_build_info(*service->registry_, "poller");
+  service->metrics_ = std::make_unique<metrics::PollerMetrics>(*service->registry_);
+
+  std::map<std::string, std::optional<int64_t>> cursors;
+  for (const auto& feed : config.feeds()) cursors[feed.name] = store.cursor(feed.name);
+  service->listener_ =
+      std::make_unique<MetricsListener>(*service->metrics_, clock, std::move(cursors));
+  service->listener_->on_turn(clock.now_ms());  // a lag from the first scrape on
+
+  std::vector<PollerHealthRule> rules = poller_health_rules(config);
+  service::StoreHealthProbe probe(
+      database,
+      [rules](store::JobStore& s, int64_t now) { return check_poller_health(s, rules, now); },
+      clock);
+  service->server_ =
+      service::start_metrics_endpoint(config, "CONNECTOR_METRICS_PORT", *service->registry_, probe);
+  log_event(spdlog::level::info, "serving /metrics and /healthz",
+            {{"address", config.string("WEBHOOK_METRICS_HOST")}, {"port", service->port()}});
+  return service;
+}
+
+}  // namespace webhook::poller
