@@ -8,7 +8,7 @@
 # it on exit. Usage: bench/dispatch_bench.sh BUILD_DIR   (scripts/bench.sh passes it)
 # Knobs (environment): JOBS (100000), BIG_JOBS (1000000), CONNECTIONS (128),
 # SYNC ("FULL NORMAL": the throughput run is repeated for each WEBHOOK_DATABASE_SYNCHRONOUS),
-# LOG_LEVEL (info), LATENCY_JOBS (200), LATENCY_RATE (20 a second).
+# LOG_LEVEL (info), LATENCY_JOBS (200), LATENCY_RATE (20 a second), LATENCY_SYNC (FULL).
 set -euo pipefail
 build=$(realpath "${1:-build-bench}")
 jobs=${JOBS:-100000}
@@ -18,6 +18,7 @@ sync_modes=${SYNC:-FULL NORMAL}
 log_level=${LOG_LEVEL:-info}
 latency_jobs=${LATENCY_JOBS:-200}
 latency_rate=${LATENCY_RATE:-20}
+latency_sync=${LATENCY_SYNC:-FULL}
 dispatcher="$build/dispatcher/webhook-dispatcher"
 enqueue="$build/bench/enqueue_jobs"
 for program in "$dispatcher" "$enqueue"; do
@@ -84,12 +85,24 @@ for sync in $sync_modes; do
   printf '  wrk -c%d:        %d requests/s\n' "$connections" "$wrk_rate"
   printf '  ratio:           %s of wrk (target >= 0.5)\n' "$ratio"
   printf '  dispatcher CPU:  %d us (user + system) per delivery\n' "$cpu_us"
+  python3 - "$work/throughput.log" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        continue
+    if entry.get("message") == "dispatcher stopped":
+        a = entry["attributes"]
+        print(f"  transactions:    {a['commits']} commits of outcomes ({a['outcomes'] / max(1, a['commits']):.0f} a commit),"
+              f" {a['claims']} claims ({a['claimed'] / max(1, a['claims']):.0f} jobs a claim)")
+PY
 done
 
 # 2. Pickup latency at low load: each job's URL carries the time it was committed.
 db="$work/latency.db"
 "$enqueue" "$db" "$base/hook/" 0
-env "${run_env[@]}" WEBHOOK_DATABASE_PATH="$db" WEBHOOK_DATABASE_SYNCHRONOUS=FULL \
+env "${run_env[@]}" WEBHOOK_DATABASE_PATH="$db" WEBHOOK_DATABASE_SYNCHRONOUS="$latency_sync" \
   "$dispatcher" 2> "$work/latency-dispatcher.log" &
 running_pid=$!
 sleep 0.5  # let it start and go idle before the first commit
@@ -99,7 +112,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 kill -TERM "$running_pid"; wait "$running_pid" || true; running_pid=
-python3 - "$work/latency.log" <<'PY'
+python3 - "$work/latency.log" "synchronous=$latency_sync" <<'PY'
 import sys
 lat = []
 for line in open(sys.argv[1]):
@@ -108,7 +121,7 @@ for line in open(sys.argv[1]):
     lat.append(float(msec) * 1000 - committed)
 lat.sort()
 pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
-print(f"pickup latency:    p50 {pick(0.5):.1f} ms, p99 {pick(0.99):.1f} ms, max {lat[-1]:.1f} ms"
+print(f"pickup latency ({sys.argv[2]}): p50 {pick(0.5):.1f} ms, p99 {pick(0.99):.1f} ms, max {lat[-1]:.1f} ms"
       f" over {len(lat)} jobs (target p99 <= 50 ms)")
 PY
 

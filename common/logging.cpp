@@ -4,8 +4,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <iterator>
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -42,26 +44,73 @@ std::string level_name(spdlog::level::level_enum level) {
   }
 }
 
+// Appends `text` as a JSON string. Plain printable ASCII (ids, hosts, paths, most messages)
+// is copied as it is; anything else goes through nlohmann's serializer, which escapes it and
+// replaces invalid UTF-8. The dispatcher logs a line per attempt: this keeps that cheap.
+void append_json_string(std::string_view text, spdlog::memory_buf_t& dest) {
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte >= 0x20 && byte < 0x7f && c != '"' && c != '\\';
+  });
+  if (plain) {
+    dest.push_back('"');
+    dest.append(text.data(), text.data() + text.size());
+    dest.push_back('"');
+    return;
+  }
+  const std::string quoted =
+      json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace);
+  dest.append(quoted.data(), quoted.data() + quoted.size());
+}
+
+void append_json_value(const json& value, spdlog::memory_buf_t& dest) {
+  if (value.is_string()) {
+    append_json_string(value.get_ref<const std::string&>(), dest);
+  } else if (value.is_number_unsigned()) {
+    fmt::format_to(std::back_inserter(dest), "{}", value.get<uint64_t>());
+  } else if (value.is_number_integer()) {
+    fmt::format_to(std::back_inserter(dest), "{}", value.get<int64_t>());
+  } else {
+    const std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+    dest.append(text.data(), text.data() + text.size());
+  }
+}
+
+// Writes the line field by field instead of building a json document and dumping it: the
+// same text, without copying every attribute.
 class JsonFormatter final : public spdlog::formatter {
  public:
   JsonFormatter(std::string name, std::string process)
       : name_(std::move(name)), process_(std::move(process)) {}
 
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    json line;
-    line["timestamp"] = utc_timestamp(msg.time);
-    line["level"] = level_name(msg.level);
-    line["name"] = name_;
-    line["message"] = std::string(msg.payload.data(), msg.payload.size());
-    json attributes = json::object();
-    attributes["process"] = process_;
-    if (t_attributes != nullptr && t_attributes->is_object()) {
-      for (const auto& [k, v] : t_attributes->items()) attributes[k] = v;
+    constexpr std::string_view kTimestamp = "{\"timestamp\":";
+    dest.append(kTimestamp.data(), kTimestamp.data() + kTimestamp.size());
+    append_json_string(utc_timestamp(msg.time), dest);
+    append_field("level", level_name(msg.level), dest);
+    append_field("name", name_, dest);
+    append_field("message", std::string_view(msg.payload.data(), msg.payload.size()), dest);
+    constexpr std::string_view kAttributes = ",\"attributes\":{\"process\":";
+    dest.append(kAttributes.data(), kAttributes.data() + kAttributes.size());
+    // An attribute named "process" replaces ours in its place, as a json object would.
+    const bool has_attributes = t_attributes != nullptr && t_attributes->is_object();
+    auto own = has_attributes ? t_attributes->find("process") : json::const_iterator();
+    if (has_attributes && own != t_attributes->end()) {
+      append_json_value(*own, dest);
+    } else {
+      append_json_string(process_, dest);
     }
-    line["attributes"] = std::move(attributes);
-    std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace);
-    text.push_back('\n');
-    dest.append(text.data(), text.data() + text.size());
+    if (has_attributes) {
+      for (const auto& [key, value] : t_attributes->items()) {
+        if (key == "process") continue;
+        dest.push_back(',');
+        append_json_string(key, dest);
+        dest.push_back(':');
+        append_json_value(value, dest);
+      }
+    }
+    constexpr std::string_view kEnd = "}}\n";
+    dest.append(kEnd.data(), kEnd.data() + kEnd.size());
   }
 
   std::unique_ptr<spdlog::formatter> clone() const override {
@@ -69,6 +118,14 @@ class JsonFormatter final : public spdlog::formatter {
   }
 
  private:
+  static void append_field(std::string_view key, std::string_view value,
+                           spdlog::memory_buf_t& dest) {
+    dest.push_back(',');
+    append_json_string(key, dest);
+    dest.push_back(':');
+    append_json_string(value, dest);
+  }
+
   std::string name_;
   std::string process_;
 };

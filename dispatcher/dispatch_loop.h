@@ -1,12 +1,16 @@
 // The dispatcher's event loop: claim due jobs up to the free concurrency, run their requests
 // on one curl multi handle, record outcomes in batched transactions, and sleep until the
 // next job is due, the database changes, a request progresses or a stop is requested.
-// It also reclaims expired leases, writes heartbeats and prunes old history. It owns its
-// HttpClient; the JobStore, Clock and StopSource are borrowed and must outlive it. One
-// thread; it runs in-process, so tests drive it without starting a program.
+// It also reclaims expired leases, writes heartbeats and prunes old history. The database
+// work runs on a StoreWorker thread (one request at a time: record the finished outcomes and
+// claim the next jobs in one transaction) while this thread drives the network, so requests
+// never wait for a commit. It owns its HttpClient and StoreWorker; the JobStore (used only
+// by the worker's thread while the loop exists), Clock and StopSource are borrowed and must
+// outlive it. run() and the listeners run on the caller's thread; tests drive it in-process.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,6 +24,7 @@
 #include "dispatcher/dispatcher_settings.h"
 #include "dispatcher/http_client.h"
 #include "dispatcher/stop_source.h"
+#include "dispatcher/store_worker.h"
 #include "dispatcher/webhook_signer.h"
 
 namespace webhook::dispatcher {
@@ -79,23 +84,35 @@ class DispatchLoop {
   void add_listener(DispatchListener* listener) { listeners_.push_back(listener); }
 
  private:
+  // What a request in the worker's hands will change once it is committed.
+  struct InHand {
+    int claim_max = 0;
+    int64_t submitted_at = 0;
+    std::vector<std::string> feeds;  // of the outcomes, in their order
+    int64_t delivered = 0, retried = 0, dead = 0;
+    std::optional<int64_t> earliest_retry;
+  };
+
   void turn(int64_t now);
   void collect_finished();
-  bool should_flush(int64_t now) const;
-  bool flush_outcomes(int64_t now);
-  void housekeeping(int64_t now);
-  void start_due_jobs(int64_t now);
+  void apply_reply(StoreReply reply, int64_t now);
+  void start_ready(int64_t now);
+  int claimable() const;
+  void submit(int64_t now);
+  bool claim_has_room() const;
+  int claim_size(int64_t now, std::optional<int64_t>& unless_version);
   bool nothing_left(int64_t now) const;
   void notify_listeners(int64_t now);
   std::chrono::milliseconds wait_time(int64_t now) const;
   std::chrono::milliseconds own_wait_time(int64_t now) const;
   void begin_shutdown(int64_t now);
-  void abort_and_release(int64_t now);
-  store::Outcome make_outcome(const Transfer& transfer, const TransferResult& result, int64_t now);
-  store::Outcome unsendable(const store::ClaimedJob& job, const std::string& error, int64_t now);
+  void abort_in_flight();
+  // Both queue the outcome and its log line (the job is moved into the line).
+  void add_outcome(Transfer& transfer, const TransferResult& result, int64_t now);
+  void add_unsendable(store::ClaimedJob job, const std::string& error, int64_t now);
+  void queue_outcome(store::ClaimedJob job, store::Outcome outcome, std::string reason);
   const WebhookSigner* signer_for(const std::string& feed) const;
 
-  store::JobStore& store_;
   const Clock& clock_;
   DispatcherSettings settings_;
   const StopSource& stop_;
@@ -104,12 +121,21 @@ class DispatchLoop {
   std::map<std::string, std::unique_ptr<WebhookSigner>, std::less<>> signers_;
   std::unique_ptr<WebhookSigner> fallback_signer_;
 
-  std::vector<store::Outcome> outcomes_;    // finished attempts not yet committed
+  std::vector<store::Outcome> outcomes_;    // finished attempts not yet handed to the worker
+  std::vector<AttemptNote> notes_;          // their log lines, likewise
   std::vector<std::string> outcome_feeds_;  // the feed of each of outcomes_, for listeners
-  int64_t first_outcome_at_ = 0;            // when the oldest of them finished
-  bool may_have_due_ = true;                // the last claim was full, or the database changed
-  std::optional<int64_t> next_due_;         // earliest pending job's time, as last read
+  std::vector<std::string> releases_;       // jobs to give back uncharged (shutdown)
+  InHand in_hand_;                          // what the worker's current request carries
+  struct ReadyJob {
+    store::ClaimedJob job;
+    int64_t claimed_at = 0;
+  };
+  std::deque<ReadyJob> ready_;        // claimed, waiting for a free slot, oldest first
+  double mean_duration_ms_ = 1000.0;  // of recent requests; starts slow: no claiming ahead
+  bool may_have_due_ = true;          // the last claim was full, or the database changed
+  std::optional<int64_t> next_due_;   // earliest pending job's time, as last read
   int64_t data_version_ = 0;
+  int64_t next_probe_ = 0;  // next look at PRAGMA data_version while slots are free
   int64_t next_reclaim_ = 0;
   int64_t next_heartbeat_ = 0;
   int64_t next_prune_ = 0;
@@ -120,6 +146,8 @@ class DispatchLoop {
   LoopCounters counters_;
   std::vector<DispatchListener*> listeners_;
   std::optional<int64_t> listener_wake_;  // the earliest wake-up the listeners asked for
+  // Declared last, so destroyed first: it finishes the request in hand and stops its thread.
+  StoreWorker store_worker_;
 };
 
 }  // namespace webhook::dispatcher

@@ -1,11 +1,16 @@
 // The one curl multi handle every request goes through, so connections are reused
 // (keep-alive, HTTP/2 multiplexing) and limited per host. It owns the Transfers in flight
-// and hands each back with its CURLcode when done, following curl's 10-at-a-time example.
-// One thread.
+// and hands each back with its CURLcode when done. It drives curl with the socket interface
+// (curl_multi_socket_action over epoll), so a wake-up costs work only for the connections
+// that have something to do, not for every request in flight. One thread.
 #pragma once
+
+#include <sys/epoll.h>
 
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "dispatcher/curl_handles.h"
@@ -20,7 +25,7 @@ struct FinishedTransfer {
 
 class HttpClient {
  public:
-  // REQUIRES: a CurlGlobal exists.
+  // REQUIRES: a CurlGlobal exists. Throws std::runtime_error when curl or epoll cannot start.
   explicit HttpClient(int host_concurrency);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
@@ -35,18 +40,31 @@ class HttpClient {
   void recycle(std::unique_ptr<Transfer> transfer);
   std::size_t in_flight() const { return transfers_.size(); }
 
-  // Waits until a transfer has something to do, `extra_fd` (if >= 0) is readable, or
-  // `timeout` passed, whichever is first.
-  void wait(std::chrono::milliseconds timeout, int extra_fd);
+  // Waits until a connection has something to do, curl's own timer is due, one of
+  // `watch_fds` (negative ones are ignored) is readable, or `timeout` passed.
+  void wait(std::chrono::milliseconds timeout, std::span<const int> watch_fds);
 
-  // Drives every transfer and returns the ones that finished.
+  // Drives the transfers that have something to do and returns the ones that finished.
   std::vector<FinishedTransfer> perform();
 
   // Stops every transfer in flight and returns them (shutdown).
   std::vector<std::unique_ptr<Transfer>> abort_all();
 
  private:
+  using SteadyTime = std::chrono::steady_clock::time_point;
+
+  static int on_socket(CURL* easy, curl_socket_t socket, int what, void* self, void* socket_data);
+  static int on_timer(CURLM* multi, long timeout_ms, void* self);
+  bool watch(int fd, uint32_t events);  // false (errno set) when epoll refuses
+  void unwatch(int fd);
+  void watch_extra(std::span<const int> fds);
+  void socket_action(curl_socket_t socket, int mask);
+
   CurlMulti multi_;
+  int epoll_ = -1;
+  std::optional<SteadyTime> timer_;                   // when curl wants socket_action(TIMEOUT)
+  std::vector<epoll_event> ready_;                    // sockets the last wait() found ready
+  std::vector<int> extra_fds_;                        // watch_fds currently in the epoll set
   std::vector<std::unique_ptr<Transfer>> transfers_;  // in flight; small, scanned linearly
   std::vector<CurlEasy> idle_handles_;
 };

@@ -46,6 +46,8 @@ class Transfer {
   // The attempt's result once curl finished it with `code`.
   TransferResult result(CURLcode code) const;
 
+  // Hands the job over (the Transfer is spent afterwards).
+  store::ClaimedJob take_job() { return std::move(job_); }
   // Gives the easy handle back for reuse (the Transfer is spent afterwards).
   CurlEasy release_handle() { return std::move(easy_); }
 

@@ -106,6 +106,12 @@ struct RecordResult {
   int stale = 0;    // outcomes dropped: the job is no longer running under that token
 };
 
+// What record_and_claim did: the outcomes it wrote and the jobs it claimed.
+struct RecordAndClaim {
+  RecordResult recorded;
+  std::vector<ClaimedJob> claimed;
+};
+
 struct JobRow {
   int64_t seq = 0;  // arrival order; a short number operators may use instead of the id
   std::string id;
@@ -187,6 +193,11 @@ class JobStore {
                                         std::chrono::milliseconds lease, int64_t now) = 0;
   // Attempt rows and state changes for many outcomes in one transaction.
   virtual RecordResult record_outcomes(std::span<const Outcome> outcomes, int64_t now) = 0;
+  // record_outcomes(outcomes) then claim(worker, max_jobs, lease, now) in one transaction:
+  // a busy dispatcher pays one commit (one fsync) for both. Nothing is written if it throws.
+  virtual RecordAndClaim record_and_claim(std::span<const Outcome> outcomes,
+                                          std::string_view worker, int max_jobs,
+                                          std::chrono::milliseconds lease, int64_t now) = 0;
   // Running jobs whose lease expired go back to pending (or dead when their attempts are
   // used up), with an attempt recorded as "interrupted". Returns how many.
   virtual int reclaim_expired_leases(int64_t now) = 0;

@@ -102,6 +102,10 @@ void SqliteConnection::apply_test_page_limit() {
 }
 
 void SqliteConnection::write(std::string_view what, const std::function<void()>& body) {
+  if (in_write_) {
+    body();  // part of the enclosing transaction, which retries and reports
+    return;
+  }
   apply_test_page_limit();
   thread_local std::minstd_rand jitter(std::random_device{}());
   auto deadline = std::chrono::steady_clock::now() + kWriteDeadline;
@@ -109,6 +113,11 @@ void SqliteConnection::write(std::string_view what, const std::function<void()>&
   for (;;) {
     try {
       SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+      in_write_ = true;
+      struct Reset {
+        bool& flag;
+        ~Reset() { flag = false; }
+      } reset{in_write_};
       body();
       tx.commit();
       return;

@@ -28,6 +28,8 @@ class SqliteConnection {
   // timeout (or SQLite reports SQLITE_BUSY without waiting, as WAL recovery can), the
   // transaction is rolled back and run again from the start, for up to kWriteDeadline.
   // Any other error rolls back and propagates. `what` names the operation in errors.
+  // Called inside another write's body, it runs `body` in that transaction (so several
+  // operations commit together) and leaves retries and errors to the outer write.
   void write(std::string_view what, const std::function<void()>& body);
 
   // Calls the test hook SqliteOptions::fault_point, if any, at a named point.
@@ -50,6 +52,7 @@ class SqliteConnection {
   std::string path_;
   SQLite::Database db_;
   std::function<void(std::string_view)> fault_point_;
+  bool in_write_ = false;  // inside write()'s body
 };
 
 // True when `e` is SQLITE_BUSY or SQLITE_LOCKED (any extended code).

@@ -41,6 +41,11 @@ class SqliteJobStore final : public JobStore {
   RecordResult record_outcomes(std::span<const Outcome> outcomes, int64_t now) override {
     return queue_.record_outcomes(outcomes, now);
   }
+  RecordAndClaim record_and_claim(std::span<const Outcome> outcomes, std::string_view worker,
+                                  int max_jobs, std::chrono::milliseconds lease,
+                                  int64_t now) override {
+    return queue_.record_and_claim(outcomes, worker, max_jobs, lease, now);
+  }
   int reclaim_expired_leases(int64_t now) override { return queue_.reclaim_expired_leases(now); }
   int release(std::string_view worker, std::span<const std::string> job_ids, int64_t now) override {
     return queue_.release(worker, job_ids, now);

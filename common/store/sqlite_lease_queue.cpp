@@ -160,6 +160,18 @@ RecordResult SqliteLeaseQueue::record_outcomes(std::span<const Outcome> outcomes
   return result;
 }
 
+RecordAndClaim SqliteLeaseQueue::record_and_claim(std::span<const Outcome> outcomes,
+                                                  std::string_view worker, int max_jobs,
+                                                  std::chrono::milliseconds lease, int64_t now) {
+  RecordAndClaim result;
+  // The inner writes join this transaction (SqliteConnection::write nests).
+  connection_.write("recording outcomes and claiming jobs", [&] {
+    result.recorded = record_outcomes(outcomes, now);
+    result.claimed = claim(worker, max_jobs, lease, now);
+  });
+  return result;
+}
+
 int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
   int reclaimed = 0;
   connection_.write("taking back expired leases", [&] {

@@ -50,6 +50,8 @@ class SqliteLeaseQueue {
   std::vector<ClaimedJob> claim(std::string_view worker, int max_jobs,
                                 std::chrono::milliseconds lease, int64_t now);
   RecordResult record_outcomes(std::span<const Outcome> outcomes, int64_t now);
+  RecordAndClaim record_and_claim(std::span<const Outcome> outcomes, std::string_view worker,
+                                  int max_jobs, std::chrono::milliseconds lease, int64_t now);
   int reclaim_expired_leases(int64_t now);
   int release(std::string_view worker, std::span<const std::string> job_ids, int64_t now);
   std::optional<int64_t> next_due_at();

@@ -45,6 +45,37 @@ TEST_F(LoggingTest, JsonLinesHaveOpenCtiConnectorShape) {
   EXPECT_EQ(ts.back(), 'Z');
 }
 
+TEST_F(LoggingTest, JsonAttributesOfEveryKindSurviveTheRoundTrip) {
+  setup({.json = true, .connector_name = "Name \"quoted\"", .process = "dispatcher"});
+  const json attributes = {{"plain", "abc/def?x=1"},
+                           {"escaped", "quote \" backslash \\ newline \n tab \t"},
+                           {"unicode", "caf\xc3\xa9 \xe2\x9c\x93"},
+                           {"negative", -42},
+                           {"big", 18446744073709551615ULL},
+                           {"real", 1.5},
+                           {"flag", true},
+                           {"nothing", nullptr},
+                           {"nested", {{"a", 1}, {"b", json::array({"x", 2})}}},
+                           {"process", "overridden"}};
+  log_event(spdlog::level::info, "message with \"quotes\"\n", attributes);
+  const json parsed = json::parse(out_.str());
+  EXPECT_EQ(parsed["name"], "Name \"quoted\"");
+  EXPECT_EQ(parsed["message"], "message with \"quotes\"\n");
+  // "process" first, where the formatter puts its own, then the attributes in their order.
+  json expected = {{"process", "overridden"}};
+  for (const auto& [key, value] : attributes.items()) {
+    if (key != "process") expected[key] = value;
+  }
+  EXPECT_EQ(parsed["attributes"].dump(), expected.dump());
+}
+
+TEST_F(LoggingTest, InvalidUtf8InAttributesIsReplacedNotThrown) {
+  setup({.json = true, .process = "poller"});
+  log_event(spdlog::level::info, "bad", {{"path", "/a\xff"}});
+  const json parsed = json::parse(out_.str());
+  EXPECT_EQ(parsed["attributes"]["path"], "/a\xef\xbf\xbd");  // U+FFFD
+}
+
 TEST_F(LoggingTest, PlainSpdlogCallsAreJsonToo) {
   setup({.json = true, .process = "dispatcher"});
   spdlog::info("started with \"quotes\"");

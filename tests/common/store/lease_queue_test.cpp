@@ -236,6 +236,57 @@ TEST_F(LeaseQueueTest, ResponseHeadIsCutAtFourKibibytesOnACharacterBoundary) {
   EXPECT_EQ(attempts(ids[0])[0].response_head, std::string(4095, 'a'));
 }
 
+TEST_F(LeaseQueueTest, RecordAndClaimRecordsTheOutcomesThenClaimsTheNextJobs) {
+  auto ids = enqueue(*store_, "default", 4, kNow);
+  auto first = store_->claim("w1", 2, 30s, kNow);
+  ASSERT_EQ(first.size(), 2u);
+  std::vector<Outcome> outcomes{outcome_for(first[0], "w1", OutcomeKind::kDelivered, kNow + 5),
+                                outcome_for(first[1], "w2", OutcomeKind::kDelivered, kNow + 5)};
+  RecordAndClaim done = store_->record_and_claim(outcomes, "w1", 10, 30s, kNow + 10);
+  EXPECT_EQ(done.recorded.applied, 1);
+  EXPECT_EQ(done.recorded.stale, 1);  // w2 never held that lease
+  EXPECT_EQ(row(ids[0]).state, JobState::kDelivered);
+  EXPECT_EQ(row(ids[1]).state, JobState::kRunning);
+  ASSERT_EQ(done.claimed.size(), 2u);  // the two never claimed, oldest first
+  EXPECT_EQ(done.claimed[0].id, ids[2]);
+  EXPECT_EQ(done.claimed[1].id, ids[3]);
+  EXPECT_EQ(done.claimed[0].lease_expires_at, kNow + 10 + 30000);
+  EXPECT_EQ(row(ids[3]).lease_owner, "w1");
+}
+
+TEST_F(LeaseQueueTest, RecordAndClaimWithNothingToClaimOnlyRecords) {
+  auto ids = enqueue(*store_, "default", 2, kNow);
+  auto jobs = store_->claim("w1", 1, 30s, kNow);
+  RecordAndClaim done = store_->record_and_claim(
+      std::vector{outcome_for(jobs[0], "w1", OutcomeKind::kDelivered, kNow)}, "w1", 0, 30s, kNow);
+  EXPECT_EQ(done.recorded.applied, 1);
+  EXPECT_TRUE(done.claimed.empty());
+  EXPECT_EQ(row(ids[1]).state, JobState::kPending);
+}
+
+TEST_F(LeaseQueueTest, RecordAndClaimThatFailsWritesNothing) {
+  auto ids = enqueue(*store_, "default", 3, kNow);
+  auto jobs = store_->claim("w1", 1, 30s, kNow);
+  bool fail = true;
+  SqliteOptions options;
+  options.path = dir_.file("q.db");
+  options.fault_point = [&fail](std::string_view point) {
+    if (fail && point == "record_outcomes:first_applied") throw std::runtime_error("injected");
+  };
+  auto failing = open_sqlite_store(options);
+  const std::vector outcomes{outcome_for(jobs[0], "w1", OutcomeKind::kDelivered, kNow)};
+  EXPECT_THROW(failing->record_and_claim(outcomes, "w1", 10, 30s, kNow), std::runtime_error);
+  EXPECT_EQ(row(ids[0]).state, JobState::kRunning);
+  EXPECT_TRUE(attempts(ids[0]).empty());
+  EXPECT_EQ(row(ids[1]).state, JobState::kPending);
+  // The same connection works again once the fault is gone.
+  fail = false;
+  auto done = failing->record_and_claim(outcomes, "w1", 10, 30s, kNow);
+  EXPECT_EQ(done.recorded.applied, 1);
+  EXPECT_EQ(done.claimed.size(), 2u);
+  EXPECT_EQ(row(ids[0]).state, JobState::kDelivered);
+}
+
 // Batches are written many attempts per statement: each must land on its own job, with its
 // own values and number, whatever its place in the batch, and stale ones not at all.
 TEST_F(LeaseQueueTest, ALargeBatchGivesEachJobItsOwnAttempt) {
@@ -272,8 +323,7 @@ TEST_F(LeaseQueueTest, ALargeBatchGivesEachJobItsOwnAttempt) {
     EXPECT_EQ(a[1].number, 2) << i;
     EXPECT_EQ(a[1].duration_ms, static_cast<int64_t>(i));
     EXPECT_EQ(a[1].http_status, 200);
-    EXPECT_EQ(a[1].response_head,
-              i == 40 ? std::string(4096, 'x') : "response of " + second[i].id);
+    EXPECT_EQ(a[1].response_head, i == 40 ? std::string(4096, 'x') : "response of " + second[i].id);
     EXPECT_EQ(row(second[i].id).state, JobState::kDelivered) << i;
   }
 }

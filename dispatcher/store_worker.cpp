@@ -1,0 +1,119 @@
+#include "dispatcher/store_worker.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "dispatcher/attempt_log.h"
+
+namespace webhook::dispatcher {
+
+StoreWorker::StoreWorker(store::JobStore& store, std::string worker,
+                         std::chrono::milliseconds lease)
+    : store_(store),
+      worker_(std::move(worker)),
+      lease_(lease),
+      event_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (event_fd_ < 0) {
+    throw std::runtime_error(std::string("cannot create an eventfd: ") + std::strerror(errno));
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+StoreWorker::~StoreWorker() {
+  {
+    std::lock_guard lock(mutex_);
+    quit_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+  ::close(event_fd_);
+}
+
+void StoreWorker::submit(StoreRequest request) {
+  if (busy_) throw std::logic_error("StoreWorker::submit while a request is in hand");
+  busy_ = true;
+  {
+    std::lock_guard lock(mutex_);
+    request_ = std::move(request);
+  }
+  wake_.notify_one();
+}
+
+std::optional<StoreReply> StoreWorker::take_reply() {
+  std::optional<StoreReply> reply;
+  {
+    std::lock_guard lock(mutex_);
+    if (!reply_) return std::nullopt;
+    reply = std::move(reply_);
+    reply_.reset();
+  }
+  uint64_t drained = 0;
+  [[maybe_unused]] ssize_t ignored = ::read(event_fd_, &drained, sizeof drained);
+  busy_ = false;
+  return reply;
+}
+
+void StoreWorker::run() {
+  for (;;) {
+    StoreRequest request;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return quit_ || request_.has_value(); });
+      if (!request_) return;  // quit with nothing in hand
+      request = std::move(*request_);
+      request_.reset();
+    }
+    StoreReply reply = execute(request);
+    {
+      std::lock_guard lock(mutex_);
+      reply_ = std::move(reply);
+    }
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t ignored = ::write(event_fd_, &one, sizeof one);
+  }
+}
+
+StoreReply StoreWorker::execute(StoreRequest& request) {
+  StoreReply reply;
+  const int64_t now = request.now;
+  for (const AttemptNote& note : request.notes) log_attempt(note.job, note.outcome, note.reason);
+  try {
+    // Expired leases first, so their jobs can be claimed below.
+    if (request.reclaim) reply.reclaimed = store_.reclaim_expired_leases(now);
+    int claim_max = request.claim_max;
+    reply.data_version = store_.data_version();
+    if (request.claim_unless_version && *request.claim_unless_version == reply.data_version) {
+      claim_max = 0;  // nobody committed anything since the last look
+    }
+    if (!request.outcomes.empty() || claim_max > 0) {
+      store::RecordAndClaim done =
+          store_.record_and_claim(request.outcomes, worker_, claim_max, lease_, now);
+      reply.recorded = true;
+      reply.record_result = done.recorded;
+      reply.claim_ran = claim_max > 0;
+      reply.claimed = std::move(done.claimed);  // committed: the loop must have them
+      if (reply.claim_ran && static_cast<int>(reply.claimed.size()) < claim_max) {
+        reply.next_due = store_.next_due_at();
+      }
+    }
+    reply.recorded = true;
+    if (!request.releases.empty()) {
+      reply.released_count = store_.release(worker_, request.releases, now);
+    }
+    reply.released = true;
+    if (request.heartbeat) store_.heartbeat("dispatcher", worker_, now);
+    if (request.prune_before)
+      reply.pruned = store_.prune(*request.prune_before, request.prune_batch);
+  } catch (const std::exception& error) {
+    reply.error = error.what();
+  }
+  reply.outcomes = std::move(request.outcomes);
+  if (!reply.released) reply.unreleased = std::move(request.releases);
+  return reply;
+}
+
+}  // namespace webhook::dispatcher
