@@ -1,5 +1,6 @@
 #include "poller/feed_poller.h"
 
+#include <string_view>
 #include <unordered_set>
 #include <utility>
 
@@ -135,7 +136,9 @@ void FeedPoller::render(const std::vector<Json>& items, int64_t window_from, Pol
   store::PollRecord& record = result.record;
   std::unordered_set<std::string> seen;
   if (store_ != nullptr) seen = store_->seen_since(name(), window_from);
-  std::unordered_set<std::string> hashes;
+  std::unordered_set<std::string_view> hashes;  // views of new_hashes' strings
+  hashes.reserve(items.size());
+  new_hashes.reserve(items.size());
   std::unordered_set<std::string> requests;  // WEBHOOK_IGNORE_DUPLICATES
   record.items_found = static_cast<int64_t>(items.size());
   result.jobs.reserve(items.size());
@@ -145,7 +148,11 @@ void FeedPoller::render(const std::vector<Json>& items, int64_t window_from, Pol
       ++record.duplicates_skipped;  // enqueued by an earlier poll of the overlap
       continue;
     }
-    if (hashes.insert(hash).second) new_hashes.push_back(hash);
+    if (!hashes.contains(hash)) {
+      // new_hashes was reserved for every item, never reallocates, so the views stay valid.
+      new_hashes.push_back(std::move(hash));
+      hashes.insert(new_hashes.back());
+    }
     store::NewJob job = feed_.renderer.render(item);
     if (!job.dead && feed_.config.ignore_duplicates) {
       std::string key = job.method + '\n' + job.url + '\n' + job.headers.dump() + '\n' + job.body;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <unordered_set>
 #include <vector>
 
 #include "common/store/sqlite_rows.h"
@@ -127,12 +128,12 @@ std::optional<int64_t> SqlitePollWriter::commit_poll(const PollCommit& commit) {
   const PollRecord& p = commit.poll;
   // The id is the receivers' idempotency key; the schema does not index it (see
   // 001_init.sql), so a poll that repeats one is refused here, before anything is written.
-  std::vector<std::string_view> ids;
+  std::unordered_set<std::string_view> ids;
   ids.reserve(commit.jobs.size());
-  for (const NewJob& job : commit.jobs) ids.push_back(job.id);
-  std::sort(ids.begin(), ids.end());
-  if (auto twice = std::adjacent_find(ids.begin(), ids.end()); twice != ids.end()) {
-    throw std::runtime_error("poll of feed " + p.feed + " repeats job id " + std::string(*twice));
+  for (const NewJob& job : commit.jobs) {
+    if (!ids.insert(job.id).second) {
+      throw std::runtime_error("poll of feed " + p.feed + " repeats job id " + job.id);
+    }
   }
   // The hashes go in as one row, one per line.
   std::string seen_lines;
