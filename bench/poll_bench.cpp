@@ -6,9 +6,11 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/store/job_store.h"
@@ -99,7 +101,15 @@ BENCHMARK(BM_PollOf10000Items)
     ->Arg(1)
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)
-    ->Iterations(10);
+    ->Iterations(10)
+    // Shared machines vary a lot from one run to the next: repeat, and show the median and
+    // the best next to the mean.
+    ->Repetitions(5)
+    ->ComputeStatistics("min",
+                        [](const std::vector<double>& v) {
+                          return *std::min_element(v.begin(), v.end());
+                        })
+    ->DisplayAggregatesOnly(true);
 
 }  // namespace
 
