@@ -162,6 +162,7 @@ Figures run_store(const std::string& path, bool seen_hashes) {
       webhook::store::Outcome o;
       o.job_id = j.id;
       o.lease_token = j.lease_token;
+      o.attempt_number = j.attempt_number;
       o.worker = "bench";
       o.started_at = now;
       o.duration_ms = 5;

@@ -319,6 +319,7 @@ void DispatchLoop::add_outcome(Transfer& transfer, const TransferResult& result,
   store::Outcome outcome;
   outcome.job_id = job.id;
   outcome.lease_token = job.lease_token;
+  outcome.attempt_number = job.attempt_number;
   outcome.worker = settings_.worker;
   outcome.kind = decision.kind;
   outcome.next_attempt_at = decision.next_attempt_at;
@@ -337,6 +338,7 @@ void DispatchLoop::add_unsendable(store::ClaimedJob job, const std::string& erro
   store::Outcome outcome;
   outcome.job_id = job.id;
   outcome.lease_token = job.lease_token;
+  outcome.attempt_number = job.attempt_number;
   outcome.worker = settings_.worker;
   outcome.started_at = now;
   AttemptFacts facts{job.attempts + 1, job.max_attempts, job.created_at, std::nullopt, {}};

@@ -52,6 +52,9 @@ CREATE TABLE jobs (
                       CHECK (state = 'pending' OR state = 'running' OR state = 'delivered'
                              OR state = 'dead' OR state = 'cancelled'),
   attempts          INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  -- the number of the job's last row in attempts: unlike `attempts`, never reset by a
+  -- requeue, so the next attempt's number needs no look into attempts
+  attempt_seq       INTEGER NOT NULL DEFAULT 0 CHECK (attempt_seq >= 0),
   max_attempts      INTEGER NOT NULL CHECK (max_attempts >= 1),
   next_attempt_at   INTEGER NOT NULL,
   lease_owner       TEXT,

@@ -83,6 +83,8 @@ struct ClaimedJob {
   // is recorded only under it. Copy it into Outcome::lease_token unchanged.
   int64_t lease_token = 0;
   int64_t lease_expires_at = 0;
+  // The number this attempt's row gets. Copy it into Outcome::attempt_number unchanged.
+  int64_t attempt_number = 0;
 };
 
 enum class OutcomeKind { kDelivered, kRetry, kDead };
@@ -97,8 +99,9 @@ struct Outcome {
   int64_t started_at = 0;
   int64_t duration_ms = 0;
   std::optional<int> http_status;
-  std::string error;          // curl's error text or a reason; empty on success
-  std::string response_head;  // the first bytes of the response body (at most 4 KiB)
+  std::string error;           // curl's error text or a reason; empty on success
+  std::string response_head;   // the first bytes of the response body (at most 4 KiB)
+  int64_t attempt_number = 0;  // ClaimedJob::attempt_number; 0: the store looks it up
 };
 
 struct RecordResult {

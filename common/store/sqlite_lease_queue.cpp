@@ -16,7 +16,8 @@ constexpr const char* kOutcomeWhere =
     "AND lease_token = ?5 AND lease_owner = ?6";
 
 std::string outcome_sql(const std::string& set) {
-  return "UPDATE jobs SET attempts = attempts + 1, " + set + "," + kOutcomeWhere;
+  return "UPDATE jobs SET attempts = attempts + 1, attempt_seq = attempt_seq + 1, " + set + "," +
+         kOutcomeWhere;
 }
 
 // A retry past the job's last attempt is recorded as dead: the queue never runs a job more
@@ -36,14 +37,15 @@ SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection)
       kill_(connection.db(), outcome_sql("state = 'dead', finished_at = ?1")),
       insert_attempt_(connection.db(),
                       "INSERT INTO attempts (job_seq, number, started_at, duration_ms, "
-                      "http_status, error, response_head, worker) VALUES (?1, (SELECT "
-                      "coalesce(max(number), 0) + 1 FROM attempts WHERE job_seq = ?1), "
+                      "http_status, error, response_head, worker) VALUES (?1, coalesce(?8, "
+                      "(SELECT coalesce(max(number), 0) + 1 FROM attempts WHERE job_seq = ?1)), "
                       "?2, ?3, ?4, ?5, ?6, ?7)"),
       select_expired_(connection.db(),
-                      "SELECT seq, id, lease_owner, lease_token, updated_at FROM jobs "
+                      "SELECT seq, id, lease_owner, lease_token, updated_at, attempt_seq FROM jobs "
                       "WHERE state = 'running' AND lease_expires_at <= ?"),
       expire_(connection.db(),
-              "UPDATE jobs SET attempts = attempts + 1, " + std::string(kRetrySet) +
+              "UPDATE jobs SET attempts = attempts + 1, attempt_seq = attempt_seq + 1, " +
+                  std::string(kRetrySet) +
                   ", lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1, "
                   "last_error = ?2 WHERE seq = ?3 AND state = 'running' AND lease_token = ?4"),
       release_(connection.db(),
@@ -84,6 +86,7 @@ std::vector<ClaimedJob> SqliteLeaseQueue::claim(std::string_view worker, int max
         const int64_t counter = (s->getColumn(10).getInt64() + 1) & kLeaseCounterMask;
         j.lease_token = (seq << kLeaseSeqShift) | counter;
         j.lease_expires_at = expires_at;
+        j.attempt_number = s->getColumn(11).getInt64() + 1;
       }
     }
     if (jobs.empty()) return;
@@ -97,9 +100,10 @@ std::vector<ClaimedJob> SqliteLeaseQueue::claim(std::string_view worker, int max
   return jobs;
 }
 
-void SqliteLeaseQueue::insert_attempt(int64_t job_seq, int64_t started_at, int64_t duration_ms,
-                                      std::optional<int> http_status, const std::string& error,
-                                      const std::string& response_head, const std::string& worker) {
+void SqliteLeaseQueue::insert_attempt(int64_t job_seq, int64_t number, int64_t started_at,
+                                      int64_t duration_ms, std::optional<int> http_status,
+                                      const std::string& error, const std::string& response_head,
+                                      const std::string& worker) {
   StatementScope s(insert_attempt_);
   s->bind(1, job_seq);
   s->bind(2, started_at);
@@ -115,6 +119,8 @@ void SqliteLeaseQueue::insert_attempt(int64_t job_seq, int64_t started_at, int64
     s->bindNoCopy(6, response_head);
   }
   s->bindNoCopy(7, worker);
+  // The number the claim read from attempt_seq; unknown (0): the statement looks it up.
+  if (number > 0) s->bind(8, number);
   int changed = s->exec();
   if (changed != 1)
     expect_changes(changed, 1, "recording an attempt of job " + std::to_string(job_seq));
@@ -139,8 +145,8 @@ bool SqliteLeaseQueue::apply(const Outcome& o, int64_t now) {
   }
   if (changed == 0) return false;
   if (changed != 1) expect_changes(changed, 1, "recording the outcome of job " + o.job_id);
-  insert_attempt(o.lease_token >> kLeaseSeqShift, o.started_at, o.duration_ms, o.http_status,
-                 o.error, o.response_head, o.worker);
+  insert_attempt(o.lease_token >> kLeaseSeqShift, o.attempt_number, o.started_at, o.duration_ms,
+                 o.http_status, o.error, o.response_head, o.worker);
   return true;
 }
 
@@ -178,7 +184,7 @@ int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
     struct Expired {
       int64_t seq;
       std::string id, owner;
-      int64_t token, claimed_at;
+      int64_t token, claimed_at, attempt_seq;
     };
     std::vector<Expired> expired;
     {
@@ -187,7 +193,7 @@ int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
       while (s->executeStep()) {
         expired.push_back({s->getColumn(0).getInt64(), s->getColumn(1).getString(),
                            s->getColumn(2).getString(), s->getColumn(3).getInt64(),
-                           s->getColumn(4).getInt64()});
+                           s->getColumn(4).getInt64(), s->getColumn(5).getInt64()});
       }
     }
     for (const Expired& e : expired) {
@@ -202,7 +208,7 @@ int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
         if (changed != 1) expect_changes(changed, 1, "taking back the lease of job " + e.id);
       }
       // The claim set updated_at: the attempt started about then.
-      insert_attempt(e.seq, e.claimed_at, now - e.claimed_at, std::nullopt,
+      insert_attempt(e.seq, e.attempt_seq + 1, e.claimed_at, now - e.claimed_at, std::nullopt,
                      std::string(kLeaseExpiredError), "", e.owner);
     }
     reclaimed = static_cast<int>(expired.size());

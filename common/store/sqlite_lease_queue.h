@@ -25,7 +25,7 @@ namespace webhook::store {
 // test can check their query plans.
 inline constexpr const char* kClaimSelectSql =
     "SELECT seq, id, feed, method, url, headers, body, attempts, max_attempts, created_at, "
-    "lease_token FROM jobs WHERE state = 'pending' AND next_attempt_at <= ?1 "
+    "lease_token, attempt_seq FROM jobs WHERE state = 'pending' AND next_attempt_at <= ?1 "
     "ORDER BY next_attempt_at, seq LIMIT ?2";
 inline constexpr const char* kClaimSql =
     "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_expires_at = ?2, "
@@ -62,7 +62,8 @@ class SqliteLeaseQueue {
  private:
   // Applies one outcome; false when it is stale (job not running under that token).
   bool apply(const Outcome& outcome, int64_t now);
-  void insert_attempt(int64_t job_seq, int64_t started_at, int64_t duration_ms,
+  // `number` 0: looked up in attempts.
+  void insert_attempt(int64_t job_seq, int64_t number, int64_t started_at, int64_t duration_ms,
                       std::optional<int> http_status, const std::string& error,
                       const std::string& response_head, const std::string& worker);
 

@@ -49,6 +49,7 @@ store::Outcome outcome_for(const store::ClaimedJob& job, const std::string& work
   store::Outcome o;
   o.job_id = job.id;
   o.lease_token = job.lease_token;
+  o.attempt_number = job.attempt_number;
   o.worker = worker;
   o.kind = kind;
   o.next_attempt_at = next_attempt_at;

@@ -328,6 +328,32 @@ TEST_F(LeaseQueueTest, ALargeBatchGivesEachJobItsOwnAttempt) {
   }
 }
 
+// Attempt numbers come from the claim (attempt_seq), not from a look into attempts: they
+// must keep counting across a lost lease and an operator's requeue, which resets `attempts`.
+TEST_F(LeaseQueueTest, AttemptNumbersKeepCountingAcrossALostLeaseAndARequeue) {
+  auto ids = enqueue(*store_, "default", 1, kNow);
+  ASSERT_EQ(store_->claim("w1", 1, 1s, kNow).size(), 1u);
+  ASSERT_EQ(store_->reclaim_expired_leases(kNow + 2000), 1);  // attempt 1: interrupted
+  auto second = store_->claim("w1", 1, 30s, kNow + 2000);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].attempt_number, 2);
+  store_->record_outcomes(
+      std::vector{outcome_for(second[0], "w1", OutcomeKind::kDead, kNow + 2001, 410)}, kNow + 2001);
+  ASSERT_EQ(store_->requeue(ids, kNow + 3000), 1);
+  EXPECT_EQ(row(ids[0]).attempts, 0);
+  auto third = store_->claim("w1", 1, 30s, kNow + 3000);
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(third[0].attempt_number, 3);
+  store_->record_outcomes(
+      std::vector{outcome_for(third[0], "w1", OutcomeKind::kDelivered, kNow + 3001)}, kNow + 3001);
+  auto a = attempts(ids[0]);
+  ASSERT_EQ(a.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(a[i].number, i + 1);
+  EXPECT_EQ(a[0].error, "interrupted: lease expired");
+  EXPECT_EQ(a[1].http_status, 410);
+  EXPECT_EQ(a[2].http_status, 200);
+}
+
 TEST_F(LeaseQueueTest, DataVersionChangesWhenAnotherConnectionCommits) {
   auto other = webhook::testing::open_test_store(dir_.file("q.db"));
   int64_t before = store_->data_version();
