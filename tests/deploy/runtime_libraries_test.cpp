@@ -66,15 +66,15 @@ std::set<std::string> closure(const std::map<std::string, PackageInfo>& packages
     for (const auto& v : info.provides) providers[v].push_back(name);
   }
   std::set<std::string> seen;
-  std::vector<std::string> todo(roots.begin(), roots.end());
+  std::vector<std::string> to_visit(roots.begin(), roots.end());
   auto resolve = [&](const std::string& name) -> std::vector<std::string> {
     if (packages.count(name)) return {name};
     if (auto it = providers.find(name); it != providers.end()) return it->second;
     return {};
   };
-  while (!todo.empty()) {
-    std::string name = todo.back();
-    todo.pop_back();
+  while (!to_visit.empty()) {
+    std::string name = to_visit.back();
+    to_visit.pop_back();
     if (!seen.insert(name).second) continue;
     auto it = packages.find(name);
     if (it == packages.end()) continue;
@@ -82,7 +82,7 @@ std::set<std::string> closure(const std::map<std::string, PackageInfo>& packages
       for (const auto& alt : alternatives) {
         auto found = resolve(alt);
         if (found.empty()) continue;
-        todo.insert(todo.end(), found.begin(), found.end());
+        to_visit.insert(to_visit.end(), found.begin(), found.end());
         break;
       }
     }
