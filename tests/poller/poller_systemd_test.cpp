@@ -21,20 +21,27 @@ using webhook::testing::ChildProcess;
 using webhook::testing::NotifySocket;
 using webhook::testing::TempDir;
 
+// A poller polling an hour apart, reporting to `manager` and asking for a watchdog ping
+// every 0.2 s.
+std::map<std::string, std::string> systemd_env(FakeOpencti& fake, TempDir& dir,
+                                               NotifySocket& manager) {
+  return {{"OPENCTI_URL", fake.url()},
+          {"OPENCTI_TOKEN", fake.token()},
+          {"OPENCTI_JSON_LOGGING", "false"},
+          {"WEBHOOK_GRAPHQL_QUERY", kWorksQuery},
+          {"WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", kWorksLocation},
+          {"WEBHOOK_URL", kWorksUrl},
+          {"WEBHOOK_GRAPHQL_POLLING_INTERVAL", "3600"},
+          {"WEBHOOK_DATABASE_PATH", dir.file("webhook.db")},
+          {"NOTIFY_SOCKET", manager.env_value()},
+          {"WATCHDOG_USEC", "200000"}};
+}
+
 TEST(PollerSystemd, SaysReadyThenFeedsTheWatchdogBetweenPollsThenSaysStopping) {
   FakeOpencti fake;
   TempDir dir;
   NotifySocket manager(dir.file("notify"));
-  std::map<std::string, std::string> env{{"OPENCTI_URL", fake.url()},
-                                         {"OPENCTI_TOKEN", fake.token()},
-                                         {"OPENCTI_JSON_LOGGING", "false"},
-                                         {"WEBHOOK_GRAPHQL_QUERY", kWorksQuery},
-                                         {"WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", kWorksLocation},
-                                         {"WEBHOOK_URL", kWorksUrl},
-                                         {"WEBHOOK_GRAPHQL_POLLING_INTERVAL", "3600"},
-                                         {"WEBHOOK_DATABASE_PATH", dir.file("webhook.db")},
-                                         {"NOTIFY_SOCKET", manager.env_value()},
-                                         {"WATCHDOG_USEC", "200000"}};
+  std::map<std::string, std::string> env = systemd_env(fake, dir, manager);
   ChildProcess poller({WEBHOOK_BINARY_DIR "/poller/webhook-poller"}, env, dir.file("poller.log"));
 
   auto ready = manager.receive(20s);
@@ -54,17 +61,8 @@ TEST(PollerSystemd, AWatchdogPidNamingAnotherProcessMeansNoPings) {
   FakeOpencti fake;
   TempDir dir;
   NotifySocket manager(dir.file("notify"));
-  std::map<std::string, std::string> env{{"OPENCTI_URL", fake.url()},
-                                         {"OPENCTI_TOKEN", fake.token()},
-                                         {"OPENCTI_JSON_LOGGING", "false"},
-                                         {"WEBHOOK_GRAPHQL_QUERY", kWorksQuery},
-                                         {"WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", kWorksLocation},
-                                         {"WEBHOOK_URL", kWorksUrl},
-                                         {"WEBHOOK_GRAPHQL_POLLING_INTERVAL", "3600"},
-                                         {"WEBHOOK_DATABASE_PATH", dir.file("webhook.db")},
-                                         {"NOTIFY_SOCKET", manager.env_value()},
-                                         {"WATCHDOG_USEC", "200000"},
-                                         {"WATCHDOG_PID", "1"}};
+  std::map<std::string, std::string> env = systemd_env(fake, dir, manager);
+  env["WATCHDOG_PID"] = "1";
   ChildProcess poller({WEBHOOK_BINARY_DIR "/poller/webhook-poller"}, env, dir.file("poller.log"));
   ASSERT_TRUE(manager.wait_for_line("READY=1", 20s)) << poller.output();
   poller.signal(SIGTERM);
