@@ -3,89 +3,38 @@
 // every record gives exactly one webhook, with the path and decoded query parameters the
 // Python connector rendered (str() of the selected values; a list of dicts as Python's repr).
 #include "tests/e2e/e2e_system.h"
+#include "tests/support/reference_configurations.h"
 
 namespace webhook::e2e {
 namespace {
 
-struct Example {
-  std::string name;
-  std::string kind;  // the collection the records go to
-  std::string legacy_query;
-  std::string filter_group_query;
-  std::string location;
-  std::string url;  // with http://localhost, as in the README
-  // The decoded parameters the Python connector renders for record `number`.
-  std::function<std::vector<std::pair<std::string, std::string>>(int64_t)> expected;
-};
+using Parameters = std::vector<std::pair<std::string, std::string>>;
 
-std::vector<Example> examples() {
-  auto event_id = [](int64_t n) {
-    return std::vector<std::pair<std::string, std::string>>{
-        {"event_id", "event-work-" + std::to_string(n)}};
-  };
-  return {
-      {"WorkConnectorAndMessages", "works",
-       "{{works(filters:[{{key:completed_time,operator:\"gt\",values:[\"LAST_POLL_TIME\"]}}]){{"
-       "edges{{node{{connector{{name}}messages{{message}}}}}}}}}}",
-       "{{works(filters:{{mode:and,filters:[{{key:\"completed_time\",operator:gt,values:["
-       "\"LAST_POLL_TIME\"]}}],filterGroups:[]}}){{edges{{node{{connector{{name}}messages{{"
-       "message}}}}}}}}}}",
-       "['data']['works']['edges']",
-       "http://localhost?connector_name={item['node']['connector']['name']}&messages="
-       "{item['node']['messages']}",
-       [](int64_t n) {
-         std::string s = std::to_string(n);
-         return std::vector<std::pair<std::string, std::string>>{
-             {"connector_name", "Connector " + s},
-             {"messages", "[{'message': 'work " + s + " done'}]"}};
-       }},
-      {"EventIdOfLongCompletedWork", "works",
-       "{{works(filters:[{{key:completed_time,operator:\"gt\",values:[\"LAST_POLL_TIME\"]}},{{key:"
-       "received_time,operator:\"lt\",values:[\"{LAST_POLL_TIME-60000*3}\"]}}],filterMode:and){{"
-       "edges{{node{{event_source_id}}}}}}}}",
-       "{{works(filters:{{mode:and,filters:[{{key:\"completed_time\",operator:gt,values:["
-       "\"LAST_POLL_TIME\"]}},{{key:\"received_time\",operator:lt,values:[\"{LAST_POLL_TIME-60000*"
-       "3}\"]}}],filterGroups:[]}}){{edges{{node{{event_source_id}}}}}}}}",
-       "['data']['works']['edges']", "http://localhost?event_id={item['node']['event_source_id']}",
-       event_id},
-      {"EventIdOfLongProcessedWork", "works",
-       "{{works(filters:[{{key:processed_time,operator:\"gt\",values:[\"LAST_POLL_TIME\"]}},{{key:"
-       "received_time,operator:\"lt\",values:[\"{LAST_POLL_TIME-60000*3}\"]}}],filterMode:and){{"
-       "edges{{node{{event_source_id}}}}}}}}",
-       "{{works(filters:{{mode:and,filters:[{{key:\"processed_time\",operator:gt,values:["
-       "\"LAST_POLL_TIME\"]}},{{key:\"received_time\",operator:lt,values:[\"{LAST_POLL_TIME-60000*"
-       "3}\"]}}],filterGroups:[]}}){{edges{{node{{event_source_id}}}}}}}}",
-       "['data']['works']['edges']", "http://localhost?event_id={item['node']['event_source_id']}",
-       event_id},
-      {"NewUserEmail", "users",
-       "{{users(filters:[{{key:created_at,operator:\"gt\",values:[\"LAST_POLL_TIME\"]}}]){{edges{{"
-       "node{{user_email}}}}}}}}",
-       "{{users(filters:{{mode:and,filters:[{{key:\"created_at\",operator:gt,values:["
-       "\"LAST_POLL_TIME\"]}}],filterGroups:[]}}){{edges{{node{{user_email}}}}}}}}",
-       "['data']['users']['edges']", "http://localhost?email={item['node']['user_email']}",
-       [](int64_t n) {
-         return std::vector<std::pair<std::string, std::string>>{
-             {"email", "user" + std::to_string(n) + "@example.org"}};
-       }},
-      {"ThreatActorConfidence", "threatActors",
-       "{{threatActors(filters:[{{key:updated_at,operator:\"gt\",values:[\"LAST_POLL_TIME\"]}}],"
-       "search:\"APT29\"){{edges{{node{{confidence}}}}}}}}",
-       "{{threatActors(filters:{{mode:and,filters:[{{key:\"updated_at\",operator:gt,values:["
-       "\"LAST_POLL_TIME\"]}}],filterGroups:[]}},search:\"APT29\"){{edges{{node{{confidence}}}}}}}"
-       "}",
-       "['data']['threatActors']['edges']",
-       "http://localhost?confidence={item['node']['confidence']}",
-       [](int64_t n) {
-         return std::vector<std::pair<std::string, std::string>>{
-             {"confidence", std::to_string(n % 101)}};
-       }},
-  };
-}
+// The decoded parameters the Python connector renders for record `n` of each configuration,
+// in kReferenceConfigurations' order.
+Parameters event_id(int64_t n) { return {{"event_id", "event-work-" + std::to_string(n)}}; }
+const std::function<Parameters(int64_t)> kExpectedParameters[] = {
+    [](int64_t n) {
+      std::string s = std::to_string(n);
+      return Parameters{{"connector_name", "Connector " + s},
+                        {"messages", "[{'message': 'work " + s + " done'}]"}};
+    },
+    event_id,
+    event_id,
+    [](int64_t n) {
+      return Parameters{{"email", "user" + std::to_string(n) + "@example.org"}};
+    },
+    [](int64_t n) {
+      return Parameters{{"confidence", std::to_string(n % 101)}};
+    },
+};
+static_assert(std::size(kExpectedParameters) == std::size(testing::kReferenceConfigurations));
 
 class ReferenceExample : public ::testing::TestWithParam<std::tuple<int, bool>> {};
 
 TEST_P(ReferenceExample, EveryRecordGivesOneWebhookAsThePythonConnectorRenderedIt) {
-  const Example example = examples()[static_cast<std::size_t>(std::get<0>(GetParam()))];
+  const auto index = static_cast<std::size_t>(std::get<0>(GetParam()));
+  const testing::ReferenceConfiguration& example = testing::kReferenceConfigurations[index];
   const bool legacy = std::get<1>(GetParam());
   testing::FakeOpenctiOptions platform;  // a 5.x platform, or a 5.12+ one
   platform.records.legacy_filters = legacy;
@@ -116,23 +65,27 @@ TEST_P(ReferenceExample, EveryRecordGivesOneWebhookAsThePythonConnectorRenderedI
 
   auto requests = system.sink().requests();
   ASSERT_EQ(requests.size(), static_cast<std::size_t>(kRecords)) << system.logs();
-  std::multiset<std::vector<std::pair<std::string, std::string>>> got, want;
+  std::multiset<Parameters> got, want;
   for (const auto& r : requests) {
     EXPECT_EQ(r.method, "GET");
     EXPECT_EQ(r.path, "/");
     EXPECT_EQ(r.status, 200);
     got.insert(query_parameters(r.target));
   }
-  for (int n = 1; n <= kRecords; ++n) want.insert(example.expected(n));
+  for (int n = 1; n <= kRecords; ++n) want.insert(kExpectedParameters[index](n));
   EXPECT_EQ(got, want);
   EXPECT_EQ(system.stop_poller(), 0);
   EXPECT_EQ(system.stop_dispatcher(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    ReadmeExamples, ReferenceExample, ::testing::Combine(::testing::Range(0, 5), ::testing::Bool()),
+    ReadmeExamples, ReferenceExample,
+    ::testing::Combine(
+        ::testing::Range(0, static_cast<int>(std::size(testing::kReferenceConfigurations))),
+        ::testing::Bool()),
     [](const ::testing::TestParamInfo<std::tuple<int, bool>>& info) {
-      return examples()[static_cast<std::size_t>(std::get<0>(info.param))].name +
+      const auto index = static_cast<std::size_t>(std::get<0>(info.param));
+      return std::string(testing::kReferenceConfigurations[index].name) +
              (std::get<1>(info.param) ? "Legacy" : "FilterGroup");
     });
 

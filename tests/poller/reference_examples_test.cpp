@@ -7,62 +7,18 @@
 
 #include "tests/poller/poller_test_env.h"
 #include "tests/support/child_process.h"
+#include "tests/support/reference_configurations.h"
 
 namespace webhook::poller::testing {
 namespace {
 
-struct Example {
-  const char* name;
-  const char* legacy_query;        // as the reference README shows it (5.x)
-  const char* filter_group_query;  // the same for OpenCTI 5.12 and later
-  const char* location;
-  const char* url;
-  std::size_t expected_items;
-};
+using webhook::testing::kReferenceConfigurations;
+using webhook::testing::ReferenceConfiguration;
 
-const Example kExamples[] = {
-    {"work connector name and messages",
-     "{{works(filters:[{{key:completed_time,operator:\"gt\",values:[\"LAST_POLL_TIME\"]}}]){{"
-     "edges{{node{{connector{{name}}messages{{message}}}}}}}}}}",
-     "{{works(filters:{{mode:and,filters:[{{key:\"completed_time\",operator:gt,values:["
-     "\"LAST_POLL_TIME\"]}}],filterGroups:[]}}){{edges{{node{{connector{{name}}messages{{"
-     "message}}}}}}}}}}",
-     "['data']['works']['edges']",
-     "http://localhost?connector_name={item['node']['connector']['name']}&messages="
-     "{item['node']['messages']}",
-     3},
-    {"event id of works completed after processing over 3 minutes",
-     "{{works(filters:[{{key:completed_time,operator:\"gt\",values:[\"LAST_POLL_TIME\"]}},{{key:"
-     "received_time,operator:\"lt\",values:[\"{LAST_POLL_TIME-60000*3}\"]}}],filterMode:and){{"
-     "edges{{node{{event_source_id}}}}}}}}",
-     "{{works(filters:{{mode:and,filters:[{{key:\"completed_time\",operator:gt,values:["
-     "\"LAST_POLL_TIME\"]}},{{key:\"received_time\",operator:lt,values:[\"{LAST_POLL_TIME-60000*"
-     "3}\"]}}],filterGroups:[]}}){{edges{{node{{event_source_id}}}}}}}}",
-     "['data']['works']['edges']", "http://localhost?event_id={item['node']['event_source_id']}",
-     1},
-    {"event id of works processed after over 3 minutes",
-     "{{works(filters:[{{key:processed_time,operator:\"gt\",values:[\"LAST_POLL_TIME\"]}},{{key:"
-     "received_time,operator:\"lt\",values:[\"{LAST_POLL_TIME-60000*3}\"]}}],filterMode:and){{"
-     "edges{{node{{event_source_id}}}}}}}}",
-     "{{works(filters:{{mode:and,filters:[{{key:\"processed_time\",operator:gt,values:["
-     "\"LAST_POLL_TIME\"]}},{{key:\"received_time\",operator:lt,values:[\"{LAST_POLL_TIME-60000*"
-     "3}\"]}}],filterGroups:[]}}){{edges{{node{{event_source_id}}}}}}}}",
-     "['data']['works']['edges']", "http://localhost?event_id={item['node']['event_source_id']}",
-     1},
-    {"new user's email",
-     "{{users(filters:[{{key:created_at,operator:\"gt\",values:[\"LAST_POLL_TIME\"]}}]){{edges{{"
-     "node{{user_email}}}}}}}}",
-     "{{users(filters:{{mode:and,filters:[{{key:\"created_at\",operator:gt,values:["
-     "\"LAST_POLL_TIME\"]}}],filterGroups:[]}}){{edges{{node{{user_email}}}}}}}}",
-     "['data']['users']['edges']", "http://localhost?email={item['node']['user_email']}", 2},
-    {"threat actor's confidence",
-     "{{threatActors(filters:[{{key:updated_at,operator:\"gt\",values:[\"LAST_POLL_TIME\"]}}],"
-     "search:\"APT29\"){{edges{{node{{confidence}}}}}}}}",
-     "{{threatActors(filters:{{mode:and,filters:[{{key:\"updated_at\",operator:gt,values:["
-     "\"LAST_POLL_TIME\"]}}],filterGroups:[]}},search:\"APT29\"){{edges{{node{{confidence}}}}}}}}",
-     "['data']['threatActors']['edges']",
-     "http://localhost?confidence={item['node']['confidence']}", 1},
-};
+// How many of add_records' records each configuration selects, in kReferenceConfigurations'
+// order.
+constexpr std::size_t kExpectedItems[] = {3, 1, 1, 2, 1};
+static_assert(std::size(kExpectedItems) == std::size(kReferenceConfigurations));
 
 // Records around the window (interval 60 s, no overlap: the Python connector's window is
 // (now - 60 s, now]): some inside, some before it, some that the other filters exclude.
@@ -111,7 +67,8 @@ print(json.dumps(out))
 TEST(ReferenceExamples, EachExampleInBothFilterSyntaxesRendersWhatThePythonConnectorWould) {
   Json oracle_input = Json::array();
   std::vector<std::pair<std::string, std::vector<std::string>>> ours;  // query sent, URLs
-  for (const auto& example : kExamples) {
+  for (std::size_t i = 0; i < std::size(kReferenceConfigurations); ++i) {
+    const ReferenceConfiguration& example = kReferenceConfigurations[i];
     for (bool legacy : {true, false}) {
       SCOPED_TRACE(std::string(example.name) + (legacy ? " (5.x)" : " (FilterGroup)"));
       webhook::testing::FakeOpenctiOptions platform;
@@ -127,7 +84,7 @@ TEST(ReferenceExamples, EachExampleInBothFilterSyntaxesRendersWhatThePythonConne
       add_records(env.fake().records(), env.clock().now_ms());
       PollResult r = env.poller().poll();
       ASSERT_TRUE(r.ok()) << r.record.error;
-      EXPECT_EQ(r.record.items_found, static_cast<int64_t>(example.expected_items));
+      EXPECT_EQ(r.record.items_found, static_cast<int64_t>(kExpectedItems[i]));
       EXPECT_EQ(r.record.render_errors, 0);
       auto requests = env.fake().requests();
       ASSERT_EQ(requests.size(), 1u);
@@ -158,7 +115,8 @@ TEST(ReferenceExamples, EachExampleInBothFilterSyntaxesRendersWhatThePythonConne
 TEST(ReferenceExamples, AQueryInTheWrongFilterSyntaxFailsThePollWithThePlatformsError) {
   webhook::testing::FakeOpenctiOptions current;
   current.records.legacy_filters = false;
-  PollerTestEnv env(Overrides{{"WEBHOOK_GRAPHQL_QUERY", kExamples[0].legacy_query}}, current);
+  PollerTestEnv env(Overrides{{"WEBHOOK_GRAPHQL_QUERY", kReferenceConfigurations[0].legacy_query}},
+                    current);
   env.start();
   PollResult r = env.poller().poll();
   EXPECT_EQ(r.status, PollStatus::kFailed);
