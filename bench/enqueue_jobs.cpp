@@ -36,6 +36,7 @@ void commit(JobStore& store, const std::string& prefix, int64_t first, int64_t c
 }  // namespace
 
 int main(int argc, char** argv) {
+  webhook::store::configure_sqlite_process();
   if (argc != 4 && argc != 5) {
     std::cerr << "usage: enqueue_jobs DB URL_PREFIX COUNT [RATE]\n";
     return 2;

@@ -334,6 +334,8 @@ void print_row(const std::string& name, double store, double bare) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As the programs do; process-wide, so the bare loop runs with it too.
+  webhook::store::configure_sqlite_process();
   namespace fs = std::filesystem;
   bool quick = argc > 1 && std::string(argv[1]) == "--quick";
   if (quick) kEnqueueBatches = 50;

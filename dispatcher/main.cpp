@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
   // to the kernel (and asking again) thousands of times a second.
   mallopt(M_TRIM_THRESHOLD, 8 << 20);
   mallopt(M_TOP_PAD, 1 << 20);
+  store::configure_sqlite_process();
   std::optional<Options> options = parse_options(argc, argv);
   if (!options) return 2;
 

@@ -23,6 +23,7 @@ using namespace webhook;
 using namespace webhook::poller;
 
 int main(int argc, char** argv) {
+  store::configure_sqlite_process();
   CommandLine cl;
   try {
     cl = parse_command_line(argc, argv);

@@ -1,5 +1,7 @@
 // The SQLite JobStore: one connection, migrated at open, and the three parts of the queue
 // (poller, dispatcher, operator) that share it. Reached only through open_sqlite_store().
+#include <sqlite3.h>
+
 #include <memory>
 
 #include "common/store/job_store.h"
@@ -90,6 +92,11 @@ class SqliteJobStore final : public JobStore {
 
 std::unique_ptr<JobStore> open_sqlite_store(const SqliteOptions& options) {
   return std::make_unique<SqliteJobStore>(options);
+}
+
+bool configure_sqlite_process() {
+  // SQLite takes this only before it initialises (SQLITE_MISUSE afterwards).
+  return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
 }
 
 }  // namespace webhook::store
