@@ -317,18 +317,39 @@ std::string fresh_copy(const std::filesystem::path& dir, const std::string& from
   int fd = ::open(to.c_str(), O_RDONLY);
   if (fd < 0 || ::fsync(fd) != 0) throw std::runtime_error("cannot fsync " + to.string());
   ::close(fd);
+  // And everything else the file system still owes (the previous copy's removal, say), which
+  // the run's first fsyncs would otherwise wait for.
+  ::sync();
   return to.string();
 }
 
-void keep_best(Figures& best, const Figures& f) {
-  best.enqueue_per_s = std::max(best.enqueue_per_s, f.enqueue_per_s);
-  best.cycle_per_s = std::max(best.cycle_per_s, f.cycle_per_s);
-  best.enqueue_per_cpu_s = std::max(best.enqueue_per_cpu_s, f.enqueue_per_cpu_s);
-  best.cycle_per_cpu_s = std::max(best.cycle_per_cpu_s, f.cycle_per_cpu_s);
+// The best of several runs, field by field.
+Figures best_of(const std::vector<Figures>& runs) {
+  Figures best;
+  for (const Figures& f : runs) {
+    best.enqueue_per_s = std::max(best.enqueue_per_s, f.enqueue_per_s);
+    best.cycle_per_s = std::max(best.cycle_per_s, f.cycle_per_s);
+    best.enqueue_per_cpu_s = std::max(best.enqueue_per_cpu_s, f.enqueue_per_cpu_s);
+    best.cycle_per_cpu_s = std::max(best.cycle_per_cpu_s, f.cycle_per_cpu_s);
+  }
+  return best;
 }
 
-void print_row(const std::string& name, double store, double bare) {
-  std::printf("%-40s %12.0f %12.0f %7.2f\n", name.c_str(), store, bare, store / bare);
+// The median over rounds of a / b, each pair measured in the same round: runs seconds apart
+// share the machine's slow and fast phases, which best-of figures from different rounds
+// do not.
+double median_ratio(const std::vector<Figures>& a, const std::vector<Figures>& b,
+                    const std::function<double(const Figures&)>& field) {
+  std::vector<double> ratios;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) ratios.push_back(field(a[i]) / field(b[i]));
+  if (ratios.empty()) return 0;
+  std::sort(ratios.begin(), ratios.end());
+  const size_t n = ratios.size();
+  return n % 2 ? ratios[n / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2;
+}
+
+void print_row(const std::string& name, double store, double bare, double paired) {
+  std::printf("%-40s %12.0f %12.0f %7.2f %7.2f\n", name.c_str(), store, bare, store / bare, paired);
 }
 
 }  // namespace
@@ -340,14 +361,14 @@ int main(int argc, char** argv) {
   bool quick = argc > 1 && std::string(argv[1]) == "--quick";
   if (quick) kEnqueueBatches = 50;
   kJobs = kEnqueueBatches * kEnqueueBatch;
-  const int rounds = quick ? 1 : 3;
+  const int rounds = quick ? 1 : 5;
   const int variants = quick ? 1 : 2;  // empty, +1M history
   const fs::path dir = fs::temp_directory_path() / "webhook-store-bench";
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::printf(
-      "job store vs bare sqlite3 loop, synchronous=FULL, %d jobs per run, best of %d "
-      "interleaved rounds\n",
+      "job store vs bare sqlite3 loop, synchronous=FULL, %d jobs per run, %d interleaved "
+      "rounds\n",
       kJobs, rounds);
   std::printf("(enqueue: commit_poll batches of %d; cycle: claim %d -> record_outcomes %d)\n",
               kEnqueueBatch, kClaimBatch, kClaimBatch);
@@ -364,35 +385,55 @@ int main(int argc, char** argv) {
     if (h == 1)
       std::printf("(1M jobs of history made in %.1f s per database pair)\n", seconds_since(start));
   }
-  Figures store[2], bare[2], seen[2];
+  std::vector<Figures> store[2], bare[2], seen[2];  // one per round
   for (int round = 0; round < rounds; ++round) {
     for (int h = 0; h < variants; ++h) {
       if (!std::getenv("STORE_BENCH_SKIP_BARE")) {  // for profiling the store alone
-        keep_best(bare[h], run_bare(fresh_copy(dir, bare_template[h])));
+        bare[h].push_back(run_bare(fresh_copy(dir, bare_template[h])));
       }
-      keep_best(store[h], run_store(fresh_copy(dir, store_template[h]), false));
-      keep_best(seen[h], run_store(fresh_copy(dir, store_template[h]), true));
+      store[h].push_back(run_store(fresh_copy(dir, store_template[h]), false));
+      seen[h].push_back(run_store(fresh_copy(dir, store_template[h]), true));
     }
   }
   fs::remove_all(dir);
+  std::printf(
+      "(ratio: best store / best bare; paired: the median over rounds of store / bare in the "
+      "same round)\n");
   const char* names[2] = {"", ", 1M history"};
   for (bool per_cpu : {false, true}) {
-    std::printf("\n%-40s %12s %12s %7s\n",
+    std::printf("\n%-40s %12s %12s %7s %7s\n",
                 per_cpu ? "jobs per CPU second" : "jobs per second (wall clock)", "store", "bare",
-                "ratio");
-    auto enq = [&](const Figures& f) { return per_cpu ? f.enqueue_per_cpu_s : f.enqueue_per_s; };
-    auto cyc = [&](const Figures& f) { return per_cpu ? f.cycle_per_cpu_s : f.cycle_per_s; };
+                "ratio", "paired");
+    std::function<double(const Figures&)> enq = [&](const Figures& f) {
+      return per_cpu ? f.enqueue_per_cpu_s : f.enqueue_per_s;
+    };
+    std::function<double(const Figures&)> cyc = [&](const Figures& f) {
+      return per_cpu ? f.cycle_per_cpu_s : f.cycle_per_s;
+    };
     for (int h = 0; h < variants; ++h) {
-      print_row(std::string("enqueue") + names[h], enq(store[h]), enq(bare[h]));
-      print_row(std::string("enqueue with seen hashes") + names[h], enq(seen[h]), enq(bare[h]));
-      print_row(std::string("claim -> record") + names[h], cyc(store[h]), cyc(bare[h]));
+      const Figures best_store = best_of(store[h]), best_bare = best_of(bare[h]);
+      print_row(std::string("enqueue") + names[h], enq(best_store), enq(best_bare),
+                median_ratio(store[h], bare[h], enq));
+      print_row(std::string("enqueue with seen hashes") + names[h], enq(best_of(seen[h])),
+                enq(best_bare), median_ratio(seen[h], bare[h], enq));
+      print_row(std::string("claim -> record") + names[h], cyc(best_store), cyc(best_bare),
+                median_ratio(store[h], bare[h], cyc));
     }
     if (variants == 2) {
+      auto change = [](const std::vector<Figures>* runs, const auto& field) {
+        return 100.0 * (field(best_of(runs[1])) / field(best_of(runs[0])) - 1);
+      };
+      auto paired = [](const std::vector<Figures>* runs, const auto& field) {
+        return 100.0 * (median_ratio(runs[1], runs[0], field) - 1);
+      };
       std::printf(
-          "with 1M history vs empty: store enqueue %+.1f%%, cycle %+.1f%%; "
-          "bare enqueue %+.1f%%, cycle %+.1f%%\n",
-          100.0 * (enq(store[1]) / enq(store[0]) - 1), 100.0 * (cyc(store[1]) / cyc(store[0]) - 1),
-          100.0 * (enq(bare[1]) / enq(bare[0]) - 1), 100.0 * (cyc(bare[1]) / cyc(bare[0]) - 1));
+          "with 1M history vs empty (best; paired): store enqueue %+.1f%%; %+.1f%%, cycle "
+          "%+.1f%%; %+.1f%%\n",
+          change(store, enq), paired(store, enq), change(store, cyc), paired(store, cyc));
+      std::printf(
+          "                                          bare enqueue %+.1f%%; %+.1f%%, cycle "
+          "%+.1f%%; %+.1f%%\n",
+          change(bare, enq), paired(bare, enq), change(bare, cyc), paired(bare, cyc));
     }
   }
   return 0;
