@@ -11,9 +11,12 @@ namespace {
 
 using Json = nlohmann::json;
 
+// The complete lines of a JSON-lines file another process is appending to: a last line
+// without its newline is still being written, and is left for the next read.
 std::vector<Json> json_lines(const std::string& path) {
   std::vector<Json> out;
-  std::stringstream in(read_text(path));
+  const std::string text = read_text(path);
+  std::stringstream in(text.substr(0, text.rfind('\n') + 1));
   for (std::string line; std::getline(in, line);) {
     if (!line.empty()) out.push_back(Json::parse(line));
   }
