@@ -128,7 +128,7 @@ constexpr std::array kSettings = {
   SettingSpec{"WEBHOOK_DATABASE_PATH", T::kString, "data/webhook.db", ALL, 0, false,
     "The SQLite file both processes share (its folder is created if missing)."},
   SettingSpec{"WEBHOOK_DATABASE_SYNCHRONOUS", T::kEnum, "FULL", ALL, 0, false,
-    "SQLite `synchronous` mode; `NORMAL` is faster and can lose the last commits on power loss.", "FULL|NORMAL"},
+    "SQLite `synchronous` mode: `FULL` waits for the disk at every commit but a claim's; `NORMAL` is faster and can lose the last commits on power loss.", "FULL|NORMAL"},
 };
 // clang-format on
 

@@ -74,7 +74,7 @@ SqliteConnection::SqliteConnection(const SqliteOptions& options)
     : path_(prepare_file(options)),
       db_(path_, SQLite::OPEN_READWRITE, static_cast<int>(options.busy_timeout.count())),
       fault_point_(options.fault_point) {
-  std::string synchronous = checked_synchronous(options.synchronous);
+  synchronous_ = checked_synchronous(options.synchronous);
   // Switching to WAL takes a lock; on a brand-new file several processes may race for it
   // and SQLite may answer BUSY without calling the busy handler, so retry.
   auto deadline = std::chrono::steady_clock::now() + kWriteDeadline;
@@ -89,7 +89,7 @@ SqliteConnection::SqliteConnection(const SqliteOptions& options)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
-  db_.exec("PRAGMA synchronous = " + synchronous);
+  db_.exec("PRAGMA synchronous = " + synchronous_);
   db_.exec("PRAGMA foreign_keys = ON");
 }
 
@@ -101,12 +101,21 @@ void SqliteConnection::apply_test_page_limit() {
   if (in >> pages && pages > 0) db_.exec("PRAGMA max_page_count = " + std::to_string(pages));
 }
 
-void SqliteConnection::write(std::string_view what, const std::function<void()>& body) {
+void SqliteConnection::write(std::string_view what, const std::function<void()>& body,
+                             Durability durability) {
   if (in_write_) {
-    body();  // part of the enclosing transaction, which retries and reports
+    body();  // part of the enclosing transaction, which retries, reports and commits
     return;
   }
   apply_test_page_limit();
+  // The mode applies at commit; NORMAL in WAL mode appends to the WAL without an fsync.
+  // Every write sets the mode it needs, so a durable one never follows a kNoSync one at
+  // NORMAL, and consecutive writes of one kind pay no pragma.
+  const bool relax = durability == Durability::kNoSync && synchronous_ != "NORMAL";
+  if (relax != relaxed_) {
+    db_.exec(std::string("PRAGMA synchronous = ") + (relax ? "NORMAL" : synchronous_));
+    relaxed_ = relax;
+  }
   thread_local std::minstd_rand jitter(std::random_device{}());
   auto deadline = std::chrono::steady_clock::now() + kWriteDeadline;
   int backoff_ms = 1;

@@ -30,7 +30,13 @@ class SqliteConnection {
   // Any other error rolls back and propagates. `what` names the operation in errors.
   // Called inside another write's body, it runs `body` in that transaction (so several
   // operations commit together) and leaves retries and errors to the outer write.
-  void write(std::string_view what, const std::function<void()>& body);
+  // Durability::kNoSync commits without waiting for the disk even when the connection's
+  // synchronous mode is FULL: after a crash of the machine (not of the process) the
+  // transaction may be gone, until the next durable commit, whose fsync of the WAL also
+  // covers it. For writes whose loss only undoes them, e.g. a claim.
+  enum class Durability { kDurable, kNoSync };
+  void write(std::string_view what, const std::function<void()>& body,
+             Durability durability = Durability::kDurable);
 
   // Calls the test hook SqliteOptions::fault_point, if any, at a named point.
   void fault_point(std::string_view point) const {
@@ -51,6 +57,8 @@ class SqliteConnection {
 
   std::string path_;
   SQLite::Database db_;
+  std::string synchronous_;  // the configured mode
+  bool relaxed_ = false;     // the connection is at NORMAL for a kNoSync write
   std::function<void(std::string_view)> fault_point_;
   bool in_write_ = false;  // inside write()'s body
 };

@@ -3,6 +3,7 @@
 
 #include "common/store/job_store.h"
 #include "tests/support/store_fixtures.h"
+#include "tests/support/sync_counting_vfs.h"
 #include "tests/support/temp_dir.h"
 
 namespace webhook::store {
@@ -371,6 +372,49 @@ TEST_F(LeaseQueueTest, HeartbeatKeepsTheLatestTimePerProcess) {
   EXPECT_EQ(store_->last_heartbeat("dispatcher"), kNow + 9);
   EXPECT_EQ(store_->last_heartbeat("poller"), kNow + 1);
   EXPECT_THROW(store_->heartbeat("somebody", "x", kNow), std::runtime_error);
+}
+
+// At synchronous=FULL, a claim alone commits without an fsync (losing it to a machine crash
+// only puts its jobs back to pending); every commit with outcomes, and every poll, waits for
+// the disk, including the first one after a claim.
+TEST(LeaseQueueDurabilityTest, OnlyClaimsWithoutOutcomesSkipTheFsync) {
+  webhook::testing::SyncCountingVfs vfs;  // the default VFS before the store opens its files
+  webhook::testing::TempDir dir;
+  SqliteOptions options;
+  options.path = dir.file("q.db");
+  options.synchronous = "FULL";
+  auto store = open_sqlite_store(options);
+  enqueue(*store, "default", 4, kNow);
+  EXPECT_GE(vfs.wal_syncs(), 1) << "the poll's commit";
+
+  vfs.reset();
+  auto first = store->claim("w1", 2, 30s, kNow);
+  ASSERT_EQ(first.size(), 2u);
+  auto claimed_alone = store->record_and_claim({}, "w1", 1, 30s, kNow);
+  ASSERT_EQ(claimed_alone.claimed.size(), 1u);
+  EXPECT_EQ(vfs.wal_syncs(), 0);
+
+  store->record_outcomes(std::vector{outcome_for(first[0], "w1", OutcomeKind::kDelivered, kNow)},
+                         kNow + 1);
+  EXPECT_GE(vfs.wal_syncs(), 1) << "outcomes alone";
+
+  vfs.reset();
+  auto both = store->record_and_claim(
+      std::vector{outcome_for(first[1], "w1", OutcomeKind::kDelivered, kNow)}, "w1", 1, 30s,
+      kNow + 2);
+  EXPECT_EQ(both.recorded.applied, 1);
+  EXPECT_EQ(both.claimed.size(), 1u);
+  EXPECT_GE(vfs.wal_syncs(), 1) << "outcomes with a claim";
+
+  vfs.reset();
+  store->claim("w1", 1, 30s, kNow + 3);  // nothing left to claim: no write either
+  enqueue(*store, "default", 1, kNow + 4);
+  EXPECT_GE(vfs.wal_syncs(), 1) << "a poll right after a claim";
+  auto poll = store->claim("w1", 1, 30s, kNow + 5);
+  ASSERT_EQ(poll.size(), 1u);
+  vfs.reset();
+  store->heartbeat("dispatcher", "w1", kNow + 6);
+  EXPECT_GE(vfs.wal_syncs(), 1) << "a heartbeat right after a claim";
 }
 
 }  // namespace
