@@ -26,14 +26,7 @@ using webhook::testing::TempDir;
 const std::string kPoller = WEBHOOK_BINARY_DIR "/poller/webhook-poller";
 
 std::map<std::string, std::string> poller_env(const FakeOpencti& fake, const TempDir& dir) {
-  return {{"OPENCTI_URL", fake.url()},
-          {"OPENCTI_TOKEN", fake.token()},
-          {"OPENCTI_JSON_LOGGING", "false"},
-          {"WEBHOOK_GRAPHQL_QUERY", kWorksQuery},
-          {"WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", kWorksLocation},
-          {"WEBHOOK_URL", kWorksUrl},
-          {"WEBHOOK_GRAPHQL_TIMEOUT", "2"},
-          {"WEBHOOK_DATABASE_PATH", dir.file("webhook.db")}};
+  return poller_process_env(fake, dir, {{"WEBHOOK_GRAPHQL_TIMEOUT", "2"}});
 }
 
 void add_work(FakeOpencti& fake, const std::string& id) {

@@ -26,17 +26,11 @@ constexpr std::chrono::milliseconds kStep{100};
 
 std::map<std::string, std::string> poller_env(const FakeOpencti& fake, const TempDir& dir,
                                               bool with_id = true) {
-  std::map<std::string, std::string> env = {
-      {"OPENCTI_URL", fake.url()},
-      {"OPENCTI_TOKEN", fake.token()},
-      {"OPENCTI_JSON_LOGGING", "false"},
-      {"CONNECTOR_NAME", "Webhook SOC"},
-      {"WEBHOOK_GRAPHQL_QUERY", kWorksQuery},
-      {"WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", kWorksLocation},
-      {"WEBHOOK_URL", kWorksUrl},
-      {"WEBHOOK_GRAPHQL_POLLING_INTERVAL", "0.2"},
-      {"WEBHOOK_GRAPHQL_TIMEOUT", "2"},
-      {"WEBHOOK_DATABASE_PATH", dir.file("webhook.db")}};
+  std::map<std::string, std::string> env =
+      poller_process_env(fake, dir,
+                         {{"CONNECTOR_NAME", "Webhook SOC"},
+                          {"WEBHOOK_GRAPHQL_POLLING_INTERVAL", "0.2"},
+                          {"WEBHOOK_GRAPHQL_TIMEOUT", "2"}});
   if (with_id) env["CONNECTOR_ID"] = kId;
   return env;
 }

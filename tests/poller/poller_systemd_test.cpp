@@ -25,16 +25,10 @@ using webhook::testing::TempDir;
 // every 0.2 s.
 std::map<std::string, std::string> systemd_env(FakeOpencti& fake, TempDir& dir,
                                                NotifySocket& manager) {
-  return {{"OPENCTI_URL", fake.url()},
-          {"OPENCTI_TOKEN", fake.token()},
-          {"OPENCTI_JSON_LOGGING", "false"},
-          {"WEBHOOK_GRAPHQL_QUERY", kWorksQuery},
-          {"WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", kWorksLocation},
-          {"WEBHOOK_URL", kWorksUrl},
-          {"WEBHOOK_GRAPHQL_POLLING_INTERVAL", "3600"},
-          {"WEBHOOK_DATABASE_PATH", dir.file("webhook.db")},
-          {"NOTIFY_SOCKET", manager.env_value()},
-          {"WATCHDOG_USEC", "200000"}};
+  return poller_process_env(fake, dir,
+                            {{"WEBHOOK_GRAPHQL_POLLING_INTERVAL", "3600"},
+                             {"NOTIFY_SOCKET", manager.env_value()},
+                             {"WATCHDOG_USEC", "200000"}});
 }
 
 TEST(PollerSystemd, SaysReadyThenFeedsTheWatchdogBetweenPollsThenSaysStopping) {

@@ -40,6 +40,23 @@ inline const char* kWorksUrl =
     "http://receiver.test/hook?id={item['node']['id']}&connector="
     "{item['node']['connector']['name']}";
 
+// The environment of a real webhook-poller process polling `fake` into a database in `dir`,
+// with text logs, plus `overrides` (settings added or replaced).
+inline std::map<std::string, std::string> poller_process_env(const FakeOpencti& fake,
+                                                             const webhook::testing::TempDir& dir,
+                                                             const Overrides& overrides = {}) {
+  std::map<std::string, std::string> env = {
+      {"OPENCTI_URL", fake.url()},
+      {"OPENCTI_TOKEN", fake.token()},
+      {"OPENCTI_JSON_LOGGING", "false"},
+      {"WEBHOOK_GRAPHQL_QUERY", kWorksQuery},
+      {"WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", kWorksLocation},
+      {"WEBHOOK_URL", kWorksUrl},
+      {"WEBHOOK_DATABASE_PATH", dir.file("webhook.db")}};
+  for (const auto& [name, value] : overrides) env[name] = value;
+  return env;
+}
+
 // The SQLite store at `path`, created and migrated if missing.
 inline std::unique_ptr<store::JobStore> open_store(const std::string& path) {
   store::SqliteOptions options;
