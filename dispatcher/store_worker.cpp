@@ -92,7 +92,6 @@ StoreReply StoreWorker::execute(StoreRequest& request) {
     if (!request.outcomes.empty() || claim_max > 0) {
       store::RecordAndClaim done =
           store_.record_and_claim(request.outcomes, worker_, claim_max, lease_, now);
-      reply.recorded = true;
       reply.record_result = done.recorded;
       reply.claim_ran = claim_max > 0;
       reply.claimed = std::move(done.claimed);  // committed: the loop must have them
