@@ -1,8 +1,6 @@
 #include "tests/support/sync_counting_vfs.h"
 
-#include <cstring>
 #include <stdexcept>
-#include <string_view>
 
 namespace webhook::testing {
 namespace {
@@ -79,7 +77,6 @@ SyncCountingVfs::SyncCountingVfs() : real_(sqlite3_vfs_find(nullptr)) {
   vfs_.pNext = nullptr;
   vfs_.zName = "webhook-sync-counting";
   vfs_.szOsFile = static_cast<int>(sizeof(CountingFile)) + real_->szOsFile;
-  vfs_.pAppData = real_->pAppData;
   vfs_.xOpen = &SyncCountingVfs::open;
   current = this;
   if (sqlite3_vfs_register(&vfs_, 1) != SQLITE_OK) {
