@@ -12,13 +12,12 @@ std::unique_ptr<metrics::MetricsRegistry> make_metrics_registry(const Config& co
 std::unique_ptr<MetricsServer> start_metrics_endpoint(const Config& config,
                                                       std::string_view port_setting,
                                                       const metrics::MetricsRegistry& registry,
-                                                      MetricsServer::HealthProbe probe,
-                                                      const std::optional<std::string>& host) {
+                                                      MetricsServer::HealthProbe probe) {
   if (!config.boolean("CONNECTOR_EXPOSE_METRICS")) return nullptr;
   int port = static_cast<int>(config.integer(port_setting));
   try {
-    return std::make_unique<MetricsServer>(
-        registry, std::move(probe), host.value_or(config.string("WEBHOOK_METRICS_HOST")), port);
+    return std::make_unique<MetricsServer>(registry, std::move(probe),
+                                           config.string("WEBHOOK_METRICS_HOST"), port);
   } catch (const std::runtime_error& e) {
     // Name the setting to change: the operator did not write "metrics endpoint" anywhere.
     throw std::runtime_error(std::string(e.what()) + "; choose another port with " +

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,11 +19,12 @@ std::unique_ptr<metrics::MetricsRegistry> make_metrics_registry(const Config& co
 
 // The server on the port named by `port_setting` (CONNECTOR_METRICS_PORT for the poller,
 // WEBHOOK_DISPATCHER_METRICS_PORT for the dispatcher), or nullptr when
-// CONNECTOR_EXPOSE_METRICS is false. `host` defaults to WEBHOOK_METRICS_HOST (0.0.0.0,
+// CONNECTOR_EXPOSE_METRICS is false, listening on WEBHOOK_METRICS_HOST (0.0.0.0 by default,
 // since Prometheus scrapes from another container). Throws std::runtime_error when the port
 // is taken.
-std::unique_ptr<MetricsServer> start_metrics_endpoint(
-    const Config& config, std::string_view port_setting, const metrics::MetricsRegistry& registry,
-    MetricsServer::HealthProbe probe, const std::optional<std::string>& host = std::nullopt);
+std::unique_ptr<MetricsServer> start_metrics_endpoint(const Config& config,
+                                                      std::string_view port_setting,
+                                                      const metrics::MetricsRegistry& registry,
+                                                      MetricsServer::HealthProbe probe);
 
 }  // namespace webhook::service

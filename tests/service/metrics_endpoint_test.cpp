@@ -8,7 +8,9 @@ namespace webhook::service {
 namespace {
 
 Environment dispatcher_env(Environment extra = {}) {
-  Environment env{{"WEBHOOK_URL", "http://127.0.0.1/{item}"}};
+  // Test servers listen on loopback only.
+  Environment env{{"WEBHOOK_URL", "http://127.0.0.1/{item}"},
+                  {"WEBHOOK_METRICS_HOST", "127.0.0.1"}};
   for (auto& [k, v] : extra) env[k] = v;
   return env;
 }
@@ -27,8 +29,7 @@ int free_port() {
 TEST(MetricsEndpointTest, OffUnlessExposeMetricsIsTrue) {
   Config config = load(dispatcher_env());
   auto registry = make_metrics_registry(config);
-  EXPECT_EQ(start_metrics_endpoint(config, "WEBHOOK_DISPATCHER_METRICS_PORT", *registry, healthy,
-                                   "127.0.0.1"),
+  EXPECT_EQ(start_metrics_endpoint(config, "WEBHOOK_DISPATCHER_METRICS_PORT", *registry, healthy),
             nullptr);
 }
 
@@ -40,8 +41,8 @@ TEST(MetricsEndpointTest, ServesOnTheConfiguredPortWithTheConfiguredPrefix) {
                                        {"CONNECTOR_METRICS_SUBSYSTEM", "webhook"}}));
   auto registry = make_metrics_registry(config);
   registry->gauge("webhook_jobs_in_flight", "In flight.").get().set(2);
-  auto server = start_metrics_endpoint(config, "WEBHOOK_DISPATCHER_METRICS_PORT", *registry,
-                                       healthy, "127.0.0.1");
+  auto server =
+      start_metrics_endpoint(config, "WEBHOOK_DISPATCHER_METRICS_PORT", *registry, healthy);
   ASSERT_NE(server, nullptr);
   EXPECT_EQ(server->port(), port);
 
