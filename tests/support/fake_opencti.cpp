@@ -227,8 +227,8 @@ void FakeOpencti::serve() {
     }
     using Kind = FakeFailure::Kind;
     std::optional<FakeFailure> failure;
+    const std::string field = root_field(req.body);
     {
-      std::string field = root_field(req.body);
       std::lock_guard lock(mutex_);
       auto it = std::find_if(failures_.begin(), failures_.end(), [&](const FakeFailure& f) {
         return f.field.empty() || f.field == field;
@@ -251,7 +251,7 @@ void FakeOpencti::serve() {
         record.query = request["query"].get<std::string>();
         record.variables = request.value("variables", Json::object());
       }
-      record.field = root_field(req.body);
+      record.field = field;
     }
     int64_t generation = 0;
     std::size_t index = 0;
