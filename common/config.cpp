@@ -188,6 +188,7 @@ struct YamlValue {
 };
 
 std::string node_kind(const YAML::Node& node) {
+  if (!node || node.IsNull()) return "nothing";
   if (node.IsSequence()) return "a list";
   if (node.IsMap()) return "a mapping";
   return "a single value";

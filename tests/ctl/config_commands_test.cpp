@@ -111,6 +111,7 @@ TEST(CheckConfig, EveryYamlShapeMistakeIsExit2AndNeverAnAbort) {
       {"webhook:\n  permanent_statuses: {a: 1}\n", "WEBHOOK_PERMANENT_STATUSES (" /* file */},
       {"webhook:\n  headers: {X-A: [1]}\n", "got a list under 'X-A'"},
       {"webhook:\n  headers: {[a]: b}\n", "got a list as a name"},
+      {"webhook:\n  headers:\n    X-A:\n", "got nothing under 'X-A'"},
       {"webhook:\n  headers: [a, b]\n", "WEBHOOK_HEADERS ("},
       {"webhook:\n  graphql_polling_interval: {seconds: 5}\n",
        "WEBHOOK_GRAPHQL_POLLING_INTERVAL ("},
