@@ -528,6 +528,20 @@ Config Config::load_unguarded(unsigned programs, const Environment& env,
       if (parsed.count("WEBHOOK_MAX_JOB_AGE")) feed.max_job_age = ms("WEBHOOK_MAX_JOB_AGE");
       if (parsed.count("WEBHOOK_SECRET")) feed.secret = str("WEBHOOK_SECRET");
       feed.allowed_hosts = parse_allowed_hosts(str("WEBHOOK_ALLOWED_HOSTS"));
+      // An entry with a scheme or a path would match no URL and make every job dead.
+      bool hosts_ok = true;
+      for (const auto& host : feed.allowed_hosts) {
+        if (host.find_first_of("/@?# \t") != std::string::npos) {
+          problems.push_back(std::string("WEBHOOK_ALLOWED_HOSTS") +
+                             (name == "default" ? "" : " (feed '" + name + "')") +
+                             ": expected host names or host:port, without scheme or path, "
+                             "got '" +
+                             host + "'");
+          hosts_ok = false;
+          break;
+        }
+      }
+      if (!hosts_ok) continue;
       config.feeds_.push_back(std::move(feed));
     }
   }

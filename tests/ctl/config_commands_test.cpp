@@ -240,5 +240,26 @@ TEST(CheckConfig, HeadersTheClientSetsItselfAreRefused) {
   }
 }
 
+TEST(CheckConfig, AnAllowedHostWithASchemeOrPathIsRefused) {
+  for (std::string hosts : {"http://receiver.test", "receiver.test/hook", "a.test, b.test/x"}) {
+    SCOPED_TRACE(hosts);
+    TempDir dir;
+    auto env = base_env(dir);
+    env["WEBHOOK_ALLOWED_HOSTS"] = hosts;
+    for (const auto& run : run_all(env)) {
+      SCOPED_TRACE(run.program);
+      EXPECT_EQ(run.result.exit_code, 2) << run.result.err;
+      EXPECT_NE(run.result.err.find("WEBHOOK_ALLOWED_HOSTS: expected host names or host:port"),
+                std::string::npos)
+          << run.result.err;
+    }
+  }
+  TempDir dir;
+  auto env = base_env(dir);
+  env["WEBHOOK_ALLOWED_HOSTS"] = "receiver.test, 127.0.0.1:8080, [::1]:9000";
+  auto r = run_command({kCtl, "check-config", "--quiet"}, env);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 }  // namespace
 }  // namespace webhook::ctl
