@@ -119,9 +119,17 @@ TEST(ConnectorSchemaTest, FollowsTheCatalogsConventions) {
   EXPECT_EQ(schema["additionalProperties"], true);
   // The `feeds:` list has no environment form: the description tells of it, no property does.
   EXPECT_NE(schema["description"].get<std::string>().find("`feeds:`"), std::string::npos);
+  // The platform compiles the properties with Ajv in strict mode, which refuses a keyword
+  // it does not know: only these, all of them draft-07 and 2020-12 alike.
+  static const std::set<std::string> kKeywords{
+      "contentMediaType", "default", "description", "enum", "format",
+      "maximum",          "minimum", "pattern",     "type", "writeOnly"};
   for (const auto& [name, property] : schema["properties"].items()) {
     EXPECT_NE(find_setting(name), nullptr) << name << " is not in the setting table";
     EXPECT_TRUE(property.contains("description")) << name;
+    for (const auto& [keyword, value] : property.items()) {
+      EXPECT_TRUE(kKeywords.count(keyword)) << name << ": " << keyword;
+    }
   }
   json required = json::array();
   for (const auto& spec : all_settings()) {
