@@ -9,12 +9,12 @@ GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 LAUNCHER   := $(shell command -v ccache >/dev/null 2>&1 && echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
 CTEST_ARGS ?=
 
-.PHONY: deps build test run demo clean format sanitize bench fuzz readme-settings env-example install help
+.PHONY: deps build test run demo clean format sanitize bench fuzz readme-settings env-example connector-schema connector-catalog install help
 
 help:
 	@echo "make run        install dependencies, build, run the poller and the dispatcher"
 	@echo "make test       install dependencies, build, run every test"
-	@echo "make deps | build | clean | format | sanitize | bench | fuzz | readme-settings | env-example | install"
+	@echo "make deps | build | clean | format | sanitize | bench | fuzz | readme-settings | env-example | connector-schema | connector-catalog | install"
 
 deps:
 	@scripts/install-deps.sh
@@ -56,6 +56,16 @@ readme-settings: build
 
 env-example: build
 	$(BUILD)/ctl/webhookctl settings --env-example > docker/.env.example
+
+# OpenCTI's connector catalog reads this schema; like the two above it comes from the setting
+# table (common/setting_table.cpp) and a test fails when the committed file drifts.
+connector-schema: build
+	$(BUILD)/ctl/webhookctl settings --json-schema > __metadata__/connector_config_schema.json
+
+# The two __metadata__ files and the logo as one catalog file for OpenCTI's app:custom_catalogs.
+connector-catalog:
+	python3 scripts/connector_catalog.py $(BUILD)/opencti-webhook-catalog.json
+	@echo "wrote $(BUILD)/opencti-webhook-catalog.json"
 
 install: build
 	cmake --install $(BUILD)

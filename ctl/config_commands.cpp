@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "common/config.h"
+#include "common/connector_config_schema.h"
 #include "common/feed_templates.h"
 #include "common/setting_table.h"
 #include "ctl/arguments.h"
@@ -34,9 +35,13 @@ int check_config_command(const Args& args) {
 }
 
 int settings_command(const Args& args) {
-  Arguments a(args, {}, {"markdown", "env-example"});
-  if (a.flag("markdown") && a.flag("env-example")) {
-    throw UsageError("--markdown and --env-example exclude each other");
+  Arguments a(args, {}, {"markdown", "env-example", "json-schema"});
+  if (a.flag("markdown") + a.flag("env-example") + a.flag("json-schema") > 1) {
+    throw UsageError("--markdown, --env-example and --json-schema exclude each other");
+  }
+  if (a.flag("json-schema")) {
+    std::cout << connector_config_schema();
+    return 0;
   }
   if (a.flag("markdown")) {
     std::cout << settings_markdown_table();

@@ -27,7 +27,7 @@ const std::map<std::string, Command>& commands() {
         "         exit 0 if that process made progress recently, 1 (saying why) if not"}},
       {"settings",
        {webhook::ctl::settings_command,
-        "settings [--markdown | --env-example]   list every setting"}},
+        "settings [--markdown | --env-example | --json-schema]   list every setting"}},
       {"status",
        {webhook::ctl::status_command,
         "status [--json]   per feed: cursor, last poll, jobs per state, oldest pending"}},

@@ -20,6 +20,8 @@ packages=(
   libbenchmark-dev nginx-light wrk
   # container and unit-file checks that need no running engine
   docker-compose systemd
+  # the connector catalog's config schema, checked against JSON Schema 2020-12
+  python3-jsonschema
 )
 
 case "${1:-}" in
