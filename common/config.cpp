@@ -39,7 +39,17 @@ std::string upper(std::string_view s) {
 std::string shown(const SettingSpec& spec, std::string_view text) {
   if (spec.type == SettingType::kSecret) return "***";
   std::string out = "'";
-  out += text.size() > 80 ? std::string(text.substr(0, 77)) + "..." : std::string(text);
+  std::string cut = text.size() > 80 ? std::string(text.substr(0, 77)) + "..." : std::string(text);
+  // One problem, one line: line breaks show escaped.
+  for (char c : cut) {
+    if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
   return out + "'";
 }
 
@@ -57,6 +67,15 @@ std::string range_text(const SettingSpec& spec) {
 // Parses `text` for `spec`. On failure returns nullopt and sets `expected`.
 std::optional<Json> parse_value(const SettingSpec& spec, std::string_view text,
                                 std::string& expected) {
+  // A string goes into a request line or a header (OPENCTI_TOKEN in Authorization,
+  // OPENCTI_CUSTOM_HEADERS, URLs): a line break in it would add header lines there.
+  if ((spec.type == SettingType::kString || spec.type == SettingType::kSecret) &&
+      text.find_first_of("\r\n") != std::string_view::npos) {
+    expected =
+        "a single line (it holds a line break, CR or LF, which would add lines to "
+        "the requests it goes into)";
+    return std::nullopt;
+  }
   switch (spec.type) {
     case SettingType::kString:
     case SettingType::kTemplate:
@@ -159,24 +178,67 @@ std::optional<Json> parse_value(const SettingSpec& spec, std::string_view text,
   return std::nullopt;
 }
 
-// A YAML scalar or (for JSON settings) mapping, as the text the environment would hold.
-std::optional<std::string> yaml_text(const YAML::Node& node, const SettingSpec& spec) {
-  if (!node || node.IsNull()) return std::nullopt;
-  if (node.IsScalar()) return node.Scalar();
+// What a config.yml node holds for one setting: nothing, the text the environment would
+// hold, or (wrong_shape) what it is instead of the shape the setting takes. yaml-cpp's own
+// conversions throw on a node of another shape, so every node is looked at before it is
+// converted.
+struct YamlValue {
+  std::optional<std::string> text;
+  std::string wrong_shape;  // "a list", "a list inside the list (item 1)", ...
+};
+
+std::string node_kind(const YAML::Node& node) {
+  if (!node || node.IsNull()) return "nothing";
+  if (node.IsSequence()) return "a list";
+  if (node.IsMap()) return "a mapping";
+  return "a single value";
+}
+
+// The shape a setting takes in config.yml, for "expected ..." messages.
+std::string yaml_shape(const SettingSpec& spec) {
+  switch (spec.type) {
+    case SettingType::kJsonObject:
+      return "a mapping of names to single values (or a JSON object as text)";
+    case SettingType::kStatusList:
+      return "a list of HTTP status codes such as [400, 404, 410] (or the text 400,404,410)";
+    default:
+      return "a single value";
+  }
+}
+
+YamlValue yaml_text(const YAML::Node& node, const SettingSpec& spec) {
+  if (!node || node.IsNull()) return {};
+  if (node.IsScalar()) return {node.Scalar(), {}};
   if (spec.type == SettingType::kJsonObject && node.IsMap()) {
     Json obj = Json::object();
     for (const auto& kv : node) {
-      obj[kv.first.as<std::string>()] =
-          kv.second.IsScalar() ? Json(kv.second.Scalar()) : Json(nullptr);
+      if (!kv.first.IsScalar()) return {std::nullopt, node_kind(kv.first) + " as a name"};
+      if (!kv.second.IsScalar()) {
+        return {std::nullopt, node_kind(kv.second) + " under '" + kv.first.Scalar() + "'"};
+      }
+      obj[kv.first.Scalar()] = kv.second.Scalar();
     }
-    return obj.dump();
+    return {obj.dump(), {}};
   }
   if (spec.type == SettingType::kStatusList && node.IsSequence()) {
     std::string out;
-    for (const auto& item : node) out += (out.empty() ? "" : ",") + item.as<std::string>();
-    return out;
+    std::size_t index = 0;
+    for (const auto& item : node) {
+      ++index;
+      if (!item.IsScalar()) {
+        return {std::nullopt,
+                node_kind(item) + " inside the list (item " + std::to_string(index) + ")"};
+      }
+      out += (out.empty() ? "" : ",") + item.Scalar();
+    }
+    return {out, {}};
   }
-  return std::string("<not a single value>");
+  return {std::nullopt, node_kind(node)};
+}
+
+// A mapping key as text; a key that is a list or a mapping shows as such.
+std::string key_text(const YAML::Node& key) {
+  return key.IsScalar() ? key.Scalar() : "<" + node_kind(key) + ">";
 }
 
 YAML::Node yaml_at(const YAML::Node& root, const SettingSpec& spec) {
@@ -196,6 +258,17 @@ bool valid_feed_name(std::string_view name) {
 }
 
 }  // namespace
+
+std::vector<std::string> parse_allowed_hosts(std::string_view text) {
+  std::vector<std::string> hosts;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string entry = lower(trim(text.substr(0, comma)));
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    if (!entry.empty()) hosts.push_back(std::move(entry));
+  }
+  return hosts;
+}
 
 Environment process_environment() {
   Environment env;
@@ -226,6 +299,23 @@ ConfigError::ConfigError(std::vector<std::string> problems)
 
 Config Config::load(unsigned programs, const Environment& env,
                     const std::optional<std::string>& yaml_file, bool require_file) {
+  // Every node is checked for its shape before it is converted, so yaml-cpp should not
+  // throw past the parse; should it still, the file is reported as a bad setting (exit 2)
+  // instead of ending the program with an uncaught exception.
+  try {
+    return load_unguarded(programs, env, yaml_file, require_file);
+  } catch (const YAML::Exception& e) {
+    std::string where = yaml_file.value_or("config.yml");
+    if (!e.mark.is_null()) {
+      where += ": line " + std::to_string(e.mark.line + 1) + ", column " +
+               std::to_string(e.mark.column + 1);
+    }
+    throw ConfigError({where + ": a value has an unexpected shape (" + e.msg + ")"});
+  }
+}
+
+Config Config::load_unguarded(unsigned programs, const Environment& env,
+                              const std::optional<std::string>& yaml_file, bool require_file) {
   Config config;
   std::vector<std::string> problems;
 
@@ -262,8 +352,14 @@ Config Config::load(unsigned programs, const Environment& env,
                  ? it->second
                  : trim(it->second);
       source = "environment";
-    } else if (auto y = yaml_text(yaml_at(root, spec), spec); y && !trim(*y).empty()) {
-      text = spec.type == SettingType::kTemplate ? *y : trim(*y);
+    } else if (auto y = yaml_text(yaml_at(root, spec), spec); !y.wrong_shape.empty()) {
+      if (used) {
+        problems.push_back(std::string(spec.env) + " (" + file_label + ", " + yaml_path(spec) +
+                           "): expected " + yaml_shape(spec) + ", got " + y.wrong_shape);
+      }
+      continue;
+    } else if (y.text && !trim(*y.text).empty()) {
+      text = spec.type == SettingType::kTemplate ? *y.text : trim(*y.text);
       source = file_label;
     } else if (!spec.default_value.empty()) {
       text = std::string(spec.default_value);
@@ -296,7 +392,7 @@ Config Config::load(unsigned programs, const Environment& env,
   }
   if (root && root.IsMap()) {
     for (const auto& section : root) {
-      std::string key = section.first.as<std::string>();
+      std::string key = key_text(section.first);
       if (key == "feeds") continue;
       if (key != "opencti" && key != "connector" && key != "webhook") {
         config.warnings_.push_back(file_label + ": unknown section '" + key + "', ignored");
@@ -304,10 +400,10 @@ Config Config::load(unsigned programs, const Environment& env,
       }
       if (!section.second.IsMap()) continue;
       for (const auto& kv : section.second) {
-        std::string env_name = upper(key + "_" + kv.first.as<std::string>());
+        std::string env_name = upper(key + "_" + key_text(kv.first));
         if (find_setting(env_name) == nullptr && key == "webhook") {
           config.warnings_.push_back(file_label + ": unknown key '" + key + "." +
-                                     kv.first.as<std::string>() + "', ignored");
+                                     key_text(kv.first) + "', ignored");
         }
       }
     }
@@ -344,7 +440,7 @@ Config Config::load(unsigned programs, const Environment& env,
             continue;
           }
           for (const auto& kv : list[i]) {
-            std::string key = kv.first.as<std::string>();
+            std::string key = key_text(kv.first);
             if (key == "name") continue;
             const SettingSpec* spec = find_setting("WEBHOOK_" + upper(key));
             if (spec == nullptr || !spec->per_feed) {
@@ -369,8 +465,16 @@ Config Config::load(unsigned programs, const Environment& env,
         std::optional<std::string> text;
         std::string source;
         if (node) {
-          if (auto y = yaml_text(node[feed_key(spec)], spec); y && !trim(*y).empty()) {
-            text = spec.type == SettingType::kTemplate ? *y : trim(*y);
+          auto y = yaml_text(node[feed_key(spec)], spec);
+          if (!y.wrong_shape.empty()) {
+            problems.push_back(file_label + ": feed '" + name + "' " + feed_key(spec) + " (" +
+                               env_name + "): expected " + yaml_shape(spec) + ", got " +
+                               y.wrong_shape);
+            feed_ok = false;
+            continue;
+          }
+          if (y.text && !trim(*y.text).empty()) {
+            text = spec.type == SettingType::kTemplate ? *y.text : trim(*y.text);
           }
         }
         if (text) {
@@ -423,6 +527,21 @@ Config Config::load(unsigned programs, const Environment& env,
       }
       if (parsed.count("WEBHOOK_MAX_JOB_AGE")) feed.max_job_age = ms("WEBHOOK_MAX_JOB_AGE");
       if (parsed.count("WEBHOOK_SECRET")) feed.secret = str("WEBHOOK_SECRET");
+      feed.allowed_hosts = parse_allowed_hosts(str("WEBHOOK_ALLOWED_HOSTS"));
+      // An entry with a scheme or a path would match no URL and make every job dead.
+      bool hosts_ok = true;
+      for (const auto& host : feed.allowed_hosts) {
+        if (host.find_first_of("/@?# \t") != std::string::npos) {
+          problems.push_back(std::string("WEBHOOK_ALLOWED_HOSTS") +
+                             (name == "default" ? "" : " (feed '" + name + "')") +
+                             ": expected host names or host:port, without scheme or path, "
+                             "got '" +
+                             host + "'");
+          hosts_ok = false;
+          break;
+        }
+      }
+      if (!hosts_ok) continue;
       config.feeds_.push_back(std::move(feed));
     }
   }

@@ -56,6 +56,8 @@ struct FeedConfig {
   std::vector<int> permanent_statuses;
   std::optional<std::chrono::milliseconds> max_job_age;
   std::optional<std::string> secret;  // Standard Webhooks secret, whsec_...
+  // WEBHOOK_ALLOWED_HOSTS, lower case: "host" (any port) or "host:port". Empty: any host.
+  std::vector<std::string> allowed_hosts;
 };
 
 class Config {
@@ -93,11 +95,16 @@ class Config {
     nlohmann::ordered_json parsed;
   };
   const Value* find(std::string_view name, SettingType expected) const;
+  static Config load_unguarded(unsigned programs, const Environment& env,
+                               const std::optional<std::string>& yaml_file, bool require_file);
 
   std::map<std::string, Value, std::less<>> values_;
   std::vector<FeedConfig> feeds_;
   std::vector<std::string> warnings_;
 };
+
+// WEBHOOK_ALLOWED_HOSTS as a list: entries trimmed, lower-cased, empty ones dropped.
+std::vector<std::string> parse_allowed_hosts(std::string_view text);
 
 // Parses a boolean the way every setting does: true/false/yes/no/1/0 in any case.
 std::optional<bool> parse_boolean(std::string_view text);

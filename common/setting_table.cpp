@@ -75,6 +75,8 @@ constexpr std::array kSettings = {
   // --- the requests ---
   SettingSpec{"WEBHOOK_URL", T::kTemplate, "", PD | C, P, true,
     "URL to call per item, an f-string template with `item` bound to it."},
+  SettingSpec{"WEBHOOK_ALLOWED_HOSTS", T::kString, "", PD | C, 0, true,
+    "Comma-separated receivers a rendered `WEBHOOK_URL` may name, each `host` (any port) or `host:port`; a job for another host is `dead` with the reason, never sent, and the dispatcher follows no redirect to another host. Unset: any host."},
   SettingSpec{"WEBHOOK_METHOD", T::kEnum, "GET", P | C, 0, true,
     "HTTP method of the webhook calls.", "GET|POST|PUT|PATCH|DELETE"},
   SettingSpec{"WEBHOOK_HEADERS", T::kJsonObject, "", P | C, 0, true,
@@ -106,6 +108,8 @@ constexpr std::array kSettings = {
     "Timeout of one webhook request.", {}, 0.01, 3600},
   SettingSpec{"WEBHOOK_CONNECT_TIMEOUT", T::kSeconds, "10", D | C, 0, false,
     "Timeout for connecting to a receiver.", {}, 0.01, 3600},
+  SettingSpec{"WEBHOOK_CROSS_ORIGIN_REDIRECTS", T::kBoolean, "false", D | C, 0, false,
+    "Follow a 3xx answer to another origin (scheme, host or port), which then gets the configured headers (such as an API key), the body and the signature; `false`: the attempt fails with that 3xx status. Redirects within the origin are always followed."},
   SettingSpec{"WEBHOOK_SSL_VERIFY", T::kBoolean, "true", D | C, 0, false,
     "Verify receivers' TLS certificates."},
   SettingSpec{"WEBHOOK_CA_FILE", T::kString, "", D | C, 0, false,

@@ -2,6 +2,7 @@
 
 #include "common/config.h"
 #include "common/connector_config_schema.h"
+#include "common/feed_templates.h"
 #include "common/setting_table.h"
 #include "ctl/arguments.h"
 #include "ctl/commands.h"
@@ -15,7 +16,12 @@ int check_config_command(const Args& args) {
   if (!file) file = "config.yml";
   try {
     Config config = Config::load(kAllPrograms, process_environment(), file, explicit_file);
-    for (const auto& w : config.warnings()) std::cerr << "warning: " << w << "\n";
+    // Every template compiled by the poller's own code, so that what passes here starts.
+    std::vector<std::string> problems;
+    std::vector<std::string> warnings = config.warnings();
+    for (const auto& feed : config.feeds()) compile_feed_templates(feed, problems, &warnings);
+    if (!problems.empty()) throw ConfigError(std::move(problems));
+    for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
     if (!a.flag("quiet")) {
       for (const auto& line : config.describe()) std::cout << line << "\n";
       for (const auto& feed : config.feeds()) std::cout << "feed " << feed.name << "\n";

@@ -43,6 +43,7 @@ DispatcherSettings dispatcher_settings_from_config(const Config& config, std::st
   settings.connect_timeout = config.duration("WEBHOOK_CONNECT_TIMEOUT");
   settings.ssl_verify = config.boolean("WEBHOOK_SSL_VERIFY");
   settings.ca_file = config.string("WEBHOOK_CA_FILE");
+  settings.cross_origin_redirects = config.boolean("WEBHOOK_CROSS_ORIGIN_REDIRECTS");
   settings.shutdown_grace = config.duration("WEBHOOK_SHUTDOWN_GRACE");
   settings.retention_days = config.integer("WEBHOOK_HISTORY_RETENTION_DAYS");
 
@@ -54,9 +55,10 @@ DispatcherSettings dispatcher_settings_from_config(const Config& config, std::st
   shared.max_job_age = config.optional_duration("WEBHOOK_MAX_JOB_AGE");
   settings.fallback.retry = retry_settings(shared);
   if (config.is_set("WEBHOOK_SECRET")) settings.fallback.secret = config.string("WEBHOOK_SECRET");
+  settings.fallback.allowed_hosts = parse_allowed_hosts(config.string("WEBHOOK_ALLOWED_HOSTS"));
 
   for (const auto& feed : config.feeds()) {
-    settings.feeds[feed.name] = FeedDelivery{retry_settings(feed), feed.secret};
+    settings.feeds[feed.name] = FeedDelivery{retry_settings(feed), feed.secret, feed.allowed_hosts};
   }
   return settings;
 }

@@ -21,7 +21,8 @@ using std::chrono::milliseconds;
 // How jobs of one feed are retried and signed.
 struct FeedDelivery {
   RetrySettings retry;
-  std::optional<std::string> secret;  // whsec_...; never logged
+  std::optional<std::string> secret;       // whsec_...; never logged
+  std::vector<std::string> allowed_hosts;  // WEBHOOK_ALLOWED_HOSTS; empty: any host
 };
 
 struct DispatcherSettings {
@@ -32,6 +33,7 @@ struct DispatcherSettings {
   milliseconds connect_timeout{10000};  // WEBHOOK_CONNECT_TIMEOUT
   bool ssl_verify = true;               // WEBHOOK_SSL_VERIFY
   std::string ca_file;                  // WEBHOOK_CA_FILE; empty: the system store
+  bool cross_origin_redirects = false;  // WEBHOOK_CROSS_ORIGIN_REDIRECTS
   milliseconds shutdown_grace{10000};   // WEBHOOK_SHUTDOWN_GRACE
   int64_t retention_days = 30;          // WEBHOOK_HISTORY_RETENTION_DAYS
   bool once = false;                    // --once: deliver what is due, then return

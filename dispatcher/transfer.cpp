@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <stdexcept>
 #include <string_view>
+
+#include "dispatcher/url_origin.h"
 
 namespace webhook::dispatcher {
 namespace {
@@ -18,9 +21,13 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 // Header names we set ourselves; a job header of the same name is dropped, not doubled.
+// The framing headers are curl's: a job's Content-Length or Transfer-Encoding would let
+// its body be read as a second request (the poller refuses them at start; this covers jobs
+// enqueued before it did).
 bool is_reserved(std::string_view name) {
   for (std::string_view reserved :
-       {"Idempotency-Key", "webhook-id", "webhook-timestamp", "webhook-signature"}) {
+       {"Idempotency-Key", "webhook-id", "webhook-timestamp", "webhook-signature", "Content-Length",
+        "Transfer-Encoding", "Host", "Connection"}) {
     if (iequals(name, reserved)) return true;
   }
   return false;
@@ -59,6 +66,13 @@ Transfer::Transfer(store::ClaimedJob job, const DispatcherSettings& settings,
 
 void Transfer::configure(const DispatcherSettings& settings, const WebhookSigner* signer) {
   CURL* easy = easy_.get();
+  cross_origin_redirects_ = settings.cross_origin_redirects;
+  allowed_hosts_ = settings.feed(job_.feed).allowed_hosts;
+  origin_ = url_origin(job_.url);
+  if (origin_ && !origin_->allowed_by(allowed_hosts_)) {
+    throw std::runtime_error("the URL names " + origin_->host + ":" + origin_->port +
+                             ", which is not in WEBHOOK_ALLOWED_HOSTS; not sent");
+  }
   set(easy, CURLOPT_PRIVATE, static_cast<void*>(this));
   set(easy, CURLOPT_URL, job_.url.c_str());
   set(easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -134,6 +148,22 @@ size_t Transfer::on_header(char* data, size_t size, size_t count, void* self) {
     // A new response (after a redirect or an interim 1xx): forget the previous one's.
     transfer->retry_after_.reset();
     transfer->response_head_.clear();
+    transfer->location_.clear();
+    auto space = line.find(' ');
+    transfer->status_ = space == std::string_view::npos ? 0 : std::atoi(line.data() + space + 1);
+    return bytes;
+  }
+  if (line == "\r\n" || line == "\n") {
+    // The end of a response's headers: curl follows a redirect right after this call, so
+    // a target of another origin is refused here, before any byte goes to it.
+    return transfer->redirect_allowed() ? bytes : 0;
+  }
+  constexpr std::string_view kLocation = "location:";
+  if (line.size() > kLocation.size() && iequals(line.substr(0, kLocation.size()), kLocation)) {
+    std::string value(line.substr(kLocation.size()));
+    auto begin = value.find_first_not_of(" \t");
+    auto end = value.find_last_not_of(" \t\r\n");
+    transfer->location_ = begin == std::string::npos ? "" : value.substr(begin, end - begin + 1);
     return bytes;
   }
   constexpr std::string_view kRetryAfter = "retry-after:";
@@ -146,9 +176,38 @@ size_t Transfer::on_header(char* data, size_t size, size_t count, void* self) {
   return bytes;
 }
 
+bool Transfer::redirect_allowed() {
+  const bool redirect =
+      status_ == 301 || status_ == 302 || status_ == 303 || status_ == 307 || status_ == 308;
+  if (!redirect || location_.empty()) return true;
+  char* current = nullptr;
+  curl_easy_getinfo(easy_.get(), CURLINFO_EFFECTIVE_URL, &current);
+  std::optional<UrlOrigin> target =
+      url_origin(location_, current != nullptr ? std::string_view(current) : job_.url);
+  if (!target) return true;  // curl refuses it itself, with its own error
+  if (!target->allowed_by(allowed_hosts_)) {
+    refused_redirect_ = "HTTP " + std::to_string(status_) + ": redirect to " + target->text() +
+                        " not followed: that host is not in WEBHOOK_ALLOWED_HOSTS";
+    return false;
+  }
+  if (!cross_origin_redirects_ && origin_ && *target != *origin_) {
+    refused_redirect_ = "HTTP " + std::to_string(status_) + ": redirect to another origin (" +
+                        target->text() +
+                        ") not followed, so it never gets this job's headers; set "
+                        "WEBHOOK_CROSS_ORIGIN_REDIRECTS=true to follow it";
+    return false;
+  }
+  return true;
+}
+
 TransferResult Transfer::result(CURLcode code) const {
   TransferResult result;
   result.response_head = response_head_;
+  if (!refused_redirect_.empty()) {
+    result.http_status = status_;
+    result.error = refused_redirect_;
+    return result;
+  }
   if (code != CURLE_OK) {
     result.error = error_[0] != '\0' ? std::string(error_) : curl_easy_strerror(code);
     return result;

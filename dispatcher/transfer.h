@@ -9,10 +9,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/store/job_store.h"
 #include "dispatcher/curl_handles.h"
 #include "dispatcher/dispatcher_settings.h"
+#include "dispatcher/url_origin.h"
 #include "dispatcher/webhook_signer.h"
 
 namespace webhook::dispatcher {
@@ -56,6 +58,9 @@ class Transfer {
   static size_t on_header(char* data, size_t size, size_t count, void* self);
 
   void configure(const DispatcherSettings& settings, const WebhookSigner* signer);
+  // At the end of a response's headers: false (and refused_redirect_ set) when it
+  // redirects to an origin the settings do not let this job's request follow to.
+  bool redirect_allowed();
 
   store::ClaimedJob job_;
   int64_t started_at_;
@@ -64,6 +69,12 @@ class Transfer {
   CurlSlist headers_;
   std::string response_head_;
   std::optional<std::string> retry_after_;
+  int status_ = 0;                       // of the response whose headers are arriving
+  std::string location_;                 // its Location header
+  std::optional<UrlOrigin> origin_;      // the job URL's
+  bool cross_origin_redirects_ = false;  // WEBHOOK_CROSS_ORIGIN_REDIRECTS
+  std::vector<std::string> allowed_hosts_;
+  std::string refused_redirect_;  // set: the attempt stopped at a redirect; why
   char error_[CURL_ERROR_SIZE] = {};
 };
 

@@ -21,8 +21,11 @@ struct CompiledFeed {
   RequestRenderer renderer;
 };
 
-// Compiles every feed of the configuration. Throws ConfigError with one entry per template
-// that does not compile (each with the template and a caret under the column).
-std::vector<CompiledFeed> compile_feeds(const std::vector<FeedConfig>& feeds);
+// Compiles every feed of the configuration with compile_feed_templates() (the code
+// `webhookctl check-config` runs too). Throws ConfigError with one entry per template that
+// does not compile (each with the template and a caret under the column). Risky templates
+// that work are added to `warnings` when given, for the log.
+std::vector<CompiledFeed> compile_feeds(const std::vector<FeedConfig>& feeds,
+                                        std::vector<std::string>* warnings = nullptr);
 
 }  // namespace webhook::poller

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <mutex>
@@ -39,14 +40,37 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(begin, s.find_last_not_of(" \t\r\n") - begin + 1));
 }
 
-// The first bytes of a body for an error message, on one line.
-std::string excerpt(std::string_view body) {
+// Secrets shorter than this are not searched for: they would match ordinary text.
+constexpr std::size_t kMinRedacted = 4;
+
+// `text` with every copy of `secret` replaced by ***.
+std::string redacted(std::string text, std::string_view secret) {
+  if (secret.size() < kMinRedacted) return text;
+  for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos)) {
+    text.replace(pos, secret.size(), "***");
+  }
+  return text;
+}
+
+// The first bytes of a body for an error message, on one line, without `secret`. The
+// secret is removed before the body is cut, so no cut copy keeps its first bytes, and a
+// beginning of it at the end of the excerpt (an echo the server cut itself) goes too.
+std::string excerpt(std::string_view body, std::string_view secret) {
   constexpr std::size_t kMax = 200;
-  std::string out(body.substr(0, kMax));
+  std::string clean = redacted(std::string(body), secret);
+  std::string out = clean.substr(0, kMax);
+  if (secret.size() >= kMinRedacted) {
+    for (std::size_t n = std::min(secret.size() - 1, out.size()); n >= kMinRedacted; --n) {
+      if (out.compare(out.size() - n, n, secret.substr(0, n)) == 0) {
+        out.replace(out.size() - n, n, "***");
+        break;
+      }
+    }
+  }
   for (auto& c : out) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   }
-  if (body.size() > kMax) out += "...";
+  if (clean.size() > kMax) out += "...";
   return out;
 }
 
@@ -148,7 +172,13 @@ std::vector<std::pair<std::string, std::string>> parse_custom_headers(std::strin
       throw std::invalid_argument("OPENCTI_CUSTOM_HEADERS: entry " + std::to_string(index) +
                                   " is not `name:value` (expected `name1:value1;name2:value2`)");
     }
-    out.emplace_back(name, trim(entry.substr(colon + 1)));
+    std::string value = trim(entry.substr(colon + 1));
+    if (value.find_first_of("\r\n") != std::string::npos) {
+      throw std::invalid_argument("OPENCTI_CUSTOM_HEADERS: entry " + std::to_string(index) +
+                                  " holds a line break (CR or LF), which would add header "
+                                  "lines to every request to OpenCTI");
+    }
+    out.emplace_back(name, std::move(value));
   }
   return out;
 }
@@ -163,6 +193,10 @@ GraphqlOptions GraphqlOptions::from_config(const Config& config) {
   GraphqlOptions options;
   options.url = config.string("OPENCTI_URL");
   options.token = config.string("OPENCTI_TOKEN");
+  if (options.token.find_first_of("\r\n") != std::string::npos) {
+    // Config refuses it already; this guards every other way options are built.
+    throw std::invalid_argument("OPENCTI_TOKEN: holds a line break (CR or LF); not sent");
+  }
   options.custom_headers = parse_custom_headers(config.string("OPENCTI_CUSTOM_HEADERS"));
   options.ssl_verify = config.boolean("OPENCTI_SSL_VERIFY");
   options.ca_file = config.string("OPENCTI_CA_FILE");
@@ -284,15 +318,17 @@ GraphqlResponse GraphqlClient::execute(std::string_view query, const Json& varia
     }
     if (response.error.empty()) {
       if (status != 200) {
-        response.error =
-            "HTTP " + std::to_string(status) + " from " + where +
-            (h.body.empty() ? std::string(" with an empty body") : ": " + excerpt(h.body));
+        response.error = "HTTP " + std::to_string(status) + " from " + where +
+                         (h.body.empty() ? std::string(" with an empty body")
+                                         : ": " + excerpt(h.body, options_.token));
       } else if (h.body.empty()) {
         response.error = where + " answered with an empty body";
       } else if (!is_json) {
-        response.error = where + " answered with a body that is not JSON: " + excerpt(h.body);
+        response.error =
+            where + " answered with a body that is not JSON: " + excerpt(h.body, options_.token);
       } else if (!document.is_object()) {
-        response.error = where + " answered with JSON that is not an object: " + excerpt(h.body);
+        response.error =
+            where + " answered with JSON that is not an object: " + excerpt(h.body, options_.token);
       } else {
         response.document = std::move(document);
       }
@@ -300,13 +336,9 @@ GraphqlResponse GraphqlClient::execute(std::string_view query, const Json& varia
   }
   h.body.clear();
   h.body.shrink_to_fit();
-  // The token must never leave through an error, whatever a server echoed back.
-  if (!options_.token.empty() && options_.token.size() >= 4) {
-    for (auto pos = response.error.find(options_.token); pos != std::string::npos;
-         pos = response.error.find(options_.token, pos)) {
-      response.error.replace(pos, options_.token.size(), "***");
-    }
-  }
+  // The token must never leave through an error, whatever a server echoed back (GraphQL
+  // messages and curl's errors are not excerpts, so they are cleaned here).
+  response.error = redacted(std::move(response.error), options_.token);
   return response;
 }
 

@@ -39,10 +39,11 @@ int main(int argc, char** argv) {
   std::optional<Config> config;
   std::vector<CompiledFeed> feeds;
   GraphqlOptions graphql;
+  std::vector<std::string> template_warnings;
   try {
     config = Config::load(kPoller, process_environment(), cl.config.value_or("config.yml"),
                           cl.config.has_value());
-    feeds = compile_feeds(config->feeds());
+    feeds = compile_feeds(config->feeds(), &template_warnings);
     graphql = GraphqlOptions::from_config(*config);
   } catch (const ConfigError& e) {
     for (const auto& problem : e.problems()) std::cerr << problem << "\n";
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
                  config->optional_boolean("OPENCTI_JSON_LOGGING").value_or(default_json_logging()),
                  config->string("CONNECTOR_NAME"), "poller"});
   for (const auto& warning : config->warnings()) log_event(spdlog::level::warn, warning, {});
+  for (const auto& warning : template_warnings) log_event(spdlog::level::warn, warning, {});
 
   try {
     ShutdownSignal signal;

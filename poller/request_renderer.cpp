@@ -1,6 +1,8 @@
 #include "poller/request_renderer.h"
 
-#include <cctype>
+#include <curl/curl.h>
+
+#include <memory>
 
 #include "poller/job_id.h"
 #include "poller/sendable_url.h"
@@ -8,64 +10,56 @@
 namespace webhook::poller {
 namespace {
 
-bool valid_header_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (unsigned char c : name) {
-    // RFC 9110 token characters.
-    if (std::isalnum(c) == 0 &&
-        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
-      return false;
-    }
+struct CurlUrlDeleter {
+  void operator()(CURLU* url) const { curl_url_cleanup(url); }
+};
+
+// One part of a parsed URL, or "" when it has none.
+std::string url_part(CURLU* url, CURLUPart part, unsigned flags) {
+  char* raw = nullptr;
+  if (curl_url_get(url, part, &raw, flags) != CURLUE_OK || raw == nullptr) return {};
+  std::string out(raw);
+  curl_free(raw);
+  return out;
+}
+
+// Whether the sendable URL `url` names one of `allowed` ("host" or "host:port", lower
+// case); on a refusal `named` says which host:port it named.
+bool names_allowed_host(const std::string& url, const std::vector<std::string>& allowed,
+                        std::string& named) {
+  std::unique_ptr<CURLU, CurlUrlDeleter> handle(curl_url());
+  if (!handle || curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+    named = url;
+    return false;
   }
-  return true;
+  std::string host = url_part(handle.get(), CURLUPART_HOST, 0);
+  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string port = url_part(handle.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
+  named = host + ":" + port;
+  for (const auto& entry : allowed) {
+    if (entry == host || entry == named) return true;
+  }
+  return false;
 }
 
 }  // namespace
 
-std::string describe_compile_error(std::string_view setting, const FeedConfig& feed,
-                                   const tmpl::CompileError& error) {
-  std::string where(setting);
-  if (feed.name != "default") where += " (feed '" + feed.name + "')";
-  return where + ": " + error.what();
-}
-
 std::optional<RequestRenderer> RequestRenderer::compile(const FeedConfig& feed,
                                                         std::vector<std::string>& problems) {
+  auto templates = compile_request_templates(feed, problems);
+  if (!templates) return std::nullopt;
+  return from_templates(feed, std::move(*templates));
+}
+
+RequestRenderer RequestRenderer::from_templates(const FeedConfig& feed,
+                                                RequestTemplates templates) {
   RequestRenderer r;
-  std::size_t before = problems.size();
   r.method_ = feed.method.empty() ? "GET" : feed.method;
   r.max_attempts_ = feed.retry_attempts + 1;
-  try {
-    r.url_ = tmpl::Template::compile(feed.url);
-  } catch (const tmpl::CompileError& e) {
-    problems.push_back(describe_compile_error("WEBHOOK_URL", feed, e));
-  }
-  if (feed.headers.is_object()) {
-    for (const auto& [name, value] : feed.headers.items()) {
-      std::string setting = "WEBHOOK_HEADERS[\"" + name + "\"]";
-      if (!valid_header_name(name)) {
-        problems.push_back(setting + ": '" + name + "' is not a valid HTTP header name");
-        continue;
-      }
-      if (!value.is_string()) {
-        problems.push_back(setting + ": expected a template string");
-        continue;
-      }
-      try {
-        r.headers_.emplace_back(name, tmpl::Template::compile(value.get<std::string>()));
-      } catch (const tmpl::CompileError& e) {
-        problems.push_back(describe_compile_error(setting, feed, e));
-      }
-    }
-  }
-  if (!feed.body.empty()) {
-    try {
-      r.body_ = tmpl::Template::compile(feed.body);
-    } catch (const tmpl::CompileError& e) {
-      problems.push_back(describe_compile_error("WEBHOOK_BODY", feed, e));
-    }
-  }
-  if (problems.size() != before) return std::nullopt;
+  r.url_ = std::move(templates.url);
+  r.headers_ = std::move(templates.headers);
+  r.body_ = std::move(templates.body);
+  r.allowed_hosts_ = feed.allowed_hosts;
   return r;
 }
 
@@ -91,6 +85,12 @@ store::NewJob RequestRenderer::render(const nlohmann::ordered_json& item) const 
   if (!sendable.ok()) {
     job.url = url.text;
     return fail("WEBHOOK_URL: " + sendable.error);
+  }
+  if (std::string named;
+      !allowed_hosts_.empty() && !names_allowed_host(sendable.url, allowed_hosts_, named)) {
+    job.url = sendable.url;
+    return fail("WEBHOOK_URL: the rendered URL names " + named +
+                ", which is not in WEBHOOK_ALLOWED_HOSTS; not sent");
   }
   job.url = std::move(sendable.url);
 

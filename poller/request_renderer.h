@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/config.h"
+#include "common/feed_templates.h"
 #include "common/store/job_store.h"
 #include "common/template/template.h"
 
@@ -25,6 +26,8 @@ class RequestRenderer {
   // returns nullopt if there was any.
   static std::optional<RequestRenderer> compile(const FeedConfig& feed,
                                                 std::vector<std::string>& problems);
+  // The same from templates compile_request_templates() made.
+  static RequestRenderer from_templates(const FeedConfig& feed, RequestTemplates templates);
 
   // A pending job with a fresh UUID, or a dead one whose last_error says which template
   // failed and why, and whose body is the item's JSON.
@@ -38,11 +41,7 @@ class RequestRenderer {
   tmpl::Template url_;
   std::vector<std::pair<std::string, tmpl::Template>> headers_;
   std::optional<tmpl::Template> body_;
+  std::vector<std::string> allowed_hosts_;  // WEBHOOK_ALLOWED_HOSTS; empty: any host
 };
-
-// A line such as `WEBHOOK_URL (feed 'works'): <reason>\n<template>\n<caret>` for a
-// template that does not compile.
-std::string describe_compile_error(std::string_view setting, const FeedConfig& feed,
-                                   const tmpl::CompileError& error);
 
 }  // namespace webhook::poller

@@ -272,6 +272,10 @@ void FakeOpencti::serve() {
         case Kind::kHttpStatus:
           status = failure->status;
           res.status = status;
+          if (!failure->body.empty()) {
+            res.set_content(failure->body, "text/plain");
+            break;
+          }
           res.set_content(
               "<html><body><h1>" + std::to_string(status) + " Bad Gateway</h1></body></html>",
               "text/html");

@@ -47,6 +47,7 @@ struct FakeFailure {
   std::string code = "INTERNAL_SERVER_ERROR";
   std::string message = "injected failure";
   std::size_t bytes = 0;
+  std::string body;  // kHttpStatus: the body sent (text/plain); empty: a proxy's HTML page
   std::chrono::milliseconds stall{30000};
   // Empty: the failure hits the next request. Otherwise the next request whose first root
   // field is this one (`pingConnector`, `works`), so tests aim at one caller.
