@@ -15,6 +15,10 @@
 namespace webhook::tmpl {
 
 inline constexpr int kMaxNesting = 100;  // parenthesised / nested sub-expressions
+// Levels of the syntax tree (operators, subscripts, calls): evaluation recurses once per
+// level, so this bounds the stack a template can use. CPython accepts chains of about this
+// length too (it refuses 20,000 `+` terms with "RecursionError ... during compilation").
+inline constexpr int kMaxTreeHeight = 1000;
 
 struct ParseScope {
   std::string_view source;                         // the whole template

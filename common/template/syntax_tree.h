@@ -62,6 +62,13 @@ struct Loop {
 };
 
 struct Node {
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  // Frees the subtree with an explicit stack: a tree built from a long flat chain may be
+  // deeper than the thread's stack, and is only refused after it was built (syntax_tree.cpp).
+  ~Node();
+
   NodeKind kind;
   std::size_t column = 0;  // in the template, for messages
   int op = 0;              // BinaryOp, Builtin or slot
