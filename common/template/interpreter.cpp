@@ -142,6 +142,7 @@ Value evaluate(const Node& node, Frame& frame) {
         Value key = evaluate(*node.children[i], frame);
         Value value = evaluate(*node.children[i + 1], frame);
         require_hashable(key);
+        spend_work(entries.size());
         bool replaced = false;
         for (auto& [k, v] : entries) {
           if (equals(k, key)) {

@@ -110,6 +110,7 @@ void dump(std::string& out, const Value& v, const JsonDumpsOptions& o, int level
     raise("RecursionError", "maximum recursion depth exceeded while encoding a JSON object");
   }
   std::size_t n = v.size();
+  spend_work(n);
   if (v.kind() == Kind::kDict) {
     if (n == 0) {
       out += "{}";

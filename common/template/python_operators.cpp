@@ -264,6 +264,7 @@ bool contains(const Value& container, const Value& element) {
       return container.as_str().find(element.as_str()) != std::string_view::npos;
     case Kind::kList:
     case Kind::kTuple:
+      spend_work(container.size());
       for (std::size_t i = 0; i < container.size(); ++i) {
         if (equals(container.item(i), element)) return true;
       }
@@ -372,6 +373,7 @@ Value slice(const Value& object, const Value& lower, const Value& upper, const V
   };
   int64_t start = adjust(lower, true), stop = adjust(upper, false);
   std::vector<int64_t> picks;
+  spend_work(static_cast<std::size_t>(std::max<int64_t>(length, 0)));
   if (step > 0) {
     for (int64_t i = start; i < stop; i += step) picks.push_back(i);
   } else {
@@ -405,9 +407,11 @@ void iterate(const Value& v, const std::function<void(const Value&)>& visit) {
   switch (v.kind()) {
     case Kind::kList:
     case Kind::kTuple:
+      spend_work(v.size());
       for (std::size_t i = 0; i < v.size(); ++i) visit(v.item(i));
       return;
     case Kind::kDict:
+      spend_work(v.size());
       for (std::size_t i = 0; i < v.size(); ++i) visit(v.dict_key(i));
       return;
     case Kind::kStr: {

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "common/template/limits.h"
 #include "common/template/py_error.h"
 #include "common/template/unicode.h"
 
@@ -158,9 +159,13 @@ void append_repr(std::string& out, const Value& v, bool ascii, int depth) {
     raise("RecursionError", "maximum recursion depth exceeded while getting the repr of an object");
   }
   std::size_t n = v.size();
+  // Counted as it goes: an aliased list repeats the same elements without their cost.
+  spend_work(n);
+  check_text_size(out.size());
   if (v.kind() == Kind::kDict) {
     out += '{';
     for (std::size_t i = 0; i < n; ++i) {
+      check_text_size(out.size());
       if (i) out += ", ";
       append_repr(out, v.dict_key(i), ascii, depth + 1);
       out += ": ";
@@ -172,6 +177,7 @@ void append_repr(std::string& out, const Value& v, bool ascii, int depth) {
   bool tuple = v.kind() == Kind::kTuple;
   out += tuple ? '(' : '[';
   for (std::size_t i = 0; i < n; ++i) {
+    check_text_size(out.size());
     if (i) out += ", ";
     append_repr(out, v.item(i), ascii, depth + 1);
   }

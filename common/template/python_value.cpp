@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "common/template/limits.h"
 #include "common/template/py_error.h"
 
 namespace webhook::tmpl {
@@ -37,6 +38,7 @@ Value Value::str_view(std::string_view s) {
 }
 
 Value Value::str(std::string s) {
+  spend_memory(s.size());
   auto owned = std::make_shared<const std::string>(std::move(s));
   Value v;
   v.kind_ = Kind::kStr;
@@ -46,6 +48,7 @@ Value Value::str(std::string s) {
 }
 
 Value Value::list(Items items) {
+  spend_memory(items.size() * sizeof(Value));
   auto owned = std::make_shared<const Items>(std::move(items));
   Value v;
   v.kind_ = Kind::kList;
@@ -61,6 +64,7 @@ Value Value::tuple(Items items) {
 }
 
 Value Value::dict(DictEntries entries) {
+  spend_memory(entries.size() * sizeof(DictEntries::value_type));
   auto owned = std::make_shared<const DictEntries>(std::move(entries));
   Value v;
   v.kind_ = Kind::kDict;
@@ -145,6 +149,7 @@ bool Value::dict_find(const Value& key, Value& out) const {
     }
     return false;
   }
+  spend_work(u_.entries->size());
   for (const auto& [k, v] : *u_.entries) {
     if (equals(k, key)) {
       out = v;
@@ -246,6 +251,7 @@ bool equals(const Value& a, const Value& b) {
     case Kind::kList:
     case Kind::kTuple: {
       if (a.size() != b.size()) return false;
+      spend_work(a.size());
       for (std::size_t i = 0; i < a.size(); ++i) {
         if (!equals(a.item(i), b.item(i))) return false;
       }
@@ -253,6 +259,7 @@ bool equals(const Value& a, const Value& b) {
     }
     case Kind::kDict: {
       if (a.size() != b.size()) return false;
+      spend_work(a.size());
       for (std::size_t i = 0; i < a.size(); ++i) {
         Value other;
         if (!b.dict_find(a.dict_key(i), other) || !equals(a.dict_value(i), other)) return false;
@@ -280,6 +287,7 @@ bool ordered_compare(const Value& a, const Value& b, std::string_view op) {
   if (is_sequence(a) && a.kind() == b.kind()) {
     std::size_t n = std::min(a.size(), b.size());
     for (std::size_t i = 0; i < n; ++i) {
+      spend_work(1);
       Value x = a.item(i), y = b.item(i);
       if (!equals(x, y)) return ordered_compare(x, y, op);
     }

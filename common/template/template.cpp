@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "common/template/fstring_parser.h"
 #include "common/template/interpreter.h"
+#include "common/template/limits.h"
 #include "common/template/py_error.h"
 #include "common/template/unicode.h"
 
@@ -82,6 +83,7 @@ void Template::render_into(const nlohmann::ordered_json& item, const Clock& cloc
     heap_slots.resize(static_cast<std::size_t>(program_->slot_count));
     slots = heap_slots.data();
   }
+  BudgetScope budget;
   try {
     slots[0] = Value::from_json(item);
     Frame frame{slots, &clock};
@@ -130,6 +132,7 @@ RenderResult QueryTemplate::render(int64_t last_poll_time, const Clock& clock) c
     return result;
   }
   std::vector<Value> heap(static_cast<std::size_t>(std::max(program->slot_count, 1)));
+  BudgetScope budget;
   try {
     Frame frame{heap.data(), &clock};
     render_parts(program->parts, frame, result.text);
