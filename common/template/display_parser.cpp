@@ -1,4 +1,5 @@
 // Atoms, displays, names, calls and comprehensions of the expression parser.
+#include "common/template/big_int.h"
 #include "common/template/call_signatures.h"
 #include "common/template/expression_parser_internal.h"
 
@@ -157,7 +158,7 @@ NodePtr Parser::atom() {
       return name_atom();
     case TokenKind::kInt: {
       NodePtr n = make(NodeKind::kConst, at);
-      n->value = Value::integer(t.int_value);
+      n->value = t.big ? make_int(big_parse(t.text, t.base)) : Value::integer(t.int_value);
       ++pos_;
       return n;
     }

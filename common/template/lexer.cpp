@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "common/template/big_int.h"
 #include "common/template/template.h"
 #include "common/template/unicode.h"
 
@@ -144,7 +145,23 @@ class Lexer {
     char* endp = nullptr;
     unsigned long long v = std::strtoull(digits.c_str(), &endp, base);
     if (errno == ERANGE || v > 9223372036854775807ULL) {
-      fail("integer literal too large (ints are 64-bit)", start);
+      std::size_t bits_per_digit = base == 2 ? 1 : base == 8 ? 3 : 4;  // 4 bounds decimal too
+      if (base == 10 && digits.size() > kMaxIntStrDigits) {
+        fail("Exceeds the limit (4300 digits) for integer string conversion: value has " +
+                 std::to_string(digits.size()) +
+                 " digits; use sys.set_int_max_str_digits() to increase the limit - Consider "
+                 "hexadecimal for huge integer literals to avoid decimal conversion limits.",
+             start);
+      }
+      if (digits.size() * bits_per_digit > kMaxIntBits + 4) {
+        fail("integer literal too large (the template limit is " + std::to_string(kMaxIntBits) +
+                 " bits)",
+             start);
+      }
+      Token t{TokenKind::kInt, digits, 0, 0, start};
+      t.base = base;
+      t.big = true;
+      return t;
     }
     return Token{TokenKind::kInt, digits, static_cast<int64_t>(v), 0, start};
   }

@@ -19,6 +19,8 @@ struct Token {
   int64_t int_value = 0;
   double float_value = 0;
   std::size_t offset = 0;  // in the template
+  int base = 10;           // kInt: of `text`, the literal's digits without prefix or '_'
+  bool big = false;        // kInt beyond 64 bits: int_value is unset, build from text
 };
 
 // `source` is the whole template; the expression is source[begin, end).

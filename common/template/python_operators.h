@@ -21,7 +21,7 @@ Value slice(const Value& object, const Value& lower, const Value& upper, const V
 void iterate(const Value& v, const std::function<void(const Value&)>& visit);
 // The elements of an iterable as a vector (for builtins that need them all).
 Items to_items(const Value& v);
-// Converts an int, bool or float argument to int64 the way Python's int() does.
-int64_t float_to_int(double f);
+// Converts a float to an int the way Python's int() does (a BigInt beyond 64 bits).
+Value float_to_int(double f);
 
 }  // namespace webhook::tmpl

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "common/template/big_int.h"
 #include "common/template/limits.h"
 #include "common/template/py_error.h"
 #include "common/template/unicode.h"
@@ -144,7 +145,11 @@ void append_repr(std::string& out, const Value& v, bool ascii, int depth) {
       out += v.as_bool() ? "True" : "False";
       return;
     case Kind::kInt:
-      append_int(out, v.as_int());
+      if (v.is_big()) {
+        out += big_to_decimal(v.as_big().v);
+      } else {
+        append_int(out, v.as_int());
+      }
       return;
     case Kind::kFloat:
       append_float_repr(out, v.as_float());

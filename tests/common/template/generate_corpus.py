@@ -4,7 +4,9 @@ README's examples, hand-made edge cases per construct, and seeded random templat
 random items. Deterministic (fixed seed); rerun and commit the output after changing it:
     python3 tests/common/template/generate_corpus.py > tests/common/template/corpus.jsonl
 Generated templates stay inside the supported subset and away from the documented
-deviations (ints beyond 64 bits, printf-style %, complex results)."""
+deviations (ints beyond the template limit of about 10,000 digits, printf-style %, complex
+results). The sections after the first 2,600 cases (big ints, quotes, any/all) draw from their
+own generators, so adding one leaves the cases before it unchanged."""
 import json
 import random
 
@@ -312,6 +314,67 @@ def hand_made():
     return cases
 
 
+BIG_VALUES = [2 ** 63, 2 ** 63 - 1, 2 ** 64 - 1, 2 ** 64, -2 ** 63, -2 ** 63 - 1,
+              123456789012345678901234567890, -(10 ** 25), 10 ** 40 + 7, 2 ** 100 - 1, 7 ** 60]
+BIG_OPERANDS = ["item['node']['big']", "item['node']['n']", "item['node']['f']",
+                "item['node']['neg']", "7", "-3", "2.5", "1e19", "(2**64)", "(10**30)",
+                "(-(2**63))", "0", "True", "9223372036854775807", "0x1ffffffffffffffff",
+                "0b1" + "0" * 70, "0o7777777777777777777777777"]
+BIG_OPS = ["+", "-", "*", "//", "%", "/", "**", "<", "<=", "==", "!=", ">", ">="]
+BIG_SPECS = ["", ",", "_", "x", "#x", "X", "b", "_b", "o", "#o", "d", ">45", "<45,", "^50",
+             "+", " ", "045,", "e", ".3e", "g", ".2f", "%", "c", "n", "=+40"]
+
+
+def big_int_cases(r):
+    """Ints beyond 64 bits, from the item (exact digits in JSON) and from arithmetic."""
+    def item():
+        return {"node": {"big": r.choice(BIG_VALUES), "n": r.choice([0, 3, 7, 64, -5, 100]),
+                         "f": r.choice([0.5, 1e19, -2.5, 1e300, 9.2e18]),
+                         "neg": -r.choice(BIG_VALUES), "count": r.randint(0, 220),
+                         "score": r.choice([10 ** 9, 99, -12345678901])}}
+    fixed = [
+        "{7 ** item['node']['count']}", "{item['node']['score'] ** 7}",
+        "{item['node']['big'] * item['node']['big']}", "{json.dumps(item)}", "{item}",
+        "{item['node']['big']!r}", "{str(item['node']['big'])[::-1]}",
+        "{item['node']['big'] // -7}, {item['node']['big'] % -7}",
+        "{-item['node']['big']}", "{abs(item['node']['neg'])}", "{int(item['node']['big'])}",
+        "{float(item['node']['big'])}", "{round(item['node']['big'], -5)}",
+        "{round(item['node']['big'], -30)}", "{round(item['node']['big'], 3)}",
+        "{int(str(item['node']['big']))}", "{int(' -' + str(item['node']['big']) + ' ')}",
+        "{max(item['node']['big'], item['node']['f'], 3)}",
+        "{sorted([item['node']['big'], item['node']['f'], -1, item['node']['neg']])}",
+        "{item['node']['big'] in [item['node']['big']]}",
+        "{ {item['node']['big']: 'k'}[item['node']['big']] }",
+        "{bool(item['node']['big'])}", "{item['node']['big'] > 1e19}",
+        "{item['node']['big'] == float(item['node']['big'])}",
+        "{str(10**5000)}", "{len(str(10**4300))}", "{10**4300}", "{float(10**400)}",
+        "{10**400/3}", "{10**400/10**399}", "{(2**70 + 1) / 3}", "{int('9' * 5000)}",
+        "{int('9' * 4300) % 97}", "{[1][10**20]}", "{'a' * 10**20}", "{[1, 2][:10**20]}",
+        "{'abc'[-(10**20):]}", "{2 ** -(10**30)}", "{(10**30) ** 0.5}", "{(10**400) ** -1}",
+        "{1e300 < 10**300}", "{round(1e300)}", "{int(1e300)}", "{int(-1.5e19)}",
+        "{json.dumps({2**64: 2**65})}", "{iso(2**70)}", "{2**63 - 1 + 1 - 1}",
+        "{-9223372036854775808 // -1}", "{(-2**63) * -1}", "{abs(-2**63)}", "{-(-2**63)}",
+        "{2**64 + 0.5}", "{2**53 + 1 + 0.0}", "{(2**64) % 2.5}", "{(2**64) // 2.5}",
+        "{10**30 and 'x'}", "{[0] * (2**64 - 2**64)}", "{'{:,}'}", "{0x" + "f" * 40 + "}",
+        "{" + "9" * 30 + "}", "{-" + "9" * 30 + "}",
+    ]
+    cases = [(t, item()) for t in fixed]
+    for spec in BIG_SPECS:
+        cases.append(("{item['node']['big']:" + spec + "}", item()))
+        cases.append(("{item['node']['neg']:" + spec + "}", item()))
+    for _ in range(260):
+        a, b = r.choice(BIG_OPERANDS), r.choice(BIG_OPERANDS)
+        op = r.choice(BIG_OPS)
+        if op == "**":
+            b = r.choice(["2", "3", "7", "0", "-1", "item['node']['count']", "-2"])
+        e = f"({a} {op} {b})"
+        if r.random() < 0.3:
+            e = f"({e} {r.choice(['+', '*', '//', '%', '-'])} {r.choice(BIG_OPERANDS)})"
+        spec = r.choice(BIG_SPECS) if r.random() < 0.25 else ""
+        cases.append(("{" + e + (":" + spec if spec else "") + "}", item()))
+    return cases
+
+
 def main():
     out = []
 
@@ -337,6 +400,8 @@ def main():
         add(template, item)
     while len(out) < 2600:
         add(generated(), rand_item())
+    for template, item in big_int_cases(random.Random(SEED + 1)):
+        add(template, item)
     for case in out:
         print(json.dumps(case, ensure_ascii=False))
 

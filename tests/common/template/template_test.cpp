@@ -133,13 +133,38 @@ TEST(Template, RuntimeErrorsCarryPythonsExceptionAndMessage) {
   EXPECT_EQ(runtime_error("{min([])}"), "ValueError: min() arg is an empty sequence");
 }
 
-TEST(Template, IntsAre64BitAndOverflowIsAnError) {
-  EXPECT_EQ(render("{9223372036854775807}"), "9223372036854775807");
-  EXPECT_EQ(runtime_error("{9223372036854775807 + 1}"),
-            "OverflowError: integer overflow (template ints are limited to 64 bits)");
-  EXPECT_EQ(runtime_error("{2 ** 64}"),
-            "OverflowError: integer overflow (template ints are limited to 64 bits)");
-  EXPECT_EQ(compile_error("{99999999999999999999}"), "integer literal too large (ints are 64-bit)");
+TEST(Template, IntsAreUnboundedAsInPythonUpToTheTemplateLimit) {
+  EXPECT_EQ(render("{9223372036854775807 + 1}"), "9223372036854775808");
+  EXPECT_EQ(render("{2 ** 64:,}"), "18,446,744,073,709,551,616");
+  EXPECT_EQ(render("{99999999999999999999 // -7}"), "-14285714285714285715");
+  EXPECT_EQ(render("{-(-9223372036854775807 - 1)}"), "9223372036854775808");
+  EXPECT_EQ(runtime_error("{float(10 ** 400)}"),
+            "OverflowError: int too large to convert to float");
+  EXPECT_EQ(runtime_error("{str(10 ** 4300)}"),
+            "ValueError: Exceeds the limit (4300 digits) for integer string conversion; use "
+            "sys.set_int_max_str_digits() to increase the limit");
+  EXPECT_EQ(runtime_error("{7 ** 10 ** 9}"),
+            "OverflowError: the int would exceed 33220 bits, about 10,000 digits (the template "
+            "limit)");
+}
+
+// Integers of 2^63 and above in a JSON answer (Hostile input, item 3): an unsigned 64-bit
+// number, and the parser's binary node of exact digits for anything larger.
+TEST(Template, IntsBeyond64BitsInTheItemKeepTheirDigits) {
+  Json item = Json::object();
+  item["u"] = 18446744073709551615ULL;
+  std::string digits = "123456789012345678901234567890";
+  item["big"] = Json::binary(std::vector<std::uint8_t>(digits.begin(), digits.end()), 0x42);
+  std::string negative = "-99999999999999999999999";
+  item["neg"] = Json::binary(std::vector<std::uint8_t>(negative.begin(), negative.end()), 0x42);
+  EXPECT_EQ(render("{item['u']} {item['u'] + 1}", item),
+            "18446744073709551615 18446744073709551616");
+  EXPECT_EQ(render("{item['big']} {item['big'] * 10 + 1} {item['neg']}", item),
+            digits + " " + digits + "1 " + negative);
+  EXPECT_EQ(render("{json.dumps(item)}", item),
+            "{\"u\": 18446744073709551615, \"big\": " + digits + ", \"neg\": " + negative + "}");
+  EXPECT_EQ(render("{item['big'] > 1.2345678901234567e29} {float(item['big'])}", item),
+            "True 1.2345678901234568e+29");
 }
 
 TEST(Template, LimitsStopHostileTemplatesWithAClearError) {
