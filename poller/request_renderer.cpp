@@ -52,7 +52,8 @@ std::optional<RequestRenderer> RequestRenderer::compile(const FeedConfig& feed,
         continue;
       }
       try {
-        r.headers_.emplace_back(name, tmpl::Template::compile(value.get<std::string>()));
+        r.headers_.emplace_back(
+            name, tmpl::Template::compile(value.get<std::string>(), tmpl::Quoting::kWhole));
       } catch (const tmpl::CompileError& e) {
         problems.push_back(describe_compile_error(setting, feed, e));
       }
@@ -60,7 +61,7 @@ std::optional<RequestRenderer> RequestRenderer::compile(const FeedConfig& feed,
   }
   if (!feed.body.empty()) {
     try {
-      r.body_ = tmpl::Template::compile(feed.body);
+      r.body_ = tmpl::Template::compile(feed.body, tmpl::Quoting::kWhole);
     } catch (const tmpl::CompileError& e) {
       problems.push_back(describe_compile_error("WEBHOOK_BODY", feed, e));
     }

@@ -322,4 +322,8 @@ NodePtr parse_expression(ParseScope& scope, std::size_t begin, std::size_t end) 
   return Parser(scope, tokenize(scope.source, begin, end)).run();
 }
 
+NodePtr parse_spliced(ParseScope& scope) {
+  return Parser(scope, tokenize(scope.source, 0, scope.source.size(), true)).run();
+}
+
 }  // namespace webhook::tmpl

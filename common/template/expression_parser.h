@@ -29,5 +29,8 @@ struct ParseScope {
 // Parses source[begin, end) as Python parses an f-string field: as if parenthesised, so a
 // top-level comma makes a tuple. Throws CompileError.
 NodePtr parse_expression(ParseScope& scope, std::size_t begin, std::size_t end);
+// Parses the whole scope.source as one Python expression in which f-string literals are
+// atoms (a template spliced into f"..."). Throws CompileError.
+NodePtr parse_spliced(ParseScope& scope);
 
 }  // namespace webhook::tmpl

@@ -164,6 +164,11 @@ Value evaluate(const Node& node, Frame& frame) {
       run_loops(node, 0, frame, out);
       return Value::list(std::move(out));
     }
+    case NodeKind::kFormat: {
+      std::string out;
+      render_parts(*node.parts, frame, out);
+      return Value::str(std::move(out));
+    }
   }
   raise("SystemError", "unknown syntax node");
 }

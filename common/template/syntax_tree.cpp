@@ -17,6 +17,11 @@ void detach_children(Node& node, std::vector<NodePtr>& pending) {
     }
     loop.conditions.clear();
   }
+  if (node.parts) {
+    for (auto& part : *node.parts) {
+      if (part.expr) pending.push_back(std::move(part.expr));
+    }
+  }
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ enum class NodeKind {
   kCall,           // op = Builtin; children: positional args; keywords: names of the last ones
   kMethod,         // name = method; children: receiver, args
   kComprehension,  // children: element; loops
+  kFormat,         // parts: an f-string literal (with adjacent literals concatenated)
 };
 
 enum class Builtin {
@@ -52,6 +53,7 @@ enum class Builtin {
 
 struct Node;
 using NodePtr = std::unique_ptr<Node>;
+struct Part;
 
 // One `for TARGETS in ITER if COND...` clause of a comprehension.
 struct Loop {
@@ -78,6 +80,7 @@ struct Node {
   std::vector<std::string> compare_ops;
   std::vector<std::string> keywords;
   std::vector<Loop> loops;
+  std::unique_ptr<std::vector<Part>> parts;  // kFormat
 };
 
 enum class BinaryOp { kAdd, kSub, kMul, kDiv, kFloorDiv, kMod, kPow };

@@ -46,9 +46,9 @@ CompileError::CompileError(std::string reason, std::string_view source, std::siz
       reason_(std::move(reason)),
       column_(column) {}
 
-Template Template::compile(std::string_view source) {
+Template Template::compile(std::string_view source, Quoting quoting) {
   Template t;
-  t.program_ = parse_template(source, true);
+  t.program_ = parse_template(source, true, quoting == Quoting::kSpliced ? '"' : 0);
   return t;
 }
 
@@ -112,7 +112,7 @@ std::string QueryTemplate::substitute(std::string_view source, int64_t last_poll
 }
 
 QueryTemplate QueryTemplate::compile(std::string_view source) {
-  parse_template(substitute(source, kSampleCursor), false);
+  parse_template(substitute(source, kSampleCursor), false, '\'');
   QueryTemplate q;
   q.source_ = std::string(source);
   return q;
@@ -126,7 +126,7 @@ RenderResult QueryTemplate::render(int64_t last_poll_time, const Clock& clock) c
   RenderResult result;
   std::shared_ptr<Program> program;
   try {
-    program = parse_template(substitute(source_, last_poll_time), false);
+    program = parse_template(substitute(source_, last_poll_time), false, '\'');
   } catch (const CompileError& e) {
     result.error = "SyntaxError: " + e.reason();
     return result;

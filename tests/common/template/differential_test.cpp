@@ -98,6 +98,11 @@ TEST(Differential, CorpusMatchesCPython) {
     if (want.value("kind", "") == "compile") {
       same = got.value("kind", "") == "compile" &&
              (!scanner_error(want["error"]) || got["error"] == want["error"]);
+    } else if (want.value("error", "").rfind("NameError: ", 0) == 0) {
+      // Names outside the subset are refused when the template is compiled: Python raised
+      // NameError for every item that reached them, we fail at start (the same, sooner).
+      same = got.value("kind", "") == "compile" &&
+             got.value("error", "").find("is not supported") != std::string::npos;
     } else {
       same = got == want;
       if (!same && beyond_int_limit(got)) {

@@ -375,6 +375,52 @@ def big_int_cases(r):
     return cases
 
 
+QUOTE_FIXED = [
+    'a""b', 'a"" "{1}"', 'x" + str(1 + 1) + "y', '{{a}}"" "{{b}}', '" "{item[\'node\'][\'n\']}',
+    '"', 'a"', 'a"b"', 'a"b', '\\"', 'say \\"hi\\"', '{\'"\'}', '" if 1 else "',
+    '" * 3 + "', '"[0:0] + "x', '{item["node"]}', '" f"{1}" "', '" rf"\\n{1}" "',
+    '" r"\\n{" "', '" u"x" "', '" + "{" + "', '"+ json.dumps(item) +"',
+    '" + item[\'node\'][\'name\'] + "', '" == "', '" "" "', '" , "', '"x" f"{2:>5}" "',
+    '"" """', '" """x""" "', '" \'\' "', '"\'"\'', '" + 1 + "', '" + str(len(item)) + "',
+    '" "{{}}" f"{{}}" "', '"f"{1}"', '"\n"', 'a" "\n" "b', '" """ "', '"" if item else ""',
+    '" + open("x").name + "', '{1}"" + "{2}', '" ; "',
+    '" and item[\'node\'][\'missing\'] or "', '"[::-1] + "', '" Rf"{1}" FR"{2}" "',
+    '" b"x" "', '" "é" "', '"" "" "" ""', '" \\\n "', '{1:"}', '{"a"}', '{1!r}"" "{2!r}"',
+]
+
+
+def quote_cases(r):
+    """Quotes inside templates, both kinds, in both settings: the URL spliced into f"...",
+    the query into f'...'. A quote of the setting's kind ends the f-string."""
+    item = {"node": {"n": 5, "name": "Import \"x\" it's", "tags": ["a", "b"]}}
+    cases = []
+    for t in QUOTE_FIXED:
+        cases.append((t, item, False))
+        # The same in the query: swap the two quote characters.
+        swapped = t.translate(str.maketrans({'"': "'", "'": '"'})).replace("item", "LAST_POLL_TIME")
+        cases.append((swapped, None, True))
+    seps = [" ", "", " + ", " + str({e}) + ", " {q2}lit{q2} ", " + {q2}{{{{x}}}}{q2} + ",
+            " f{q}{{{e}}}{q} ", " r{q}\\d{q} ", " * 2 + ", " if {e} else "]
+    exprs = ["1", "item['node']['n']", "len(item['node']['tags'])", "'x'", "item['node']['name']"]
+    for query in (False, True):
+        q, q2 = ("'", '"') if query else ('"', "'")
+        for _ in range(60):
+            parts = []
+            for _ in range(r.randint(1, 4)):
+                parts.append(r.choice(["x", "{{", "}}", "{1}", "a=", "{2 * 3}", "é", ""]))
+                if r.random() < 0.7:
+                    e = r.choice(exprs)
+                    if query:
+                        e = e.replace("item['node']['n']", "LAST_POLL_TIME").replace(
+                            "item['node']['name']", "'n'").replace(
+                            "len(item['node']['tags'])", "(LAST_POLL_TIME // 1000)")
+                    e = e.replace("'", q2)
+                    sep = r.choice(seps).format(e=e, q=q, q2=q2)
+                    parts.append(q + sep + q)
+            cases.append(("".join(parts), None if query else item, query))
+    return cases
+
+
 def main():
     out = []
 
@@ -402,6 +448,11 @@ def main():
         add(generated(), rand_item())
     for template, item in big_int_cases(random.Random(SEED + 1)):
         add(template, item)
+    for template, item, query in quote_cases(random.Random(SEED + 2)):
+        if query:
+            add(template, query=True, last_poll_time=1700000000000)
+        else:
+            add(template, item)
     for case in out:
         print(json.dumps(case, ensure_ascii=False))
 

@@ -167,6 +167,29 @@ TEST(Template, IntsBeyond64BitsInTheItemKeepTheirDigits) {
             "True 1.2345678901234568e+29");
 }
 
+// The Python connector evaluated f" + WEBHOOK_URL + " (and f' + query + '): a quote of that
+// kind ends the f-string, and what follows is Python source.
+TEST(Template, AQuoteEndsTheFStringAsInThePythonConnector) {
+  EXPECT_EQ(render("a\"\"b{{"), "ab{{");  // f"a" "" then the plain literal b{{: no replacement
+  EXPECT_EQ(render("n=\" + str(item['node']['n'] * 2) + \"!"), "n=10!");
+  EXPECT_EQ(render("{1}\" f\"{2:>3}\" r\"\\d"), "1  2\\d");
+  EXPECT_EQ(render("say \\\"hi\\\""), "say \"hi\"");  // an escaped quote does not end it
+  EXPECT_EQ(compile_error("{item[\"node\"]}"), "f-string: unmatched '['");
+  EXPECT_EQ(compile_error("a\" x \""), "invalid syntax: unexpected 'x'");
+  EXPECT_EQ(compile_error("a\""), "unterminated string literal");
+  try {
+    Template::compile("ab\" x \"");
+  } catch (const CompileError& e) {
+    EXPECT_EQ(e.column(), 4u);  // in the setting's text, not in the spliced source
+  }
+  // Header and body templates (which the Python connector did not have) hold JSON.
+  EXPECT_EQ(
+      Template::compile("{{\"id\": \"{item['node']['n']}\"}}", Quoting::kWhole).render(kItem).text,
+      "{\"id\": \"5\"}");
+  EXPECT_EQ(QueryTemplate::compile("{{q(t:\"LAST_POLL_TIME\")}}' + ' ok").render(7).text,
+            "{q(t:\"7\")} ok");
+}
+
 TEST(Template, LimitsStopHostileTemplatesWithAClearError) {
   EXPECT_EQ(runtime_error("{'x' * 100000000}"),
             "MemoryError: the result would exceed 10485760 bytes (the template limit)");
