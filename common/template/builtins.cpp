@@ -256,9 +256,28 @@ Value dumps(const Value& v, const Node& call, const Items& args) {
   return Value::str(std::move(out));
 }
 
+// any() / all(): the first element whose truth is `stop_at` decides. A generator argument
+// is run lazily, so elements after the answer are never computed (as in Python).
+Value any_or_all(const Node& call, Frame& frame, bool stop_at) {
+  bool found = false;
+  auto visit = [&](const Value& v) {
+    if (truthy(v) == stop_at) found = true;
+    return !found;
+  };
+  const Node& arg = *call.children[0];
+  if (arg.kind == NodeKind::kComprehension) {
+    generate(arg, frame, visit);
+  } else {
+    iterate_until(evaluate(arg, frame), visit);
+  }
+  return Value::boolean(found == stop_at);
+}
+
 }  // namespace
 
 Value call_builtin(const Node& call, Frame& frame) {
+  if (call.op == static_cast<int>(Builtin::kAny)) return any_or_all(call, frame, true);
+  if (call.op == static_cast<int>(Builtin::kAll)) return any_or_all(call, frame, false);
   Items args;
   args.reserve(call.children.size());
   for (const auto& c : call.children) args.push_back(evaluate(*c, frame));
@@ -334,6 +353,9 @@ Value call_builtin(const Node& call, Frame& frame) {
       return dumps(args[0], call, args);
     case Builtin::kTimeTime:
       return Value::floating(static_cast<double>(frame.clock->now_ms()) / 1000.0);
+    case Builtin::kAny:
+    case Builtin::kAll:
+      break;  // handled above: they must not evaluate a generator argument eagerly
   }
   raise("SystemError", "unknown built-in");
 }

@@ -456,29 +456,40 @@ Value slice(const Value& object, const Value& lower, const Value& upper, const V
                                        : Value::list(std::move(items));
 }
 
-void iterate(const Value& v, const std::function<void(const Value&)>& visit) {
+bool iterate_until(const Value& v, const std::function<bool(const Value&)>& visit) {
   switch (v.kind()) {
     case Kind::kList:
     case Kind::kTuple:
-      spend_work(v.size());
-      for (std::size_t i = 0; i < v.size(); ++i) visit(v.item(i));
-      return;
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        spend_work(1);
+        if (!visit(v.item(i))) return false;
+      }
+      return true;
     case Kind::kDict:
-      spend_work(v.size());
-      for (std::size_t i = 0; i < v.size(); ++i) visit(v.dict_key(i));
-      return;
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        spend_work(1);
+        if (!visit(v.dict_key(i))) return false;
+      }
+      return true;
     case Kind::kStr: {
       std::string_view s = v.as_str();
       for (std::size_t i = 0; i < s.size();) {
         std::size_t b = i;
         decode_utf8(s, i);
-        visit(Value::str(std::string(s.substr(b, i - b))));
+        if (!visit(Value::str(std::string(s.substr(b, i - b))))) return false;
       }
-      return;
+      return true;
     }
     default:
       raise("TypeError", std::string("'") + type_name(v) + "' object is not iterable");
   }
+}
+
+void iterate(const Value& v, const std::function<void(const Value&)>& visit) {
+  iterate_until(v, [&](const Value& x) {
+    visit(x);
+    return true;
+  });
 }
 
 Items to_items(const Value& v) {

@@ -19,6 +19,8 @@ Value slice(const Value& object, const Value& lower, const Value& upper, const V
 // Calls `visit` with each element Python's `for` would produce (keys of a dict, characters
 // of a string). Throws TypeError for what is not iterable.
 void iterate(const Value& v, const std::function<void(const Value&)>& visit);
+// The same, stopping as soon as `visit` returns false; returns false when it stopped.
+bool iterate_until(const Value& v, const std::function<bool(const Value&)>& visit);
 // The elements of an iterable as a vector (for builtins that need them all).
 Items to_items(const Value& v);
 // Converts a float to an int the way Python's int() does (a BigInt beyond 64 bits).

@@ -49,6 +49,8 @@ enum class Builtin {
   kQuote,
   kJsonDumps,
   kTimeTime,
+  kAny,
+  kAll,
 };
 
 struct Node;

@@ -421,6 +421,35 @@ def quote_cases(r):
     return cases
 
 
+def any_all_cases(r):
+    """any() and all(), with lists, strings, dicts and generator arguments (lazy: elements
+    after the answer are never computed, so a later error does not happen)."""
+    item = {"data": {"object_marking_refs": ["marking--a", "marking--tlp-red"],
+                     "labels": [], "scores": [0, 3, 0.0, None], "name": "x"}}
+    fixed = [
+        "{any(m == 'marking--tlp-red' for m in item['data'].get('object_marking_refs', []))}",
+        "{all(m.startswith('marking--') for m in item['data']['object_marking_refs'])}",
+        "{any(item['data']['labels'])}", "{all(item['data']['labels'])}", "{any([])}",
+        "{all([])}", "{any('')}", "{all('ab')}", "{any({'a': 0})}", "{all({0: 1})}",
+        "{any(1 / x for x in [1, 0])}", "{all(1 / x for x in [0, 1])}",
+        "{any(1 / x for x in [0, 1])}", "{all(x for x in [1, 0, 1 // 0])}", "{any(5)}",
+        "{all(None)}", "{any(x for x in 5)}",
+        "{any(s for s in item['data']['scores'])}", "{all(s for s in item['data']['scores'])}",
+        "{any(a == b for a in 'abc' for b in 'xcz' if a)}", "{any(x, for x in [1])}",
+        "{all([x > 0 for x in [1, 2]])}", "{any(item['data']['missing'] for x in [1])}",
+        "{any(x for x in item['data']['missing'])}", "{[any(x) for x in [[0], [1], []]]}",
+        "{any(x for x in [0, 0]) or all(x for x in [])}", "{not any(x for x in [])}", "{any(x for x in [[]] * 3)}",
+    ]
+    cases = [(t, item) for t in fixed]
+    gens = ["x for x in item['data']['scores']", "x for x in item['data']['labels']",
+            "m.endswith('red') for m in item['data']['object_marking_refs']",
+            "x > 1 for x in [0, 1, 2]", "len(x) for x in ['', 'a']", "x for x in 'a0'",
+            "10 // x for x in [5, 0]", "x % 2 for x in [2, 4] if x"]
+    for _ in range(40):
+        cases.append(("{" + r.choice(["any", "all"]) + "(" + r.choice(gens) + ")}", item))
+    return cases
+
+
 def main():
     out = []
 
@@ -447,6 +476,8 @@ def main():
     while len(out) < 2600:
         add(generated(), rand_item())
     for template, item in big_int_cases(random.Random(SEED + 1)):
+        add(template, item)
+    for template, item in any_all_cases(random.Random(SEED + 3)):
         add(template, item)
     for template, item, query in quote_cases(random.Random(SEED + 2)):
         if query:

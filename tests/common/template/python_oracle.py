@@ -48,7 +48,7 @@ def quote(s):
 
 
 BUILTINS = {name: getattr(__builtins__, name) for name in
-            "len str int float bool round abs min max sorted repr ascii".split()}
+            "len str int float bool round abs min max sorted repr ascii any all".split()}
 
 
 def literal(template, query):

@@ -103,6 +103,21 @@ TEST(Template, BuiltinsMethodsAndComprehensions) {
             "{\"message\": \"done\"}|\"\\u00e9\"");
 }
 
+TEST(Template, AnyAndAllStopAtTheFirstAnswerAsPythonsGenerators) {
+  Json item = Json::parse(R"({"data": {"object_marking_refs": ["marking--a", "marking--red"]}})");
+  EXPECT_EQ(
+      render("{any(m == 'marking--red' for m in item['data'].get('object_marking_refs', []))}",
+             item),
+      "True");
+  EXPECT_EQ(
+      render("{all(m.startswith('marking--') for m in item['data']['object_marking_refs'])}", item),
+      "True");
+  EXPECT_EQ(render("{any([])} {all([])} {any('')} {all({0: 1})}"), "False True False False");
+  // Lazy: 1/0 is never computed once the answer is known.
+  EXPECT_EQ(render("{any(1 / x for x in [1, 0])} {all(1 / x for x in [0, 1])}"), "True False");
+  EXPECT_EQ(runtime_error("{any(5)}"), "TypeError: 'int' object is not iterable");
+}
+
 TEST(Template, ExtrasIsoAndQuote) {
   EXPECT_EQ(render("{iso(1704067200000)}|{iso(1700000000123)}"),
             "2024-01-01T00:00:00.000Z|2023-11-14T22:13:20.123Z");
