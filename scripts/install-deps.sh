@@ -18,8 +18,9 @@ packages=(
   "${build_packages[@]}"
   # tests, fuzzing, formatting
   libgtest-dev libgmock-dev python3 sqlite3 curl openssl clang clang-format libclang-rt-14-dev
-  # benchmarks: Google Benchmark, a local nginx to deliver to, wrk as the reference client
-  libbenchmark-dev nginx-light wrk
+  # benchmarks: Google Benchmark, a local nginx to deliver to, wrk as the reference client,
+  # valgrind for instruction counts that do not depend on the machine's load
+  libbenchmark-dev nginx-light wrk valgrind
   # container and unit-file checks that need no running engine
   docker-compose systemd
 )

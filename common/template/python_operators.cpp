@@ -272,7 +272,7 @@ Value binary_op(BinaryOp op, const Value& a, const Value& b) {
     if (is_seq(a) || is_seq(b)) {
       const Value& seq = is_seq(a) ? a : b;
       const Value& count = is_seq(a) ? b : a;
-      if (count.is_big() && count.as_int() > 0) {
+      if (count.is_big()) {  // either sign, as CPython's PyNumber_AsSsize_t
         raise("OverflowError", "cannot fit 'int' into an index-sized integer");
       }
       if (is_int(count)) return repeat(seq, int_of(count));
