@@ -5,6 +5,7 @@
 
 #include "common/template/limits.h"
 #include "common/template/py_error.h"
+#include "common/template/python_operators.h"
 
 namespace webhook::tmpl {
 namespace {
@@ -178,6 +179,43 @@ Value big_pow(const cpp_int& a, const cpp_int& b) {
                                " bits, about 10,000 digits (the template limit)");
   }
   return make_int(boost::multiprecision::pow(a, static_cast<unsigned>(b)));
+}
+
+// The slow path of binary_op, taken when an operand is a BigInt or a 64-bit result
+// overflowed.
+Value big_arith(BinaryOp op, const Value& a, const Value& b) {
+  cpp_int x = big_of(a), y = big_of(b);
+  switch (op) {
+    case BinaryOp::kAdd:
+      return make_int(x + y);
+    case BinaryOp::kSub:
+      return make_int(x - y);
+    case BinaryOp::kMul:
+      if (x != 0 && y != 0 && (msb(abs(x)) + msb(abs(y)) + 2) > kMaxIntBits + 1) {
+        return make_int(cpp_int(1) << (kMaxIntBits + 1));  // raises the size limit
+      }
+      return make_int(x * y);
+    case BinaryOp::kDiv:
+      if (y == 0) raise("ZeroDivisionError", "division by zero");
+      return Value::floating(big_true_divide(x, y));
+    case BinaryOp::kFloorDiv:
+    case BinaryOp::kMod: {
+      if (y == 0) {
+        raise("ZeroDivisionError", op == BinaryOp::kMod ? "integer modulo by zero"
+                                                        : "integer division or modulo by zero");
+      }
+      cpp_int q, r;
+      big_floor_divmod(x, y, q, r);
+      return make_int(op == BinaryOp::kMod ? r : q);
+    }
+    case BinaryOp::kPow:
+      if (y < 0) {
+        if (x == 0) raise("ZeroDivisionError", "0.0 cannot be raised to a negative power");
+        return Value::floating(float_pow(big_to_double(x), big_to_double(y)));
+      }
+      return big_pow(x, y);
+  }
+  return Value();
 }
 
 }  // namespace webhook::tmpl

@@ -49,8 +49,6 @@ const char* symbol(BinaryOp op) {
                          type_name(a) + "' and '" + type_name(b) + "'");
 }
 
-double float_pow(double x, double y);
-
 // false when the result does not fit 64 bits (the caller goes on with BigInts).
 bool int_pow(int64_t base, int64_t exp, int64_t& result) {
   result = 1;
@@ -62,56 +60,6 @@ bool int_pow(int64_t base, int64_t exp, int64_t& result) {
     if (exp > 0 && __builtin_mul_overflow(base, base, &base)) return false;
   }
   return true;
-}
-
-// Integer arithmetic beyond 64 bits: the slow path, taken when an operand is a BigInt or
-// a 64-bit result overflowed.
-Value big_arith(BinaryOp op, const Value& a, const Value& b) {
-  cpp_int x = big_of(a), y = big_of(b);
-  switch (op) {
-    case BinaryOp::kAdd:
-      return make_int(x + y);
-    case BinaryOp::kSub:
-      return make_int(x - y);
-    case BinaryOp::kMul:
-      if (x != 0 && y != 0 && (msb(abs(x)) + msb(abs(y)) + 2) > kMaxIntBits + 1) {
-        return make_int(cpp_int(1) << (kMaxIntBits + 1));  // raises the size limit
-      }
-      return make_int(x * y);
-    case BinaryOp::kDiv:
-      if (y == 0) raise("ZeroDivisionError", "division by zero");
-      return Value::floating(big_true_divide(x, y));
-    case BinaryOp::kFloorDiv:
-    case BinaryOp::kMod: {
-      if (y == 0) {
-        raise("ZeroDivisionError", op == BinaryOp::kMod ? "integer modulo by zero"
-                                                        : "integer division or modulo by zero");
-      }
-      cpp_int q, r;
-      big_floor_divmod(x, y, q, r);
-      return make_int(op == BinaryOp::kMod ? r : q);
-    }
-    case BinaryOp::kPow:
-      if (y < 0) {
-        if (x == 0) raise("ZeroDivisionError", "0.0 cannot be raised to a negative power");
-        return Value::floating(float_pow(big_to_double(x), big_to_double(y)));
-      }
-      return big_pow(x, y);
-  }
-  return Value();
-}
-
-double float_pow(double x, double y) {
-  if (y == 0) return 1.0;
-  if (x == 0 && y < 0) raise("ZeroDivisionError", "0.0 cannot be raised to a negative power");
-  if (x < 0 && std::isfinite(x) && std::isfinite(y) && y != std::floor(y)) {
-    raise("ValueError", "a negative number to a fractional power is complex (not supported)");
-  }
-  double r = std::pow(x, y);
-  if (std::isinf(r) && std::isfinite(x) && std::isfinite(y)) {
-    raise("OverflowError", "(34, 'Numerical result out of range')");
-  }
-  return r;
 }
 
 // Python's float divmod; which = 0 for floor division, 1 for modulo.
@@ -188,6 +136,19 @@ Value concat(const Value& a, const Value& b) {
 }
 
 }  // namespace
+
+double float_pow(double x, double y) {
+  if (y == 0) return 1.0;
+  if (x == 0 && y < 0) raise("ZeroDivisionError", "0.0 cannot be raised to a negative power");
+  if (x < 0 && std::isfinite(x) && std::isfinite(y) && y != std::floor(y)) {
+    raise("ValueError", "a negative number to a fractional power is complex (not supported)");
+  }
+  double r = std::pow(x, y);
+  if (std::isinf(r) && std::isfinite(x) && std::isfinite(y)) {
+    raise("OverflowError", "(34, 'Numerical result out of range')");
+  }
+  return r;
+}
 
 Value float_to_int(double f) {
   if (std::isnan(f)) raise("ValueError", "cannot convert float NaN to integer");

@@ -23,6 +23,10 @@ void iterate(const Value& v, const std::function<void(const Value&)>& visit);
 bool iterate_until(const Value& v, const std::function<bool(const Value&)>& visit);
 // The elements of an iterable as a vector (for builtins that need them all).
 Items to_items(const Value& v);
+// Python's float `**`, with its errors (0.0 to a negative power, a complex result).
+double float_pow(double x, double y);
+// Int arithmetic beyond 64 bits (big_int.cpp): REQUIRES both operands int or bool.
+Value big_arith(BinaryOp op, const Value& a, const Value& b);
 // Converts a float to an int the way Python's int() does (a BigInt beyond 64 bits).
 Value float_to_int(double f);
 
