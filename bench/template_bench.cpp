@@ -1,7 +1,10 @@
 // Renders the seed's URL template over a 1,000-item `works` answer, the way the poller does:
 // compiled once, the data location applied once, then one rendering per item. Prints
 // items/s. The answer comes from $TEMPLATE_BENCH_DATA when set (bench/template_vs_python.sh
-// shares it with the Python measurement), else from the same recipe built here.
+// shares it with the Python measurement), else from the same recipe built here. A second
+// template does int arithmetic that fits 64 bits (the fast path beside the unbounded ints).
+// With $TEMPLATE_BENCH_ITERATIONS set, every benchmark runs exactly that many iterations, so
+// `valgrind --tool=callgrind` counts the same work on every run (bench/template_callgrind.sh).
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -35,10 +38,16 @@ Json works_answer() {
   return {{"data", {{"works", {{"edges", edges}}}}}};
 }
 
-void BM_RenderSeedUrl(benchmark::State& state) {
+const char kArithmetic[] =
+    "http://localhost?n={len(item['node']['messages']) * 1000 + 7}"
+    "&h={(len(item['node']['connector']['name']) ** 3 - 5) // 7 % 1000}"
+    "&k={-len(item['node']['messages']) * 86400000 // 3}"
+    "&f={len(item['node']['messages']) > 1 and len(item['node']['connector']['name']) < 12}";
+
+void render_items(benchmark::State& state, const char* source) {
   Json answer = works_answer();
   auto location = webhook::tmpl::DataLocation::compile("['data']['works']['edges']");
-  auto url = webhook::tmpl::Template::compile(kUrl);
+  auto url = webhook::tmpl::Template::compile(source);
   const Json& items = *location.select(answer);
   webhook::ManualClock clock;
   webhook::tmpl::RenderResult result;
@@ -54,14 +63,33 @@ void BM_RenderSeedUrl(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * items.size()));
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
 }
-BENCHMARK(BM_RenderSeedUrl)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+
+void BM_RenderSeedUrl(benchmark::State& state) { render_items(state, kUrl); }
+void BM_RenderIntArithmetic(benchmark::State& state) { render_items(state, kArithmetic); }
 
 void BM_CompileSeedUrl(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(webhook::tmpl::Template::compile(kUrl));
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
-BENCHMARK(BM_CompileSeedUrl);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  const char* fixed = std::getenv("TEMPLATE_BENCH_ITERATIONS");
+  auto add = [&](const char* name, void (*fn)(benchmark::State&), bool per_item) {
+    auto* b = benchmark::RegisterBenchmark(name, fn);
+    if (fixed) {
+      b->Iterations(std::atoll(fixed));
+    } else if (per_item) {
+      b->Unit(benchmark::kMillisecond)->MinTime(1.0);
+    }
+  };
+  add("BM_RenderSeedUrl", BM_RenderSeedUrl, true);
+  add("BM_RenderIntArithmetic", BM_RenderIntArithmetic, true);
+  add("BM_CompileSeedUrl", BM_CompileSeedUrl, false);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

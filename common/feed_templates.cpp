@@ -97,7 +97,8 @@ std::optional<RequestTemplates> compile_request_templates(const FeedConfig& feed
         continue;
       }
       try {
-        r.headers.emplace_back(name, tmpl::Template::compile(value.get<std::string>()));
+        r.headers.emplace_back(
+            name, tmpl::Template::compile(value.get<std::string>(), tmpl::Quoting::kWhole));
       } catch (const tmpl::CompileError& e) {
         problems.push_back(setting + ": " + e.what());
       }
@@ -105,7 +106,7 @@ std::optional<RequestTemplates> compile_request_templates(const FeedConfig& feed
   }
   if (!feed.body.empty()) {
     try {
-      r.body = tmpl::Template::compile(feed.body);
+      r.body = tmpl::Template::compile(feed.body, tmpl::Quoting::kWhole);
     } catch (const tmpl::CompileError& e) {
       problems.push_back(describe_compile_error("WEBHOOK_BODY", feed, e));
     }

@@ -11,13 +11,16 @@ build_packages=(
   # libraries the binaries link
   libsqlitecpp-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcpp-httplib-dev
+  # header-only: Boost.Multiprecision's cpp_int for the templates' unbounded ints
+  libboost-dev
 )
 packages=(
   "${build_packages[@]}"
   # tests, fuzzing, formatting
   libgtest-dev libgmock-dev python3 sqlite3 curl openssl clang clang-format libclang-rt-14-dev
-  # benchmarks: Google Benchmark, a local nginx to deliver to, wrk as the reference client
-  libbenchmark-dev nginx-light wrk
+  # benchmarks: Google Benchmark, a local nginx to deliver to, wrk as the reference client,
+  # valgrind for instruction counts that do not depend on the machine's load
+  libbenchmark-dev nginx-light wrk valgrind
   # container and unit-file checks that need no running engine
   docker-compose systemd
   # the connector catalog's config schema, checked against JSON Schema 2020-12

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/template/big_int.h"
 #include "common/template/limits.h"
 #include "common/template/py_error.h"
 #include "common/template/python_operators.h"
@@ -63,7 +64,7 @@ Value to_int(const Value& v) {
     case Kind::kBool:
       return Value::integer(v.as_bool());
     case Kind::kFloat:
-      return Value::integer(float_to_int(v.as_float()));
+      return float_to_int(v.as_float());
     case Kind::kStr: {
       std::string_view s = strip_space(v.as_str());
       std::string digits;
@@ -74,15 +75,12 @@ Value to_int(const Value& v) {
           i < s.size() && drop_underscores(s.substr(i), digits) && !digits.empty() &&
           std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
       if (!ok) raise("ValueError", "invalid literal for int() with base 10: " + repr_of(v));
-      uint64_t mag = 0;
-      for (char c : digits) {
-        if (mag > (UINT64_MAX - 9) / 10) raise("OverflowError", "int() result exceeds 64 bits");
-        mag = mag * 10 + static_cast<uint64_t>(c - '0');
+      if (digits.size() > 18) {
+        cpp_int big = big_parse(digits, 10);
+        return make_int(negative ? cpp_int(-big) : big);
       }
-      if (mag > (negative ? 9223372036854775808ULL : 9223372036854775807ULL)) {
-        raise("OverflowError", "int() result exceeds 64 bits");
-      }
-      return Value::integer(negative ? static_cast<int64_t>(0 - mag) : static_cast<int64_t>(mag));
+      auto mag = static_cast<int64_t>(big_parse(digits, 10));  // at most 18 digits
+      return Value::integer(negative ? -mag : mag);
     }
     default:
       raise("TypeError",
@@ -97,6 +95,8 @@ Value to_float(const Value& v) {
     case Kind::kFloat:
       return v;
     case Kind::kInt:
+      if (v.is_big()) return Value::floating(big_to_double(v.as_big().v));
+      return Value::floating(static_cast<double>(int_of(v)));
     case Kind::kBool:
       return Value::floating(static_cast<double>(int_of(v)));
     case Kind::kStr: {
@@ -171,18 +171,17 @@ Value round_value(const Value& x, const Value* ndigits) {
   }
   bool has_n = ndigits && !ndigits->is_none();
   if (is_int(x)) {
-    int64_t i = int_of(x);
-    if (!has_n || int_of(*ndigits) >= 0) return Value::integer(i);
+    if (!has_n || int_of(*ndigits) >= 0)
+      return x.kind() == Kind::kBool ? Value::integer(int_of(x)) : x;
+    // Round half to even at 10^k, exactly (k beyond the int's digits gives 0).
     int64_t k = -int_of(*ndigits);
-    if (k > 18) return Value::integer(0);
-    int64_t unit = 1;
-    for (int64_t j = 0; j < k; ++j) unit *= 10;
-    int64_t q = i / unit, r = i % unit;
-    if (r < 0) r += unit, q -= 1;  // floor
-    if (2 * r > unit || (2 * r == unit && (q & 1))) ++q;
-    int64_t out;
-    if (__builtin_mul_overflow(q, unit, &out)) raise("OverflowError", "integer overflow");
-    return Value::integer(out);
+    cpp_int i = big_of(x);
+    if (k > static_cast<int64_t>(kMaxIntBits)) return Value::integer(0);
+    cpp_int unit = boost::multiprecision::pow(cpp_int(10), static_cast<unsigned>(k));
+    cpp_int q, r;
+    big_floor_divmod(i, unit, q, r);
+    if (2 * r > unit || (2 * r == unit && (q & 1) != 0)) ++q;
+    return make_int(q * unit);
   }
   if (x.kind() != Kind::kFloat) {
     raise("TypeError", std::string("type ") + type_name(x) + " doesn't define __round__ method");
@@ -191,7 +190,7 @@ Value round_value(const Value& x, const Value* ndigits) {
   if (!has_n) {
     if (std::isnan(f)) raise("ValueError", "cannot convert float NaN to integer");
     if (std::isinf(f)) raise("OverflowError", "cannot convert float infinity to integer");
-    return Value::integer(float_to_int(std::nearbyint(f)));
+    return float_to_int(std::nearbyint(f));
   }
   return Value::floating(round_float(f, int_of(*ndigits)));
 }
@@ -257,9 +256,28 @@ Value dumps(const Value& v, const Node& call, const Items& args) {
   return Value::str(std::move(out));
 }
 
+// any() / all(): the first element whose truth is `stop_at` decides. A generator argument
+// is run lazily, so elements after the answer are never computed (as in Python).
+Value any_or_all(const Node& call, Frame& frame, bool stop_at) {
+  bool found = false;
+  auto visit = [&](const Value& v) {
+    if (truthy(v) == stop_at) found = true;
+    return !found;
+  };
+  const Node& arg = *call.children[0];
+  if (arg.kind == NodeKind::kComprehension) {
+    generate(arg, frame, visit);
+  } else {
+    iterate_until(evaluate(arg, frame), visit);
+  }
+  return Value::boolean(found == stop_at);
+}
+
 }  // namespace
 
 Value call_builtin(const Node& call, Frame& frame) {
+  if (call.op == static_cast<int>(Builtin::kAny)) return any_or_all(call, frame, true);
+  if (call.op == static_cast<int>(Builtin::kAll)) return any_or_all(call, frame, false);
   Items args;
   args.reserve(call.children.size());
   for (const auto& c : call.children) args.push_back(evaluate(*c, frame));
@@ -305,7 +323,8 @@ Value call_builtin(const Node& call, Frame& frame) {
     case Builtin::kAbs: {
       const Value& v = args[0];
       if (v.kind() == Kind::kFloat) return Value::floating(std::fabs(v.as_float()));
-      if (is_int(v)) return int_of(v) < 0 ? unary_op('-', v) : Value::integer(int_of(v));
+      if (is_int(v))
+        return int_of(v) < 0 ? unary_op('-', v) : (v.is_big() ? v : Value::integer(int_of(v)));
       raise("TypeError", std::string("bad operand type for abs(): '") + type_name(v) + "'");
     }
     case Builtin::kMin:
@@ -334,6 +353,9 @@ Value call_builtin(const Node& call, Frame& frame) {
       return dumps(args[0], call, args);
     case Builtin::kTimeTime:
       return Value::floating(static_cast<double>(frame.clock->now_ms()) / 1000.0);
+    case Builtin::kAny:
+    case Builtin::kAll:
+      break;  // handled above: they must not evaluate a generator argument eagerly
   }
   raise("SystemError", "unknown built-in");
 }

@@ -1,6 +1,6 @@
 // The callable part of the language: the built-in functions (len str int float bool round
-// abs min max sorted repr), json.dumps, time.time, the two extras iso() and quote(), and the
-// str and dict methods. Each evaluates its call node's arguments and follows CPython.
+// abs min max sorted repr any all), json.dumps, time.time, the two extras iso() and quote(), and
+// the str and dict methods. Each evaluates its call node's arguments and follows CPython.
 #pragma once
 
 #include <string>

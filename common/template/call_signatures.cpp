@@ -7,11 +7,12 @@ namespace webhook::tmpl {
 
 const std::map<std::string, Builtin>& builtin_names() {
   static const std::map<std::string, Builtin> kNames = {
-      {"len", Builtin::kLen},       {"str", Builtin::kStr},    {"int", Builtin::kInt},
-      {"float", Builtin::kFloat},   {"bool", Builtin::kBool},  {"round", Builtin::kRound},
-      {"abs", Builtin::kAbs},       {"min", Builtin::kMin},    {"max", Builtin::kMax},
-      {"sorted", Builtin::kSorted}, {"repr", Builtin::kRepr},  {"ascii", Builtin::kAscii},
-      {"iso", Builtin::kIso},       {"quote", Builtin::kQuote}};
+      {"len", Builtin::kLen},       {"str", Builtin::kStr},     {"int", Builtin::kInt},
+      {"float", Builtin::kFloat},   {"bool", Builtin::kBool},   {"round", Builtin::kRound},
+      {"abs", Builtin::kAbs},       {"min", Builtin::kMin},     {"max", Builtin::kMax},
+      {"sorted", Builtin::kSorted}, {"repr", Builtin::kRepr},   {"ascii", Builtin::kAscii},
+      {"iso", Builtin::kIso},       {"quote", Builtin::kQuote}, {"any", Builtin::kAny},
+      {"all", Builtin::kAll}};
   return kNames;
 }
 
@@ -48,6 +49,8 @@ std::string check_call_signature(Builtin builtin, const std::string& name, const
     case Builtin::kAscii:
     case Builtin::kIso:
     case Builtin::kQuote:
+    case Builtin::kAny:
+    case Builtin::kAll:
       return both(arity(1, 1), keywords({}));
     case Builtin::kStr:
     case Builtin::kInt:

@@ -31,6 +31,14 @@ DataLocation DataLocation::compile(std::string_view source) {
       while (tokens[i].kind == TokenKind::kString) key += tokens[i++].text;
       location.steps_.push_back(key);
     } else if (t.kind == TokenKind::kInt) {
+      // Beyond 64 bits no list is that long: the index selects nothing, as out of range.
+      if (t.big) {
+        location.steps_.push_back(negative ? INT64_MIN : INT64_MAX);
+        ++i;
+        if (!is_op("]")) fail("expected ']'", tokens[i].offset);
+        ++i;
+        continue;
+      }
       location.steps_.push_back(negative ? -t.int_value : t.int_value);
       ++i;
     } else {

@@ -1,6 +1,8 @@
 // Atoms, displays, names, calls and comprehensions of the expression parser.
+#include "common/template/big_int.h"
 #include "common/template/call_signatures.h"
 #include "common/template/expression_parser_internal.h"
+#include "common/template/fstring_parser.h"
 
 namespace webhook::tmpl {
 
@@ -157,7 +159,7 @@ NodePtr Parser::atom() {
       return name_atom();
     case TokenKind::kInt: {
       NodePtr n = make(NodeKind::kConst, at);
-      n->value = Value::integer(t.int_value);
+      n->value = t.big ? make_int(big_parse(t.text, t.base)) : Value::integer(t.int_value);
       ++pos_;
       return n;
     }
@@ -167,11 +169,37 @@ NodePtr Parser::atom() {
       ++pos_;
       return n;
     }
-    case TokenKind::kString: {
-      std::string s;
-      while (cur().kind == TokenKind::kString) s += toks_[pos_++].text;
-      NodePtr n = make(NodeKind::kConst, at);
-      n->value = Value::str(std::move(s));
+    case TokenKind::kString:
+    case TokenKind::kFString: {
+      // Adjacent literals concatenate; with an f-string among them, the result is formatted.
+      auto is_literal = [](const Token& k) {
+        return k.kind == TokenKind::kString || k.kind == TokenKind::kFString;
+      };
+      bool formatted = false;
+      for (std::size_t k = pos_; is_literal(toks_[k]); ++k) {
+        formatted |= toks_[k].kind == TokenKind::kFString;
+      }
+      if (!formatted) {
+        std::string s;
+        while (cur().kind == TokenKind::kString) s += toks_[pos_++].text;
+        NodePtr n = make(NodeKind::kConst, at);
+        n->value = Value::str(std::move(s));
+        return n;
+      }
+      NodePtr n = make(NodeKind::kFormat, at);
+      n->parts = std::make_unique<std::vector<Part>>();
+      for (; is_literal(cur()); ++pos_) {
+        const Token& lit = cur();
+        if (lit.kind == TokenKind::kString) {
+          Part p;
+          p.literal = lit.text;
+          if (!p.literal.empty()) n->parts->push_back(std::move(p));
+          continue;
+        }
+        for (auto& p : parse_fstring_body(scope_, lit.body_begin, lit.body_end, lit.raw)) {
+          n->parts->push_back(std::move(p));
+        }
+      }
       return n;
     }
     case TokenKind::kOp:

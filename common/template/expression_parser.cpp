@@ -208,7 +208,44 @@ NodePtr Parser::power() {
   if (!is_op("**")) return base;
   std::size_t at = cur().offset;
   ++pos_;
-  return binary(std::move(base), BinaryOp::kPow, factor(), at);
+  // `a ** b ** c` is right-associative, so each `**` recurses: bound it like the tree.
+  if (++power_depth_ > kMaxTreeHeight) fail(too_deep(), at);
+  NodePtr exponent = factor();
+  --power_depth_;
+  return binary(std::move(base), BinaryOp::kPow, std::move(exponent), at);
+}
+
+void Parser::check_height(const Node& root) {
+  struct Pending {
+    const Node* node;
+    int level;
+  };
+  std::vector<Pending> stack{{&root, 1}};
+  while (!stack.empty()) {
+    Pending p = stack.back();
+    stack.pop_back();
+    if (p.level > kMaxTreeHeight) fail(too_deep(), p.node->column);
+    const Node& n = *p.node;
+    if (n.kind == NodeKind::kComprehension) {
+      // Each `for` clause is one more level of recursion (run_loops), below it the element.
+      int level = p.level;
+      for (const Loop& loop : n.loops) {
+        ++level;
+        stack.push_back({loop.iterable.get(), level});
+        for (const auto& c : loop.conditions) stack.push_back({c.get(), level});
+      }
+      stack.push_back({n.children[0].get(), level + 1});
+      continue;
+    }
+    for (const auto& c : n.children) {
+      if (c) stack.push_back({c.get(), p.level + 1});
+    }
+  }
+}
+
+std::string too_deep() {
+  return "expression too deep: more than " + std::to_string(kMaxTreeHeight) +
+         " levels of operators, subscripts or calls (the template limit)";
 }
 
 NodePtr Parser::primary() {
@@ -283,6 +320,10 @@ NodePtr Parser::method(NodePtr receiver) {
 
 NodePtr parse_expression(ParseScope& scope, std::size_t begin, std::size_t end) {
   return Parser(scope, tokenize(scope.source, begin, end)).run();
+}
+
+NodePtr parse_spliced(ParseScope& scope) {
+  return Parser(scope, tokenize(scope.source, 0, scope.source.size(), true)).run();
 }
 
 }  // namespace webhook::tmpl

@@ -15,6 +15,10 @@
 namespace webhook::tmpl {
 
 inline constexpr int kMaxNesting = 100;  // parenthesised / nested sub-expressions
+// Levels of the syntax tree (operators, subscripts, calls): evaluation recurses once per
+// level, so this bounds the stack a template can use. CPython accepts chains of about this
+// length too (it refuses 20,000 `+` terms with "RecursionError ... during compilation").
+inline constexpr int kMaxTreeHeight = 1000;
 
 struct ParseScope {
   std::string_view source;                         // the whole template
@@ -25,5 +29,8 @@ struct ParseScope {
 // Parses source[begin, end) as Python parses an f-string field: as if parenthesised, so a
 // top-level comma makes a tuple. Throws CompileError.
 NodePtr parse_expression(ParseScope& scope, std::size_t begin, std::size_t end);
+// Parses the whole scope.source as one Python expression in which f-string literals are
+// atoms (a template spliced into f"..."). Throws CompileError.
+NodePtr parse_spliced(ParseScope& scope);
 
 }  // namespace webhook::tmpl

@@ -13,6 +13,8 @@
 namespace webhook::tmpl {
 
 bool is_keyword(const std::string& name);
+// The message for a tree deeper than kMaxTreeHeight.
+std::string too_deep();
 
 class Parser {
  public:
@@ -22,6 +24,7 @@ class Parser {
     if (toks_.size() == 1) fail("f-string: empty expression not allowed", toks_[0].offset);
     NodePtr n = testlist();
     if (!at_end()) fail("invalid syntax: unexpected '" + cur().text + "'", cur().offset);
+    check_height(*n);
     return n;
   }
 
@@ -59,6 +62,11 @@ class Parser {
     }
     ~DepthGuard() { --p.depth_; }
   };
+
+  // Fails at the first node deeper than kMaxTreeHeight. Flat chains (`1+1+…`, `a and b and
+  // …`, `x[0][0]…`) are parsed by loops, not recursion, so only the finished tree shows how
+  // deep evaluating it would recurse.
+  void check_height(const Node& root);
 
   bool ends_list() const { return at_end() || is_op(")") || is_op("]") || is_op("}"); }
 
@@ -101,6 +109,7 @@ class Parser {
   std::vector<Token> toks_;
   std::size_t pos_ = 0;
   int depth_ = 0;
+  int power_depth_ = 0;  // right operands of `**` being parsed (power() recurses)
 };
 
 }  // namespace webhook::tmpl

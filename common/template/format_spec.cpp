@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "common/template/big_int.h"
 #include "common/template/limits.h"
 #include "common/template/py_error.h"
 #include "common/template/python_repr.h"
@@ -188,10 +189,12 @@ void format_str(std::string& out, std::string_view s, const Spec& spec) {
 
 void format_float(std::string& out, double x, Spec spec, const char* type_label);
 
-void format_int(std::string& out, int64_t i, Spec spec, const char* type_label) {
+void format_int(std::string& out, const Value& v, Spec spec, const char* type_label) {
+  int64_t i = v.kind() == Kind::kBool ? v.as_bool() : v.as_int();
   char type = spec.type ? spec.type : 'd';
   if (std::string_view("eEfFgG%").find(type) != std::string_view::npos) {
-    format_float(out, static_cast<double>(i), spec, type_label);
+    format_float(out, v.is_big() ? big_to_double(v.as_big().v) : static_cast<double>(i), spec,
+                 type_label);
     return;
   }
   if (std::string_view("dnbcoxX").find(type) == std::string_view::npos) {
@@ -204,6 +207,7 @@ void format_int(std::string& out, int64_t i, Spec spec, const char* type_label) 
     if (spec.sign) value_error("Sign not allowed with integer format specifier 'c'");
     if (spec.alternate)
       value_error("Alternate form (#) not allowed with integer format specifier 'c'");
+    if (v.is_big()) raise("OverflowError", "Python int too large to convert to C long");
     if (i < 0 || i > 0x10FFFF) raise("OverflowError", "%c arg not in range(0x110000)");
     std::string ch;
     append_utf8(ch, static_cast<char32_t>(i));
@@ -215,10 +219,16 @@ void format_int(std::string& out, int64_t i, Spec spec, const char* type_label) 
   int base = type == 'b' ? 2 : type == 'o' ? 8 : (type == 'x' || type == 'X') ? 16 : 10;
   const char* digit_chars = type == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
   std::string digits;
-  do {
-    digits.insert(digits.begin(), digit_chars[mag % static_cast<uint64_t>(base)]);
-    mag /= static_cast<uint64_t>(base);
-  } while (mag);
+  if (v.is_big()) {
+    const cpp_int& big = v.as_big().v;
+    negative = big < 0;
+    digits = big_digits(abs(big), base, type == 'X');
+  } else {
+    do {
+      digits.insert(digits.begin(), digit_chars[mag % static_cast<uint64_t>(base)]);
+      mag /= static_cast<uint64_t>(base);
+    } while (mag);
+  }
   std::string prefix;
   if (spec.alternate && base != 10) {
     prefix = std::string("0") + (type == 'b' ? 'b' : type == 'o' ? 'o' : type);
@@ -336,14 +346,14 @@ void append_formatted(std::string& out, const Value& value, std::string_view spe
       format_str(out, value.as_str(), parse(spec_text, value, '<'));
       return;
     case Kind::kInt:
-      format_int(out, value.as_int(), parse(spec_text, value, '>'), "int");
+      format_int(out, value, parse(spec_text, value, '>'), "int");
       return;
     case Kind::kBool:
       if (spec_text.empty()) {
         out += value.as_bool() ? "True" : "False";
         return;
       }
-      format_int(out, value.as_bool(), parse(spec_text, value, '>'), "bool");
+      format_int(out, value, parse(spec_text, value, '>'), "bool");
       return;
     case Kind::kFloat:
       format_float(out, value.as_float(), parse(spec_text, value, '>'), "float");

@@ -13,7 +13,11 @@ constexpr int kMaxParenDepth = 200;  // CPython's MAXLEVEL for an f-string expre
 
 class FStringParser {
  public:
-  FStringParser(std::string_view src, ParseScope& scope) : src_(src), scope_(scope) {}
+  // Parses src[begin, end): the body of one f-string literal (the whole template when it
+  // is not spliced into Python source). `raw`: an rf"..." literal, whose backslashes stay.
+  FStringParser(std::string_view src, ParseScope& scope, std::size_t begin, std::size_t end,
+                bool raw)
+      : src_(src), scope_(scope), pos_(begin), end_(end), raw_(raw) {}
 
   // Literal text and fields up to the end (level 0) or up to the `}` closing a format spec.
   std::vector<Part> parts(int level) {
@@ -27,11 +31,11 @@ class FStringParser {
         literal.clear();
       }
     };
-    while (pos_ < src_.size()) {
+    while (pos_ < end_) {
       char ch = src_[pos_];
       if (ch == '{' || ch == '}') {
         if (level == 0) {
-          if (pos_ + 1 < src_.size() && src_[pos_ + 1] == ch) {
+          if (pos_ + 1 < end_ && src_[pos_ + 1] == ch) {
             literal += ch;
             pos_ += 2;
             continue;
@@ -43,7 +47,7 @@ class FStringParser {
         field(level, out);
         continue;
       }
-      if (ch == '\\') {
+      if (ch == '\\' && !raw_) {
         escape(literal);
         continue;
       }
@@ -60,8 +64,7 @@ class FStringParser {
   // An unknown escape such as `\q` or `\{` keeps its backslash, as CPython does.
   void escape(std::string& literal) {
     std::size_t start = pos_++;
-    if (pos_ >= src_.size())
-      fail("unterminated string literal: the template ends with '\\'", start);
+    if (pos_ >= end_) fail("unterminated string literal: the template ends with '\\'", start);
     char c = src_[pos_];
     auto simple = std::string_view("\\'\"abfnrtv\n");
     if (auto i = simple.find(c); i != std::string_view::npos) {
@@ -74,7 +77,7 @@ class FStringParser {
       std::size_t first = pos_ + 1;
       uint32_t code = 0;
       for (std::size_t k = 0; k < digits; ++k) {
-        char h = first + k < src_.size() ? src_[first + k] : '\0';
+        char h = first + k < end_ ? src_[first + k] : '\0';
         int v = std::isxdigit(static_cast<unsigned char>(h))
                     ? (std::isdigit(static_cast<unsigned char>(h)) ? h - '0'
                                                                    : (std::tolower(h) - 'a' + 10))
@@ -99,7 +102,7 @@ class FStringParser {
     if (c >= '0' && c <= '7') {
       uint32_t code = 0;
       std::size_t k = 0;
-      while (k < 3 && pos_ < src_.size() && src_[pos_] >= '0' && src_[pos_] <= '7') {
+      while (k < 3 && pos_ < end_ && src_[pos_] >= '0' && src_[pos_] <= '7') {
         code = code * 8 + static_cast<uint32_t>(src_[pos_] - '0');
         ++pos_;
         ++k;
@@ -129,14 +132,14 @@ class FStringParser {
     char quote = 0;
     bool triple = false;
     std::string parens;
-    while (pos_ < src_.size()) {
+    while (pos_ < end_) {
       char ch = src_[pos_];
       if (ch == '\\') fail("f-string expression part cannot include a backslash", pos_);
       if (quote) {
         if (ch == quote) {
           if (!triple) {
             quote = 0;
-          } else if (pos_ + 2 < src_.size() && src_[pos_ + 1] == quote && src_[pos_ + 2] == quote) {
+          } else if (pos_ + 2 < end_ && src_[pos_ + 1] == quote && src_[pos_ + 2] == quote) {
             pos_ += 2;
             quote = 0;
           }
@@ -145,7 +148,7 @@ class FStringParser {
         continue;
       }
       if (ch == '\'' || ch == '"') {
-        if (pos_ + 2 < src_.size() && src_[pos_ + 1] == ch && src_[pos_ + 2] == ch) {
+        if (pos_ + 2 < end_ && src_[pos_ + 1] == ch && src_[pos_ + 2] == ch) {
           triple = true;
           pos_ += 3;
         } else {
@@ -164,7 +167,7 @@ class FStringParser {
       if (ch == '#') fail("f-string expression part cannot include '#'", pos_);
       if (parens.empty() &&
           (ch == '!' || ch == ':' || ch == '}' || ch == '=' || ch == '>' || ch == '<')) {
-        if (pos_ + 1 < src_.size() && src_[pos_ + 1] == '=' && ch != ':' && ch != '}') {
+        if (pos_ + 1 < end_ && src_[pos_ + 1] == '=' && ch != ':' && ch != '}') {
           pos_ += 2;
           continue;
         }
@@ -190,7 +193,7 @@ class FStringParser {
     std::size_t end = pos_;
     if (quote) fail("f-string: unterminated string", end);
     if (!parens.empty()) fail(std::string("f-string: unmatched '") + parens.back() + "'", end);
-    if (pos_ >= src_.size()) fail("f-string: expecting '}'", end);
+    if (pos_ >= end_) fail("f-string: expecting '}'", end);
     if (src_.substr(begin, end - begin).find_first_not_of(" \t\n\r\f\v") == std::string::npos) {
       fail("f-string: empty expression not allowed", end);
     }
@@ -199,55 +202,81 @@ class FStringParser {
     (void)open;
     if (src_[pos_] == '=') {
       ++pos_;
-      while (pos_ < src_.size() &&
+      while (pos_ < end_ &&
              std::string_view(" \t\n\r\f\v").find(src_[pos_]) != std::string_view::npos) {
         ++pos_;
       }
       Part text;
       text.literal = std::string(src_.substr(begin, pos_ - begin));
       out.push_back(std::move(text));
-      if (pos_ >= src_.size()) fail("f-string: expecting '}'", pos_);
+      if (pos_ >= end_) fail("f-string: expecting '}'", pos_);
       part.conversion = 'r';
       if (src_[pos_] == ':') part.conversion = 0;
     }
     if (src_[pos_] == '!') {
       ++pos_;
-      if (pos_ >= src_.size()) fail("f-string: expecting '}'", pos_);
+      if (pos_ >= end_) fail("f-string: expecting '}'", pos_);
       char conv = src_[pos_++];
       if (conv != 's' && conv != 'r' && conv != 'a') {
         fail("f-string: invalid conversion character: expected 's', 'r', or 'a'", pos_ - 1);
       }
       part.conversion = conv;
     }
-    if (pos_ >= src_.size()) fail("f-string: expecting '}'", pos_);
+    if (pos_ >= end_) fail("f-string: expecting '}'", pos_);
     if (src_[pos_] == ':') {
       ++pos_;
-      if (pos_ >= src_.size()) fail("f-string: expecting '}'", pos_);
+      if (pos_ >= end_) fail("f-string: expecting '}'", pos_);
       part.has_spec = true;
       part.spec = parts(level + 1);
     }
-    if (pos_ >= src_.size() || src_[pos_] != '}') fail("f-string: expecting '}'", pos_);
+    if (pos_ >= end_ || src_[pos_] != '}') fail("f-string: expecting '}'", pos_);
     ++pos_;
     out.push_back(std::move(part));
   }
 
   std::string_view src_;
   ParseScope& scope_;
-  std::size_t pos_ = 0;
+  std::size_t pos_;
+  std::size_t end_;
+  bool raw_;
 };
 
 }  // namespace
 
-std::shared_ptr<Program> parse_template(std::string_view source, bool with_item) {
+std::vector<Part> parse_fstring_body(ParseScope& scope, std::size_t begin, std::size_t end,
+                                     bool raw) {
+  return FStringParser(scope.source, scope, begin, end, raw).parts(0);
+}
+
+std::shared_ptr<Program> parse_template(std::string_view source, bool with_item, char quote) {
   if (!valid_utf8(source)) throw CompileError("the template is not valid UTF-8", source, 0);
   auto program = std::make_shared<Program>();
   program->source = std::string(source);
   ParseScope scope;
-  scope.source = program->source;
   if (with_item) scope.names.emplace_back("item", 0);
   scope.slot_count = 1;
-  FStringParser parser(program->source, scope);
-  program->parts = parser.parts(0);
+  if (!quote) {
+    scope.source = program->source;
+    program->parts = parse_fstring_body(scope, 0, program->source.size(), false);
+  } else {
+    // The Python connector evaluated f" + template + " (f' + query + '): a quote in the
+    // template ends the f-string and what follows is Python source.
+    std::string spliced = std::string("f") + quote + program->source + quote;
+    scope.source = spliced;
+    try {
+      NodePtr top = parse_spliced(scope);
+      if (top->kind == NodeKind::kFormat) {
+        program->parts = std::move(*top->parts);
+      } else {
+        Part whole;
+        whole.expr = std::move(top);
+        program->parts.push_back(std::move(whole));
+      }
+    } catch (const CompileError& e) {
+      std::size_t column = e.column() >= 2 ? e.column() - 2 : 0;
+      throw CompileError(e.reason(), source, std::min(column, source.size()));
+    }
+  }
   program->slot_count = scope.slot_count;
   for (const auto& p : program->parts) {
     if (!p.expr) program->literal_size += p.literal.size();

@@ -6,11 +6,19 @@
 
 #include <string_view>
 
+#include "common/template/expression_parser.h"
 #include "common/template/syntax_tree.h"
 
 namespace webhook::tmpl {
 
 // `with_item`: whether the name `item` is bound (templates) or not (the GraphQL query).
-std::shared_ptr<Program> parse_template(std::string_view source, bool with_item);
+// `quote`: 0 when the whole text is one f-string body (header and body templates), else
+// the quote the template was spliced between as Python source (`"` for the URL, `'` for
+// the query), so that a quote in it ends the f-string.
+std::shared_ptr<Program> parse_template(std::string_view source, bool with_item, char quote);
+
+// The parts of one f-string literal's body, scope.source[begin, end).
+std::vector<Part> parse_fstring_body(ParseScope& scope, std::size_t begin, std::size_t end,
+                                     bool raw);
 
 }  // namespace webhook::tmpl

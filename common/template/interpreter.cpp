@@ -51,25 +51,28 @@ void bind(const Loop& loop, const Value& v, Frame& frame) {
   for (std::size_t i = 0; i < want; ++i) frame.slots[loop.target_slots[i]] = items[i];
 }
 
-void run_loops(const Node& node, std::size_t depth, Frame& frame, Items& out) {
-  if (depth == node.loops.size()) {
-    check_list_size(out.size() + 1);
-    out.push_back(evaluate(*node.children[0], frame));
-    return;
-  }
+// false when `visit` asked to stop.
+bool run_loops(const Node& node, std::size_t depth, Frame& frame,
+               const std::function<bool(const Value&)>& visit) {
+  if (depth == node.loops.size()) return visit(evaluate(*node.children[0], frame));
   const Loop& loop = node.loops[depth];
   Value iterable = evaluate(*loop.iterable, frame);
-  iterate(iterable, [&](const Value& v) {
+  return iterate_until(iterable, [&](const Value& v) {
     spend_steps(frame, 1);
     bind(loop, v, frame);
     for (const auto& cond : loop.conditions) {
-      if (!truthy(evaluate(*cond, frame))) return;
+      if (!truthy(evaluate(*cond, frame))) return true;
     }
-    run_loops(node, depth + 1, frame, out);
+    return run_loops(node, depth + 1, frame, visit);
   });
 }
 
 }  // namespace
+
+void generate(const Node& comprehension, Frame& frame,
+              const std::function<bool(const Value&)>& visit) {
+  run_loops(comprehension, 0, frame, visit);
+}
 
 void spend_steps(Frame& frame, int64_t n) {
   frame.steps += n;
@@ -142,6 +145,7 @@ Value evaluate(const Node& node, Frame& frame) {
         Value key = evaluate(*node.children[i], frame);
         Value value = evaluate(*node.children[i + 1], frame);
         require_hashable(key);
+        spend_work(entries.size());
         bool replaced = false;
         for (auto& [k, v] : entries) {
           if (equals(k, key)) {
@@ -160,8 +164,17 @@ Value evaluate(const Node& node, Frame& frame) {
       return call_method(node, frame);
     case NodeKind::kComprehension: {
       Items out;
-      run_loops(node, 0, frame, out);
+      run_loops(node, 0, frame, [&](const Value& v) {
+        check_list_size(out.size() + 1);
+        out.push_back(v);
+        return true;
+      });
       return Value::list(std::move(out));
+    }
+    case NodeKind::kFormat: {
+      std::string out;
+      render_parts(*node.parts, frame, out);
+      return Value::str(std::move(out));
     }
   }
   raise("SystemError", "unknown syntax node");

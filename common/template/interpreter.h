@@ -3,6 +3,7 @@
 // one Program serves many threads; each rendering has its own Frame.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,11 @@ struct Frame {
 Value evaluate(const Node& node, Frame& frame);
 // Appends the rendering of `parts` to `out`. Throws PyError.
 void render_parts(const std::vector<Part>& parts, Frame& frame, std::string& out);
+
+// Runs a comprehension's loops lazily, as a Python generator: `visit` gets each element as
+// it is computed and returns false to stop (any() and all() stop at the first answer).
+void generate(const Node& comprehension, Frame& frame,
+              const std::function<bool(const Value&)>& visit);
 
 // Counts `n` loop turns against the budget.
 void spend_steps(Frame& frame, int64_t n);

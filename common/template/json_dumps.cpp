@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/template/big_int.h"
 #include "common/template/builtins.h"
 #include "common/template/limits.h"
 #include "common/template/py_error.h"
@@ -95,7 +96,11 @@ void dump(std::string& out, const Value& v, const JsonDumpsOptions& o, int level
       out += v.as_bool() ? "true" : "false";
       return;
     case Kind::kInt:
-      append_int(out, v.as_int());
+      if (v.is_big()) {
+        out += big_to_decimal(v.as_big().v);
+      } else {
+        append_int(out, v.as_int());
+      }
       return;
     case Kind::kFloat:
       json_float(out, v.as_float());
@@ -110,6 +115,7 @@ void dump(std::string& out, const Value& v, const JsonDumpsOptions& o, int level
     raise("RecursionError", "maximum recursion depth exceeded while encoding a JSON object");
   }
   std::size_t n = v.size();
+  spend_work(n);
   if (v.kind() == Kind::kDict) {
     if (n == 0) {
       out += "{}";
@@ -133,7 +139,11 @@ void dump(std::string& out, const Value& v, const JsonDumpsOptions& o, int level
           break;
         case Kind::kInt:
           out += '"';
-          append_int(out, key.as_int());
+          if (key.is_big()) {
+            out += big_to_decimal(key.as_big().v);
+          } else {
+            append_int(out, key.as_int());
+          }
           out += '"';
           break;
         case Kind::kFloat:

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "common/template/big_int.h"
 #include "common/template/template.h"
 #include "common/template/unicode.h"
 
@@ -12,10 +13,20 @@ namespace {
 bool is_name_start(unsigned char c) { return c == '_' || std::isalpha(c) || c >= 0x80; }
 bool is_name_char(unsigned char c) { return is_name_start(c) || std::isdigit(c); }
 
+bool is_string_prefix(const std::string& word) {
+  std::string p;
+  for (char ch : word) p += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  static const char* const kPrefixes[] = {"r", "u", "f", "b", "fr", "rf", "br", "rb"};
+  for (const char* k : kPrefixes) {
+    if (p == k) return true;
+  }
+  return false;
+}
+
 class Lexer {
  public:
-  Lexer(std::string_view source, std::size_t begin, std::size_t end)
-      : src_(source), pos_(begin), end_(end) {}
+  Lexer(std::string_view source, std::size_t begin, std::size_t end, bool fstrings)
+      : src_(source), pos_(begin), end_(end), fstrings_(fstrings) {}
 
   std::vector<Token> run() {
     std::vector<Token> tokens;
@@ -23,6 +34,12 @@ class Lexer {
       skip_space();
       if (pos_ >= end_) break;
       tokens.push_back(next());
+      const Token& t = tokens.back();
+      if (t.kind == TokenKind::kOp && t.text.size() == 1) {
+        char c = t.text[0];
+        if (c == '(' || c == '[' || c == '{') ++brackets_;
+        if ((c == ')' || c == ']' || c == '}') && brackets_ > 0) --brackets_;
+      }
     }
     tokens.push_back(Token{TokenKind::kEnd, "", 0, 0, end_});
     return tokens;
@@ -36,8 +53,18 @@ class Lexer {
   char peek(std::size_t ahead = 0) const { return pos_ + ahead < end_ ? src_[pos_ + ahead] : '\0'; }
 
   void skip_space() {
-    while (pos_ < end_ && (src_[pos_] == ' ' || src_[pos_] == '\t' || src_[pos_] == '\n' ||
-                           src_[pos_] == '\r' || src_[pos_] == '\f')) {
+    while (pos_ < end_) {
+      char c = src_[pos_];
+      if (fstrings_ && c == '\\' && pos_ + 1 < end_ && src_[pos_ + 1] == '\n') {
+        pos_ += 2;  // a line continuation
+        continue;
+      }
+      if (c == '\n' && fstrings_ && brackets_ == 0) {
+        // A spliced template is one logical line, as eval() read it: a line break outside
+        // brackets ends it.
+        fail("invalid syntax: a line break outside brackets", pos_);
+      }
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f') return;
       ++pos_;
     }
   }
@@ -52,7 +79,11 @@ class Lexer {
       while (pos_ < end_ && is_name_char(static_cast<unsigned char>(src_[pos_]))) ++pos_;
       std::string word(src_.substr(start, pos_ - start));
       if (c >= 0x80) fail("non-ASCII name '" + word + "' is not supported", start);
-      if (peek() == '\'' || peek() == '"') return prefixed_string(word, start);
+      // As Python's tokenizer: only a real prefix joins the quote; `node"` is a name, then
+      // a string (so a spliced template's errors come in Python's order).
+      if ((peek() == '\'' || peek() == '"') && is_string_prefix(word)) {
+        return prefixed_string(word, start);
+      }
       return Token{TokenKind::kName, word, 0, 0, start};
     }
     if (c == '\'' || c == '"') return string(start);
@@ -144,7 +175,23 @@ class Lexer {
     char* endp = nullptr;
     unsigned long long v = std::strtoull(digits.c_str(), &endp, base);
     if (errno == ERANGE || v > 9223372036854775807ULL) {
-      fail("integer literal too large (ints are 64-bit)", start);
+      std::size_t bits_per_digit = base == 2 ? 1 : base == 8 ? 3 : 4;  // 4 bounds decimal too
+      if (base == 10 && digits.size() > kMaxIntStrDigits) {
+        fail("Exceeds the limit (4300 digits) for integer string conversion: value has " +
+                 std::to_string(digits.size()) +
+                 " digits; use sys.set_int_max_str_digits() to increase the limit - Consider "
+                 "hexadecimal for huge integer literals to avoid decimal conversion limits.",
+             start);
+      }
+      if (digits.size() * bits_per_digit > kMaxIntBits + 4) {
+        fail("integer literal too large (the template limit is " + std::to_string(kMaxIntBits) +
+                 " bits)",
+             start);
+      }
+      Token t{TokenKind::kInt, digits, 0, 0, start};
+      t.base = base;
+      t.big = true;
+      return t;
     }
     return Token{TokenKind::kInt, digits, static_cast<int64_t>(v), 0, start};
   }
@@ -153,9 +200,33 @@ class Lexer {
     std::string p;
     for (char ch : prefix) p += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     if (p == "r" || p == "u") return string(start, p == "r");
+    if (fstrings_ && (p == "f" || p == "rf" || p == "fr")) return fstring(start, p.size() == 2);
     if (p.find('f') != std::string::npos) fail("nested f-strings are not supported", start);
     if (p.find('b') != std::string::npos) fail("bytes literals are not supported", start);
     fail("invalid string prefix '" + prefix + "'", start);
+  }
+
+  // Python's tokenizer finds an f-string's end as a plain string's (a backslash escapes the
+  // next character, braces mean nothing yet); the f-string parser reads the body later.
+  Token fstring(std::size_t start, bool raw) {
+    char quote = peek();
+    bool triple = peek(1) == quote && peek(2) == quote;
+    pos_ += triple ? 3 : 1;
+    std::size_t body = pos_;
+    while (true) {
+      if (pos_ >= end_) fail("unterminated string literal", start);
+      char ch = src_[pos_];
+      if (ch == quote && (!triple || (peek(1) == quote && peek(2) == quote))) break;
+      if (ch == '\n' && !triple) fail("unterminated string literal", start);
+      if (ch == '\\' && pos_ + 1 < end_) ++pos_;
+      ++pos_;
+    }
+    Token t{TokenKind::kFString, "", 0, 0, start};
+    t.body_begin = body;
+    t.body_end = pos_;
+    t.raw = raw;
+    pos_ += triple ? 3 : 1;
+    return t;
   }
 
   Token string(std::size_t start, bool raw = false) {
@@ -251,12 +322,15 @@ class Lexer {
   std::string_view src_;
   std::size_t pos_;
   std::size_t end_;
+  bool fstrings_;
+  int brackets_ = 0;  // open brackets before pos_
 };
 
 }  // namespace
 
-std::vector<Token> tokenize(std::string_view source, std::size_t begin, std::size_t end) {
-  return Lexer(source, begin, end).run();
+std::vector<Token> tokenize(std::string_view source, std::size_t begin, std::size_t end,
+                            bool fstrings) {
+  return Lexer(source, begin, end, fstrings).run();
 }
 
 }  // namespace webhook::tmpl

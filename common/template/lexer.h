@@ -11,7 +11,7 @@
 
 namespace webhook::tmpl {
 
-enum class TokenKind { kName, kInt, kFloat, kString, kOp, kEnd };
+enum class TokenKind { kName, kInt, kFloat, kString, kFString, kOp, kEnd };
 
 struct Token {
   TokenKind kind;
@@ -19,9 +19,17 @@ struct Token {
   int64_t int_value = 0;
   double float_value = 0;
   std::size_t offset = 0;  // in the template
+  int base = 10;           // kInt: of `text`, the literal's digits without prefix or '_'
+  bool big = false;        // kInt beyond 64 bits: int_value is unset, build from text
+  // kFString: the body between the quotes, source[body_begin, body_end), undecoded.
+  std::size_t body_begin = 0, body_end = 0;
+  bool raw = false;
 };
 
-// `source` is the whole template; the expression is source[begin, end).
-std::vector<Token> tokenize(std::string_view source, std::size_t begin, std::size_t end);
+// `source` is the whole template; the expression is source[begin, end). `fstrings`: whether
+// f-string literals are tokens (the top level of a spliced template) or refused (inside a
+// replacement field, as nested f-strings are not supported).
+std::vector<Token> tokenize(std::string_view source, std::size_t begin, std::size_t end,
+                            bool fstrings = false);
 
 }  // namespace webhook::tmpl

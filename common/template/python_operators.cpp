@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "common/template/big_int.h"
 #include "common/template/limits.h"
 #include "common/template/py_error.h"
 #include "common/template/python_repr.h"
@@ -15,7 +16,9 @@ bool is_int(const Value& v) { return v.kind() == Kind::kInt || v.kind() == Kind:
 bool is_num(const Value& v) { return is_int(v) || v.kind() == Kind::kFloat; }
 int64_t int_of(const Value& v) { return v.kind() == Kind::kBool ? v.as_bool() : v.as_int(); }
 double float_of(const Value& v) {
-  return v.kind() == Kind::kFloat ? v.as_float() : static_cast<double>(int_of(v));
+  if (v.kind() == Kind::kFloat) return v.as_float();
+  if (v.is_big()) return big_to_double(v.as_big().v);
+  return static_cast<double>(int_of(v));
 }
 bool is_seq(const Value& v) {
   return v.kind() == Kind::kStr || v.kind() == Kind::kList || v.kind() == Kind::kTuple;
@@ -46,36 +49,17 @@ const char* symbol(BinaryOp op) {
                          type_name(a) + "' and '" + type_name(b) + "'");
 }
 
-[[noreturn]] void overflow() {
-  raise("OverflowError", "integer overflow (template ints are limited to 64 bits)");
-}
-
-int64_t int_pow(int64_t base, int64_t exp) {
-  int64_t result = 1;
+// false when the result does not fit 64 bits (the caller goes on with BigInts).
+bool int_pow(int64_t base, int64_t exp, int64_t& result) {
+  result = 1;
   while (exp > 0) {
     if (exp & 1) {
-      if (__builtin_mul_overflow(result, base, &result)) overflow();
+      if (__builtin_mul_overflow(result, base, &result)) return false;
     }
     exp >>= 1;
-    if (exp > 0 && __builtin_mul_overflow(base, base, &base)) {
-      // base squared overflows: only fine if no further factor is needed, which exp > 0 denies
-      overflow();
-    }
+    if (exp > 0 && __builtin_mul_overflow(base, base, &base)) return false;
   }
-  return result;
-}
-
-double float_pow(double x, double y) {
-  if (y == 0) return 1.0;
-  if (x == 0 && y < 0) raise("ZeroDivisionError", "0.0 cannot be raised to a negative power");
-  if (x < 0 && std::isfinite(x) && std::isfinite(y) && y != std::floor(y)) {
-    raise("ValueError", "a negative number to a fractional power is complex (not supported)");
-  }
-  double r = std::pow(x, y);
-  if (std::isinf(r) && std::isfinite(x) && std::isfinite(y)) {
-    raise("OverflowError", "(34, 'Numerical result out of range')");
-  }
-  return r;
+  return true;
 }
 
 // Python's float divmod; which = 0 for floor division, 1 for modulo.
@@ -153,35 +137,51 @@ Value concat(const Value& a, const Value& b) {
 
 }  // namespace
 
-int64_t float_to_int(double f) {
+double float_pow(double x, double y) {
+  if (y == 0) return 1.0;
+  if (x == 0 && y < 0) raise("ZeroDivisionError", "0.0 cannot be raised to a negative power");
+  if (x < 0 && std::isfinite(x) && std::isfinite(y) && y != std::floor(y)) {
+    raise("ValueError", "a negative number to a fractional power is complex (not supported)");
+  }
+  double r = std::pow(x, y);
+  if (std::isinf(r) && std::isfinite(x) && std::isfinite(y)) {
+    raise("OverflowError", "(34, 'Numerical result out of range')");
+  }
+  return r;
+}
+
+Value float_to_int(double f) {
   if (std::isnan(f)) raise("ValueError", "cannot convert float NaN to integer");
   if (std::isinf(f)) raise("OverflowError", "cannot convert float infinity to integer");
   double t = std::trunc(f);
-  if (t >= 9223372036854775808.0 || t < -9223372036854775808.0) overflow();
-  return static_cast<int64_t>(t);
+  if (t >= 9223372036854775808.0 || t < -9223372036854775808.0) {
+    return make_int(big_from_double(t));
+  }
+  return Value::integer(static_cast<int64_t>(t));
 }
 
 Value binary_op(BinaryOp op, const Value& a, const Value& b) {
   if (is_num(a) && is_num(b)) {
     bool ints = is_int(a) && is_int(b);
     if (ints) {
+      if (a.is_big() || b.is_big()) return big_arith(op, a, b);
       int64_t x = int_of(a), y = int_of(b), r;
       switch (op) {
         case BinaryOp::kAdd:
-          if (__builtin_add_overflow(x, y, &r)) overflow();
+          if (__builtin_add_overflow(x, y, &r)) return big_arith(op, a, b);
           return Value::integer(r);
         case BinaryOp::kSub:
-          if (__builtin_sub_overflow(x, y, &r)) overflow();
+          if (__builtin_sub_overflow(x, y, &r)) return big_arith(op, a, b);
           return Value::integer(r);
         case BinaryOp::kMul:
-          if (__builtin_mul_overflow(x, y, &r)) overflow();
+          if (__builtin_mul_overflow(x, y, &r)) return big_arith(op, a, b);
           return Value::integer(r);
         case BinaryOp::kDiv:
           if (y == 0) raise("ZeroDivisionError", "division by zero");
           return Value::floating(true_divide(x, y));
         case BinaryOp::kFloorDiv: {
           if (y == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
-          if (x == std::numeric_limits<int64_t>::min() && y == -1) overflow();
+          if (x == std::numeric_limits<int64_t>::min() && y == -1) return big_arith(op, a, b);
           int64_t q = x / y;
           if ((x % y != 0) && ((x < 0) != (y < 0))) --q;
           return Value::integer(q);
@@ -198,7 +198,8 @@ Value binary_op(BinaryOp op, const Value& a, const Value& b) {
             if (x == 0) raise("ZeroDivisionError", "0.0 cannot be raised to a negative power");
             return Value::floating(float_pow(static_cast<double>(x), static_cast<double>(y)));
           }
-          return Value::integer(int_pow(x, y));
+          if (!int_pow(x, y, r)) return big_arith(op, a, b);
+          return Value::integer(r);
       }
     }
     double x = float_of(a), y = float_of(b);
@@ -232,6 +233,9 @@ Value binary_op(BinaryOp op, const Value& a, const Value& b) {
     if (is_seq(a) || is_seq(b)) {
       const Value& seq = is_seq(a) ? a : b;
       const Value& count = is_seq(a) ? b : a;
+      if (count.is_big()) {  // either sign, as CPython's PyNumber_AsSsize_t
+        raise("OverflowError", "cannot fit 'int' into an index-sized integer");
+      }
       if (is_int(count)) return repeat(seq, int_of(count));
       raise("TypeError",
             std::string("can't multiply sequence by non-int of type '") + type_name(count) + "'");
@@ -246,9 +250,10 @@ Value binary_op(BinaryOp op, const Value& a, const Value& b) {
 Value unary_op(char op, const Value& v) {
   if (v.kind() == Kind::kFloat) return Value::floating(op == '-' ? -v.as_float() : v.as_float());
   if (is_int(v)) {
+    if (v.is_big()) return op == '+' ? v : make_int(-v.as_big().v);
     int64_t i = int_of(v);
     if (op == '+') return Value::integer(i);
-    if (i == std::numeric_limits<int64_t>::min()) overflow();
+    if (i == std::numeric_limits<int64_t>::min()) return make_int(-cpp_int(i));
     return Value::integer(-i);
   }
   raise("TypeError", std::string("bad operand type for unary ") + op + ": '" + type_name(v) + "'");
@@ -264,6 +269,7 @@ bool contains(const Value& container, const Value& element) {
       return container.as_str().find(element.as_str()) != std::string_view::npos;
     case Kind::kList:
     case Kind::kTuple:
+      spend_work(container.size());
       for (std::size_t i = 0; i < container.size(); ++i) {
         if (equals(container.item(i), element)) return true;
       }
@@ -311,6 +317,7 @@ Value subscript(const Value& object, const Value& index) {
         raise("TypeError", std::string(type_name(object)) +
                                " indices must be integers or slices, not " + type_name(index));
       }
+      if (index.is_big()) raise("IndexError", "cannot fit 'int' into an index-sized integer");
       int64_t i = int_of(index);
       if (!normalise(i, object.size())) {
         raise("IndexError", std::string(type_name(object)) + " index out of range");
@@ -324,6 +331,7 @@ Value subscript(const Value& object, const Value& index) {
       }
       std::string_view s = object.as_str();
       bool ascii = is_ascii(s);
+      if (index.is_big()) raise("IndexError", "cannot fit 'int' into an index-sized integer");
       int64_t i = int_of(index);
       if (!normalise(i, ascii ? s.size() : code_point_count(s))) {
         raise("IndexError", "string index out of range");
@@ -372,10 +380,18 @@ Value slice(const Value& object, const Value& lower, const Value& upper, const V
   };
   int64_t start = adjust(lower, true), stop = adjust(upper, false);
   std::vector<int64_t> picks;
+  spend_work(static_cast<std::size_t>(std::max<int64_t>(length, 0)));
+  // A step near the int64 bounds (or a clamped BigInt) must not overflow the index.
   if (step > 0) {
-    for (int64_t i = start; i < stop; i += step) picks.push_back(i);
+    for (int64_t i = start; i < stop;) {
+      picks.push_back(i);
+      if (__builtin_add_overflow(i, step, &i)) break;
+    }
   } else {
-    for (int64_t i = start; i > stop; i += step) picks.push_back(i);
+    for (int64_t i = start; i > stop;) {
+      picks.push_back(i);
+      if (__builtin_add_overflow(i, step, &i)) break;
+    }
   }
   if (object.kind() == Kind::kStr) {
     std::string out;
@@ -401,27 +417,40 @@ Value slice(const Value& object, const Value& lower, const Value& upper, const V
                                        : Value::list(std::move(items));
 }
 
-void iterate(const Value& v, const std::function<void(const Value&)>& visit) {
+bool iterate_until(const Value& v, const std::function<bool(const Value&)>& visit) {
   switch (v.kind()) {
     case Kind::kList:
     case Kind::kTuple:
-      for (std::size_t i = 0; i < v.size(); ++i) visit(v.item(i));
-      return;
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        spend_work(1);
+        if (!visit(v.item(i))) return false;
+      }
+      return true;
     case Kind::kDict:
-      for (std::size_t i = 0; i < v.size(); ++i) visit(v.dict_key(i));
-      return;
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        spend_work(1);
+        if (!visit(v.dict_key(i))) return false;
+      }
+      return true;
     case Kind::kStr: {
       std::string_view s = v.as_str();
       for (std::size_t i = 0; i < s.size();) {
         std::size_t b = i;
         decode_utf8(s, i);
-        visit(Value::str(std::string(s.substr(b, i - b))));
+        if (!visit(Value::str(std::string(s.substr(b, i - b))))) return false;
       }
-      return;
+      return true;
     }
     default:
       raise("TypeError", std::string("'") + type_name(v) + "' object is not iterable");
   }
+}
+
+void iterate(const Value& v, const std::function<void(const Value&)>& visit) {
+  iterate_until(v, [&](const Value& x) {
+    visit(x);
+    return true;
+  });
 }
 
 Items to_items(const Value& v) {

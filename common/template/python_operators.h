@@ -19,9 +19,15 @@ Value slice(const Value& object, const Value& lower, const Value& upper, const V
 // Calls `visit` with each element Python's `for` would produce (keys of a dict, characters
 // of a string). Throws TypeError for what is not iterable.
 void iterate(const Value& v, const std::function<void(const Value&)>& visit);
+// The same, stopping as soon as `visit` returns false; returns false when it stopped.
+bool iterate_until(const Value& v, const std::function<bool(const Value&)>& visit);
 // The elements of an iterable as a vector (for builtins that need them all).
 Items to_items(const Value& v);
-// Converts an int, bool or float argument to int64 the way Python's int() does.
-int64_t float_to_int(double f);
+// Python's float `**`, with its errors (0.0 to a negative power, a complex result).
+double float_pow(double x, double y);
+// Int arithmetic beyond 64 bits (big_int.cpp): REQUIRES both operands int or bool.
+Value big_arith(BinaryOp op, const Value& a, const Value& b);
+// Converts a float to an int the way Python's int() does (a BigInt beyond 64 bits).
+Value float_to_int(double f);
 
 }  // namespace webhook::tmpl

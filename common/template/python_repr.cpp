@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "common/template/big_int.h"
+#include "common/template/limits.h"
 #include "common/template/py_error.h"
 #include "common/template/unicode.h"
 
@@ -143,7 +145,11 @@ void append_repr(std::string& out, const Value& v, bool ascii, int depth) {
       out += v.as_bool() ? "True" : "False";
       return;
     case Kind::kInt:
-      append_int(out, v.as_int());
+      if (v.is_big()) {
+        out += big_to_decimal(v.as_big().v);
+      } else {
+        append_int(out, v.as_int());
+      }
       return;
     case Kind::kFloat:
       append_float_repr(out, v.as_float());
@@ -158,9 +164,13 @@ void append_repr(std::string& out, const Value& v, bool ascii, int depth) {
     raise("RecursionError", "maximum recursion depth exceeded while getting the repr of an object");
   }
   std::size_t n = v.size();
+  // Counted as it goes: an aliased list repeats the same elements without their cost.
+  spend_work(n);
+  check_text_size(out.size());
   if (v.kind() == Kind::kDict) {
     out += '{';
     for (std::size_t i = 0; i < n; ++i) {
+      check_text_size(out.size());
       if (i) out += ", ";
       append_repr(out, v.dict_key(i), ascii, depth + 1);
       out += ": ";
@@ -172,6 +182,7 @@ void append_repr(std::string& out, const Value& v, bool ascii, int depth) {
   bool tuple = v.kind() == Kind::kTuple;
   out += tuple ? '(' : '[';
   for (std::size_t i = 0; i < n; ++i) {
+    check_text_size(out.size());
     if (i) out += ", ";
     append_repr(out, v.item(i), ascii, depth + 1);
   }

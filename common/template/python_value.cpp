@@ -4,6 +4,9 @@
 #include <cmath>
 #include <limits>
 
+#include "common/json_bigint.h"
+#include "common/template/big_int.h"
+#include "common/template/limits.h"
 #include "common/template/py_error.h"
 
 namespace webhook::tmpl {
@@ -22,6 +25,15 @@ Value Value::integer(int64_t i) {
   return v;
 }
 
+Value Value::from_big(std::shared_ptr<const BigInt> big, int64_t saturated) {
+  Value v;
+  v.kind_ = Kind::kInt;
+  v.big_ = true;
+  v.u_.i = saturated;
+  v.owner_ = std::move(big);
+  return v;
+}
+
 Value Value::floating(double f) {
   Value v;
   v.kind_ = Kind::kFloat;
@@ -37,6 +49,7 @@ Value Value::str_view(std::string_view s) {
 }
 
 Value Value::str(std::string s) {
+  spend_memory(s.size());
   auto owned = std::make_shared<const std::string>(std::move(s));
   Value v;
   v.kind_ = Kind::kStr;
@@ -46,6 +59,7 @@ Value Value::str(std::string s) {
 }
 
 Value Value::list(Items items) {
+  spend_memory(items.size() * sizeof(Value));
   auto owned = std::make_shared<const Items>(std::move(items));
   Value v;
   v.kind_ = Kind::kList;
@@ -61,6 +75,7 @@ Value Value::tuple(Items items) {
 }
 
 Value Value::dict(DictEntries entries) {
+  spend_memory(entries.size() * sizeof(DictEntries::value_type));
   auto owned = std::make_shared<const DictEntries>(std::move(entries));
   Value v;
   v.kind_ = Kind::kDict;
@@ -80,9 +95,8 @@ Value Value::from_json(const Json& j) {
       return integer(j.get_ref<const Json::number_integer_t&>());
     case Json::value_t::number_unsigned: {
       auto u = j.get_ref<const Json::number_unsigned_t&>();
-      if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        raise("OverflowError", "integer " + std::to_string(u) + " is beyond the 64-bit range");
-      }
+      if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+        return make_int(cpp_int(u));
       return integer(static_cast<int64_t>(u));
     }
     case Json::value_t::number_float:
@@ -102,6 +116,25 @@ Value Value::from_json(const Json& j) {
       return v;
     }
     case Json::value_t::binary:
+      if (is_json_bigint(j)) {
+        const auto& bytes = j.get_binary();
+        std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        bool negative = !text.empty() && text[0] == '-';
+        if (negative) text.remove_prefix(1);
+        bool digits =
+            !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+        if (digits) {
+          // The parser kept the digits of the answer; beyond the str() limit they still
+          // make a number, as Python's json.loads (which has no such limit) did.
+          cpp_int v = 0;
+          for (std::size_t i = 0; i < text.size(); i += 4000) {
+            std::string_view part = text.substr(i, 4000);
+            v = v * boost::multiprecision::pow(cpp_int(10), static_cast<unsigned>(part.size())) +
+                big_parse(part, 10);
+          }
+          return make_int(negative ? cpp_int(-v) : v);
+        }
+      }
       break;
   }
   raise("TypeError", "binary JSON values are not supported");
@@ -145,6 +178,7 @@ bool Value::dict_find(const Value& key, Value& out) const {
     }
     return false;
   }
+  spend_work(u_.entries->size());
   for (const auto& [k, v] : *u_.entries) {
     if (equals(k, key)) {
       out = v;
@@ -213,7 +247,20 @@ int compare_int_float(int64_t i, double f) {
   return f > fl ? -1 : 0;
 }
 
+int sign_of(const cpp_int& c) { return c < 0 ? -1 : (c > 0 ? 1 : 0); }
+
+int compare_big(const Value& a, const Value& b) {
+  bool af = a.kind() == Kind::kFloat, bf = b.kind() == Kind::kFloat;
+  if (!af && !bf) return sign_of(big_of(a) - big_of(b));
+  if (af) {
+    int c = big_compare_float(big_of(b), a.as_float());
+    return c == 2 ? 2 : -c;
+  }
+  return big_compare_float(big_of(a), b.as_float());
+}
+
 int compare_numbers(const Value& a, const Value& b) {
+  if (a.is_big() || b.is_big()) return compare_big(a, b);
   bool af = a.kind() == Kind::kFloat, bf = b.kind() == Kind::kFloat;
   if (!af && !bf) {
     int64_t x = int_of(a), y = int_of(b);
@@ -246,6 +293,7 @@ bool equals(const Value& a, const Value& b) {
     case Kind::kList:
     case Kind::kTuple: {
       if (a.size() != b.size()) return false;
+      spend_work(a.size());
       for (std::size_t i = 0; i < a.size(); ++i) {
         if (!equals(a.item(i), b.item(i))) return false;
       }
@@ -253,6 +301,7 @@ bool equals(const Value& a, const Value& b) {
     }
     case Kind::kDict: {
       if (a.size() != b.size()) return false;
+      spend_work(a.size());
       for (std::size_t i = 0; i < a.size(); ++i) {
         Value other;
         if (!b.dict_find(a.dict_key(i), other) || !equals(a.dict_value(i), other)) return false;
@@ -280,6 +329,7 @@ bool ordered_compare(const Value& a, const Value& b, std::string_view op) {
   if (is_sequence(a) && a.kind() == b.kind()) {
     std::size_t n = std::min(a.size(), b.size());
     for (std::size_t i = 0; i < n; ++i) {
+      spend_work(1);
       Value x = a.item(i), y = b.item(i);
       if (!equals(x, y)) return ordered_compare(x, y, op);
     }

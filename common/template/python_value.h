@@ -1,7 +1,7 @@
-// The Python value model the interpreter computes with: None, bool, int (64-bit), float,
-// str, list, tuple and dict. Values read from the item borrow the JSON tree (no copy); values
-// computed while rendering own their storage through a shared pointer. A Value is immutable
-// once built, so copies are cheap and sharing is safe.
+// The Python value model the interpreter computes with: None, bool, int (64-bit, or a
+// BigInt beyond: see big_int.h), float, str, list, tuple and dict. Values read from the item borrow
+// the JSON tree (no copy); values computed while rendering own their storage through a shared
+// pointer. A Value is immutable once built, so copies are cheap and sharing is safe.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,7 @@ using Json = nlohmann::ordered_json;
 enum class Kind : uint8_t { kNone, kBool, kInt, kFloat, kStr, kList, kTuple, kDict };
 
 class Value;
+struct BigInt;  // big_int.h
 using Items = std::vector<Value>;
 using DictEntries = std::vector<std::pair<Value, Value>>;
 
@@ -30,6 +31,9 @@ class Value {
   static Value none() { return Value(); }
   static Value boolean(bool b);
   static Value integer(int64_t i);
+  // An int beyond 64 bits (make_int in big_int.h builds these); `saturated` is what
+  // as_int() returns for it: INT64_MAX or INT64_MIN by its sign.
+  static Value from_big(std::shared_ptr<const BigInt> big, int64_t saturated);
   static Value floating(double f);
   // A string that lives at least as long as the rendering (template literal or JSON text).
   static Value str_view(std::string_view s);
@@ -38,13 +42,20 @@ class Value {
   static Value tuple(Items items);
   static Value dict(DictEntries entries);
   // Borrows a JSON node: scalars become native values, arrays and objects are referenced.
-  // Throws PyError for an unsigned integer beyond 64-bit signed range.
+  // An integer beyond 64-bit signed range (an unsigned number, or the parser's binary node
+  // of decimal digits, common/json_bigint.h) becomes a BigInt.
   static Value from_json(const Json& j);
 
   Kind kind() const { return kind_; }
   bool is_none() const { return kind_ == Kind::kNone; }
   bool as_bool() const { return u_.b; }
-  int64_t as_int() const { return u_.i; }  // REQUIRES: kind() is kInt (or kBool via number())
+  // REQUIRES: kind() is kInt. For a BigInt, the nearest int64 (so code that only needs a
+  // bound, such as a count or a slice index, clamps as CPython does).
+  int64_t as_int() const { return u_.i; }
+  bool is_big() const { return big_; }
+  const BigInt& as_big() const {  // REQUIRES: is_big()
+    return *static_cast<const BigInt*>(owner_.get());
+  }
   double as_float() const { return u_.f; }
   std::string_view as_str() const { return str_; }
 
@@ -61,6 +72,7 @@ class Value {
 
  private:
   Kind kind_ = Kind::kNone;
+  bool big_ = false;  // an int held in owner_ as a BigInt
   union {
     bool b;
     int64_t i;

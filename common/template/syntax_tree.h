@@ -29,6 +29,7 @@ enum class NodeKind {
   kCall,           // op = Builtin; children: positional args; keywords: names of the last ones
   kMethod,         // name = method; children: receiver, args
   kComprehension,  // children: element; loops
+  kFormat,         // parts: an f-string literal (with adjacent literals concatenated)
 };
 
 enum class Builtin {
@@ -48,10 +49,13 @@ enum class Builtin {
   kQuote,
   kJsonDumps,
   kTimeTime,
+  kAny,
+  kAll,
 };
 
 struct Node;
 using NodePtr = std::unique_ptr<Node>;
+struct Part;
 
 // One `for TARGETS in ITER if COND...` clause of a comprehension.
 struct Loop {
@@ -62,6 +66,13 @@ struct Loop {
 };
 
 struct Node {
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  // Frees the subtree with an explicit stack: a tree built from a long flat chain may be
+  // deeper than the thread's stack, and is only refused after it was built (syntax_tree.cpp).
+  ~Node();
+
   NodeKind kind;
   std::size_t column = 0;  // in the template, for messages
   int op = 0;              // BinaryOp, Builtin or slot
@@ -71,6 +82,7 @@ struct Node {
   std::vector<std::string> compare_ops;
   std::vector<std::string> keywords;
   std::vector<Loop> loops;
+  std::unique_ptr<std::vector<Part>> parts;  // kFormat
 };
 
 enum class BinaryOp { kAdd, kSub, kMul, kDiv, kFloorDiv, kMod, kPow };

@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "common/template/fstring_parser.h"
 #include "common/template/interpreter.h"
+#include "common/template/limits.h"
 #include "common/template/py_error.h"
 #include "common/template/unicode.h"
 
@@ -45,9 +46,9 @@ CompileError::CompileError(std::string reason, std::string_view source, std::siz
       reason_(std::move(reason)),
       column_(column) {}
 
-Template Template::compile(std::string_view source) {
+Template Template::compile(std::string_view source, Quoting quoting) {
   Template t;
-  t.program_ = parse_template(source, true);
+  t.program_ = parse_template(source, true, quoting == Quoting::kSpliced ? '"' : 0);
   return t;
 }
 
@@ -82,6 +83,7 @@ void Template::render_into(const nlohmann::ordered_json& item, const Clock& cloc
     heap_slots.resize(static_cast<std::size_t>(program_->slot_count));
     slots = heap_slots.data();
   }
+  BudgetScope budget;
   try {
     slots[0] = Value::from_json(item);
     Frame frame{slots, &clock};
@@ -110,7 +112,7 @@ std::string QueryTemplate::substitute(std::string_view source, int64_t last_poll
 }
 
 QueryTemplate QueryTemplate::compile(std::string_view source) {
-  parse_template(substitute(source, kSampleCursor), false);
+  parse_template(substitute(source, kSampleCursor), false, '\'');
   QueryTemplate q;
   q.source_ = std::string(source);
   return q;
@@ -124,12 +126,13 @@ RenderResult QueryTemplate::render(int64_t last_poll_time, const Clock& clock) c
   RenderResult result;
   std::shared_ptr<Program> program;
   try {
-    program = parse_template(substitute(source_, last_poll_time), false);
+    program = parse_template(substitute(source_, last_poll_time), false, '\'');
   } catch (const CompileError& e) {
     result.error = "SyntaxError: " + e.reason();
     return result;
   }
   std::vector<Value> heap(static_cast<std::size_t>(std::max(program->slot_count, 1)));
+  BudgetScope budget;
   try {
     Frame frame{heap.data(), &clock};
     render_parts(program->parts, frame, result.text);

@@ -42,12 +42,23 @@ struct RenderResult {
 
 struct Program;  // the compiled tree; defined by the implementation
 
+// How a template's text is read as Python.
+enum class Quoting {
+  // As the Python connector evaluated WEBHOOK_URL: the Python expression f"TEXT", so a `"`
+  // in the text ends the f-string and what follows is Python source (adjacent literals
+  // concatenate, `" + str(1) + "` is an expression).
+  kSpliced,
+  // The whole text is one f-string body and quotes are plain text: header and body
+  // templates, which the Python connector did not have, and which hold JSON.
+  kWhole,
+};
+
 // An f-string template (WEBHOOK_URL, WEBHOOK_BODY, header values), rendered with the name
 // `item` bound to a JSON value.
 class Template {
  public:
   // Throws CompileError.
-  static Template compile(std::string_view source);
+  static Template compile(std::string_view source, Quoting quoting = Quoting::kSpliced);
 
   RenderResult render(const nlohmann::ordered_json& item) const;
   // The same, with time.time() read from `clock`.
@@ -63,7 +74,8 @@ class Template {
 };
 
 // WEBHOOK_GRAPHQL_QUERY: every occurrence of the text LAST_POLL_TIME is replaced by the
-// cursor (an integer), then the text is evaluated as an f-string with no `item`.
+// cursor (an integer), then the text is evaluated as the Python expression f'TEXT' (a `'`
+// ends the f-string, as in the Python connector) with no `item`.
 class QueryTemplate {
  public:
   // Checks that the template compiles once LAST_POLL_TIME is replaced. Throws CompileError.

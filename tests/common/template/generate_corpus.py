@@ -4,7 +4,9 @@ README's examples, hand-made edge cases per construct, and seeded random templat
 random items. Deterministic (fixed seed); rerun and commit the output after changing it:
     python3 tests/common/template/generate_corpus.py > tests/common/template/corpus.jsonl
 Generated templates stay inside the supported subset and away from the documented
-deviations (ints beyond 64 bits, printf-style %, complex results)."""
+deviations (ints beyond the template limit of about 10,000 digits, printf-style %, complex
+results). The sections after the first 2,600 cases (big ints, quotes, any/all) draw from their
+own generators, so adding one leaves the cases before it unchanged."""
 import json
 import random
 
@@ -312,6 +314,142 @@ def hand_made():
     return cases
 
 
+BIG_VALUES = [2 ** 63, 2 ** 63 - 1, 2 ** 64 - 1, 2 ** 64, -2 ** 63, -2 ** 63 - 1,
+              123456789012345678901234567890, -(10 ** 25), 10 ** 40 + 7, 2 ** 100 - 1, 7 ** 60]
+BIG_OPERANDS = ["item['node']['big']", "item['node']['n']", "item['node']['f']",
+                "item['node']['neg']", "7", "-3", "2.5", "1e19", "(2**64)", "(10**30)",
+                "(-(2**63))", "0", "True", "9223372036854775807", "0x1ffffffffffffffff",
+                "0b1" + "0" * 70, "0o7777777777777777777777777"]
+BIG_OPS = ["+", "-", "*", "//", "%", "/", "**", "<", "<=", "==", "!=", ">", ">="]
+BIG_SPECS = ["", ",", "_", "x", "#x", "X", "b", "_b", "o", "#o", "d", ">45", "<45,", "^50",
+             "+", " ", "045,", "e", ".3e", "g", ".2f", "%", "c", "n", "=+40"]
+
+
+def big_int_cases(r):
+    """Ints beyond 64 bits, from the item (exact digits in JSON) and from arithmetic."""
+    def item():
+        return {"node": {"big": r.choice(BIG_VALUES), "n": r.choice([0, 3, 7, 64, -5, 100]),
+                         "f": r.choice([0.5, 1e19, -2.5, 1e300, 9.2e18]),
+                         "neg": -r.choice(BIG_VALUES), "count": r.randint(0, 220),
+                         "score": r.choice([10 ** 9, 99, -12345678901])}}
+    fixed = [
+        "{7 ** item['node']['count']}", "{item['node']['score'] ** 7}",
+        "{item['node']['big'] * item['node']['big']}", "{json.dumps(item)}", "{item}",
+        "{item['node']['big']!r}", "{str(item['node']['big'])[::-1]}",
+        "{item['node']['big'] // -7}, {item['node']['big'] % -7}",
+        "{-item['node']['big']}", "{abs(item['node']['neg'])}", "{int(item['node']['big'])}",
+        "{float(item['node']['big'])}", "{round(item['node']['big'], -5)}",
+        "{round(item['node']['big'], -30)}", "{round(item['node']['big'], 3)}",
+        "{int(str(item['node']['big']))}", "{int(' -' + str(item['node']['big']) + ' ')}",
+        "{max(item['node']['big'], item['node']['f'], 3)}",
+        "{sorted([item['node']['big'], item['node']['f'], -1, item['node']['neg']])}",
+        "{item['node']['big'] in [item['node']['big']]}",
+        "{ {item['node']['big']: 'k'}[item['node']['big']] }",
+        "{bool(item['node']['big'])}", "{item['node']['big'] > 1e19}",
+        "{item['node']['big'] == float(item['node']['big'])}",
+        "{str(10**5000)}", "{len(str(10**4300))}", "{10**4300}", "{float(10**400)}",
+        "{10**400/3}", "{10**400/10**399}", "{(2**70 + 1) / 3}", "{int('9' * 5000)}",
+        "{int('9' * 4300) % 97}", "{[1][10**20]}", "{'a' * 10**20}", "{'a' * -(10**20)}", "{[1, 2][:10**20]}",
+        "{'abc'[-(10**20):]}", "{2 ** -(10**30)}", "{(10**30) ** 0.5}", "{(10**400) ** -1}",
+        "{1e300 < 10**300}", "{round(1e300)}", "{int(1e300)}", "{int(-1.5e19)}",
+        "{json.dumps({2**64: 2**65})}", "{iso(2**70)}", "{2**63 - 1 + 1 - 1}",
+        "{-9223372036854775808 // -1}", "{(-2**63) * -1}", "{abs(-2**63)}", "{-(-2**63)}",
+        "{2**64 + 0.5}", "{2**53 + 1 + 0.0}", "{(2**64) % 2.5}", "{(2**64) // 2.5}",
+        "{10**30 and 'x'}", "{[0] * (2**64 - 2**64)}", "{'{:,}'}", "{0x" + "f" * 40 + "}",
+        "{" + "9" * 30 + "}", "{-" + "9" * 30 + "}",
+    ]
+    cases = [(t, item()) for t in fixed]
+    for spec in BIG_SPECS:
+        cases.append(("{item['node']['big']:" + spec + "}", item()))
+        cases.append(("{item['node']['neg']:" + spec + "}", item()))
+    for _ in range(260):
+        a, b = r.choice(BIG_OPERANDS), r.choice(BIG_OPERANDS)
+        op = r.choice(BIG_OPS)
+        if op == "**":
+            b = r.choice(["2", "3", "7", "0", "-1", "item['node']['count']", "-2"])
+        e = f"({a} {op} {b})"
+        if r.random() < 0.3:
+            e = f"({e} {r.choice(['+', '*', '//', '%', '-'])} {r.choice(BIG_OPERANDS)})"
+        spec = r.choice(BIG_SPECS) if r.random() < 0.25 else ""
+        cases.append(("{" + e + (":" + spec if spec else "") + "}", item()))
+    return cases
+
+
+QUOTE_FIXED = [
+    'a""b', 'a"" "{1}"', 'x" + str(1 + 1) + "y', '{{a}}"" "{{b}}', '" "{item[\'node\'][\'n\']}',
+    '"', 'a"', 'a"b"', 'a"b', '\\"', 'say \\"hi\\"', '{\'"\'}', '" if 1 else "',
+    '" * 3 + "', '"[0:0] + "x', '{item["node"]}', '" f"{1}" "', '" rf"\\n{1}" "',
+    '" r"\\n{" "', '" u"x" "', '" + "{" + "', '"+ json.dumps(item) +"',
+    '" + item[\'node\'][\'name\'] + "', '" == "', '" "" "', '" , "', '"x" f"{2:>5}" "',
+    '"" """', '" """x""" "', '" \'\' "', '"\'"\'', '" + 1 + "', '" + str(len(item)) + "',
+    '" "{{}}" f"{{}}" "', '"f"{1}"', '"\n"', 'a" "\n" "b', '" """ "', '"" if item else ""',
+    '" + open("x").name + "', '{1}"" + "{2}', '" ; "',
+    '" and item[\'node\'][\'missing\'] or "', '"[::-1] + "', '" Rf"{1}" FR"{2}" "',
+    '" b"x" "', '" "é" "', '"" "" "" ""', '" \\\n "', '{1:"}', '{"a"}', '{1!r}"" "{2!r}"',
+]
+
+
+def quote_cases(r):
+    """Quotes inside templates, both kinds, in both settings: the URL spliced into f"...",
+    the query into f'...'. A quote of the setting's kind ends the f-string."""
+    item = {"node": {"n": 5, "name": "Import \"x\" it's", "tags": ["a", "b"]}}
+    cases = []
+    for t in QUOTE_FIXED:
+        cases.append((t, item, False))
+        # The same in the query: swap the two quote characters.
+        swapped = t.translate(str.maketrans({'"': "'", "'": '"'})).replace("item", "LAST_POLL_TIME")
+        cases.append((swapped, None, True))
+    seps = [" ", "", " + ", " + str({e}) + ", " {q2}lit{q2} ", " + {q2}{{{{x}}}}{q2} + ",
+            " f{q}{{{e}}}{q} ", " r{q}\\d{q} ", " * 2 + ", " if {e} else "]
+    exprs = ["1", "item['node']['n']", "len(item['node']['tags'])", "'x'", "item['node']['name']"]
+    for query in (False, True):
+        q, q2 = ("'", '"') if query else ('"', "'")
+        for _ in range(60):
+            parts = []
+            for _ in range(r.randint(1, 4)):
+                parts.append(r.choice(["x", "{{", "}}", "{1}", "a=", "{2 * 3}", "é", ""]))
+                if r.random() < 0.7:
+                    e = r.choice(exprs)
+                    if query:
+                        e = e.replace("item['node']['n']", "LAST_POLL_TIME").replace(
+                            "item['node']['name']", "'n'").replace(
+                            "len(item['node']['tags'])", "(LAST_POLL_TIME // 1000)")
+                    e = e.replace("'", q2)
+                    sep = r.choice(seps).format(e=e, q=q, q2=q2)
+                    parts.append(q + sep + q)
+            cases.append(("".join(parts), None if query else item, query))
+    return cases
+
+
+def any_all_cases(r):
+    """any() and all(), with lists, strings, dicts and generator arguments (lazy: elements
+    after the answer are never computed, so a later error does not happen)."""
+    item = {"data": {"object_marking_refs": ["marking--a", "marking--tlp-red"],
+                     "labels": [], "scores": [0, 3, 0.0, None], "name": "x"}}
+    fixed = [
+        "{any(m == 'marking--tlp-red' for m in item['data'].get('object_marking_refs', []))}",
+        "{all(m.startswith('marking--') for m in item['data']['object_marking_refs'])}",
+        "{any(item['data']['labels'])}", "{all(item['data']['labels'])}", "{any([])}",
+        "{all([])}", "{any('')}", "{all('ab')}", "{any({'a': 0})}", "{all({0: 1})}",
+        "{any(1 / x for x in [1, 0])}", "{all(1 / x for x in [0, 1])}",
+        "{any(1 / x for x in [0, 1])}", "{all(x for x in [1, 0, 1 // 0])}", "{any(5)}",
+        "{all(None)}", "{any(x for x in 5)}",
+        "{any(s for s in item['data']['scores'])}", "{all(s for s in item['data']['scores'])}",
+        "{any(a == b for a in 'abc' for b in 'xcz' if a)}", "{any(x, for x in [1])}",
+        "{all([x > 0 for x in [1, 2]])}", "{any(item['data']['missing'] for x in [1])}",
+        "{any(x for x in item['data']['missing'])}", "{[any(x) for x in [[0], [1], []]]}",
+        "{any(x for x in [0, 0]) or all(x for x in [])}", "{not any(x for x in [])}", "{any(x for x in [[]] * 3)}",
+    ]
+    cases = [(t, item) for t in fixed]
+    gens = ["x for x in item['data']['scores']", "x for x in item['data']['labels']",
+            "m.endswith('red') for m in item['data']['object_marking_refs']",
+            "x > 1 for x in [0, 1, 2]", "len(x) for x in ['', 'a']", "x for x in 'a0'",
+            "10 // x for x in [5, 0]", "x % 2 for x in [2, 4] if x"]
+    for _ in range(40):
+        cases.append(("{" + r.choice(["any", "all"]) + "(" + r.choice(gens) + ")}", item))
+    return cases
+
+
 def main():
     out = []
 
@@ -337,6 +475,15 @@ def main():
         add(template, item)
     while len(out) < 2600:
         add(generated(), rand_item())
+    for template, item in big_int_cases(random.Random(SEED + 1)):
+        add(template, item)
+    for template, item in any_all_cases(random.Random(SEED + 3)):
+        add(template, item)
+    for template, item, query in quote_cases(random.Random(SEED + 2)):
+        if query:
+            add(template, query=True, last_poll_time=1700000000000)
+        else:
+            add(template, item)
     for case in out:
         print(json.dumps(case, ensure_ascii=False))
 

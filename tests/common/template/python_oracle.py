@@ -5,9 +5,9 @@ given as argument (or stdin) and writes one JSON line per input: {"text": ...} o
 {"error": "KeyError: 'x'", "kind": "compile"|"runtime"}, or {"kind": "skip"} when the
 template cannot be written as a Python f-string literal.
 
-A template is the body of an ordinary f-string, as the Python connector evaluated it
-(`eval('f"{}"'.format(url))`), so backslash escapes in literal text apply; it is evaluated as
-f\"\"\"TEMPLATE\"\"\" (or with ''' when the template needs it). iso() and quote() are the
+A template is spliced into an ordinary f-string exactly as the Python connector did
+(`eval('f"{}"'.format(url))`, the query between single quotes), so backslash escapes in
+literal text apply and a quote in the template ends the f-string. iso() and quote() are the
 two documented extras."""
 import datetime
 import json
@@ -48,21 +48,18 @@ def quote(s):
 
 
 BUILTINS = {name: getattr(__builtins__, name) for name in
-            "len str int float bool round abs min max sorted repr ascii".split()}
+            "len str int float bool round abs min max sorted repr ascii any all".split()}
 
 
-def literal(template):
-    """The template as the Python connector evaluated it: the body of an ordinary f-string
-    (backslash escapes apply). Triple quotes let it hold either quote character; templates
-    that even so cannot be written as such a literal, or that use the escapes the subset
-    refuses (\\N{name}, surrogates), are skipped."""
-    trailing = len(template) - len(template.rstrip("\\"))
-    if trailing % 2 == 1 or "\\N{" in template or re.search(r"\\u[dD][89a-fA-F]", template):
+def literal(template, query):
+    """The template as the Python connector evaluated it: spliced between the quotes of an
+    ordinary f-string, f"URL" (eval('f"{}"'.format(url))) or f'QUERY', so a quote in it ends
+    the f-string and what follows is Python source. Templates that use the escapes the
+    subset refuses (\\N{name}, surrogates) are skipped."""
+    if "\\N{" in template or re.search(r"\\u[dD][89a-fA-F]", template):
         return None
-    for q in ('"', "'"):
-        if q * 3 not in template and not template.endswith(q):
-            return "f" + q * 3 + template + q * 3
-    return None
+    q = "'" if query else '"'
+    return "f" + q + template + q
 
 
 def evaluate(case):
@@ -72,7 +69,7 @@ def evaluate(case):
         template = template.replace("LAST_POLL_TIME", str(case.get("last_poll_time", 0)))
     else:
         scope["item"] = case.get("item")
-    source = literal(template)
+    source = literal(template, case.get("query"))
     if source is None:
         return {"kind": "skip"}
     try:
@@ -80,7 +77,9 @@ def evaluate(case):
     except SyntaxError as e:
         return {"error": e.msg, "kind": "compile"}
     try:
-        return {"text": eval(code, scope)}
+        value = eval(code, scope)
+        # A spliced template may be any expression; the text is its str(), as ours renders.
+        return {"text": value if isinstance(value, str) else str(value)}
     except Exception as e:  # noqa: BLE001 - every exception is a result here
         message = str(e)
         name = type(e).__name__

@@ -103,6 +103,22 @@ TEST(Template, BuiltinsMethodsAndComprehensions) {
             "{\"message\": \"done\"}|\"\\u00e9\"");
 }
 
+TEST(Template, AnyAndAllStopAtTheFirstAnswerAsPythonsGenerators) {
+  Json item = Json::parse(R"({"data": {"object_marking_refs": ["marking--a", "marking--red"]}})");
+  EXPECT_EQ(
+      render("{any(m == 'marking--red' for m in item['data'].get('object_marking_refs', []))}",
+             item),
+      "True");
+  EXPECT_EQ(
+      render("{all(m.startswith('marking--') for m in item['data']['object_marking_refs'])}", item),
+      "True");
+  EXPECT_EQ(render("{any([])} {all([])} {any('')} {all({0: 1})}"), "False True False False");
+  // Lazy: 1/0 is never computed once the answer is known.
+  EXPECT_EQ(render("{any(1 / x for x in [1, 0])} {all(10 // x - 10 for x in [1, 0])}"),
+            "True False");
+  EXPECT_EQ(runtime_error("{any(5)}"), "TypeError: 'int' object is not iterable");
+}
+
 TEST(Template, ExtrasIsoAndQuote) {
   EXPECT_EQ(render("{iso(1704067200000)}|{iso(1700000000123)}"),
             "2024-01-01T00:00:00.000Z|2023-11-14T22:13:20.123Z");
@@ -133,13 +149,61 @@ TEST(Template, RuntimeErrorsCarryPythonsExceptionAndMessage) {
   EXPECT_EQ(runtime_error("{min([])}"), "ValueError: min() arg is an empty sequence");
 }
 
-TEST(Template, IntsAre64BitAndOverflowIsAnError) {
-  EXPECT_EQ(render("{9223372036854775807}"), "9223372036854775807");
-  EXPECT_EQ(runtime_error("{9223372036854775807 + 1}"),
-            "OverflowError: integer overflow (template ints are limited to 64 bits)");
-  EXPECT_EQ(runtime_error("{2 ** 64}"),
-            "OverflowError: integer overflow (template ints are limited to 64 bits)");
-  EXPECT_EQ(compile_error("{99999999999999999999}"), "integer literal too large (ints are 64-bit)");
+TEST(Template, IntsAreUnboundedAsInPythonUpToTheTemplateLimit) {
+  EXPECT_EQ(render("{9223372036854775807 + 1}"), "9223372036854775808");
+  EXPECT_EQ(render("{2 ** 64:,}"), "18,446,744,073,709,551,616");
+  EXPECT_EQ(render("{99999999999999999999 // -7}"), "-14285714285714285715");
+  EXPECT_EQ(render("{-(-9223372036854775807 - 1)}"), "9223372036854775808");
+  EXPECT_EQ(runtime_error("{float(10 ** 400)}"),
+            "OverflowError: int too large to convert to float");
+  EXPECT_EQ(runtime_error("{str(10 ** 4300)}"),
+            "ValueError: Exceeds the limit (4300 digits) for integer string conversion; use "
+            "sys.set_int_max_str_digits() to increase the limit");
+  EXPECT_EQ(runtime_error("{7 ** 10 ** 9}"),
+            "OverflowError: the int would exceed 33220 bits, about 10,000 digits (the template "
+            "limit)");
+}
+
+// Integers of 2^63 and above in a JSON answer (Hostile input, item 3): an unsigned 64-bit
+// number, and the parser's binary node of exact digits for anything larger.
+TEST(Template, IntsBeyond64BitsInTheItemKeepTheirDigits) {
+  Json item = Json::object();
+  item["u"] = 18446744073709551615ULL;
+  std::string digits = "123456789012345678901234567890";
+  item["big"] = Json::binary(std::vector<std::uint8_t>(digits.begin(), digits.end()), 0x42);
+  std::string negative = "-99999999999999999999999";
+  item["neg"] = Json::binary(std::vector<std::uint8_t>(negative.begin(), negative.end()), 0x42);
+  EXPECT_EQ(render("{item['u']} {item['u'] + 1}", item),
+            "18446744073709551615 18446744073709551616");
+  EXPECT_EQ(render("{item['big']} {item['big'] * 10 + 1} {item['neg']}", item),
+            digits + " " + digits + "1 " + negative);
+  EXPECT_EQ(render("{json.dumps(item)}", item),
+            "{\"u\": 18446744073709551615, \"big\": " + digits + ", \"neg\": " + negative + "}");
+  EXPECT_EQ(render("{item['big'] > 1.2345678901234567e29} {float(item['big'])}", item),
+            "True 1.2345678901234568e+29");
+}
+
+// The Python connector evaluated f" + WEBHOOK_URL + " (and f' + query + '): a quote of that
+// kind ends the f-string, and what follows is Python source.
+TEST(Template, AQuoteEndsTheFStringAsInThePythonConnector) {
+  EXPECT_EQ(render("a\"\"b{{"), "ab{{");  // f"a" "" then the plain literal b{{: no replacement
+  EXPECT_EQ(render("n=\" + str(item['node']['n'] * 2) + \"!"), "n=10!");
+  EXPECT_EQ(render("{1}\" f\"{2:>3}\" r\"\\d"), "1  2\\d");
+  EXPECT_EQ(render("say \\\"hi\\\""), "say \"hi\"");  // an escaped quote does not end it
+  EXPECT_EQ(compile_error("{item[\"node\"]}"), "f-string: unmatched '['");
+  EXPECT_EQ(compile_error("a\" x \""), "invalid syntax: unexpected 'x'");
+  EXPECT_EQ(compile_error("a\""), "unterminated string literal");
+  try {
+    Template::compile("ab\" x \"");
+  } catch (const CompileError& e) {
+    EXPECT_EQ(e.column(), 4u);  // in the setting's text, not in the spliced source
+  }
+  // Header and body templates (which the Python connector did not have) hold JSON.
+  EXPECT_EQ(
+      Template::compile("{{\"id\": \"{item['node']['n']}\"}}", Quoting::kWhole).render(kItem).text,
+      "{\"id\": \"5\"}");
+  EXPECT_EQ(QueryTemplate::compile("{{q(t:\"LAST_POLL_TIME\")}}' + ' ok").render(7).text,
+            "{q(t:\"7\")} ok");
 }
 
 TEST(Template, LimitsStopHostileTemplatesWithAClearError) {
