@@ -155,7 +155,9 @@ void FeedPoller::render(const std::vector<Json>& items, int64_t window_from, Pol
     }
     store::NewJob job = feed_.renderer.render(item);
     if (!job.dead && feed_.config.ignore_duplicates) {
-      std::string key = job.method + '\n' + job.url + '\n' + job.headers.dump() + '\n' + job.body;
+      std::string key = job.method + '\n' + job.url + '\n' +
+                        job.headers.dump(-1, ' ', false, Json::error_handler_t::replace) + '\n' +
+                        job.body;
       if (!requests.insert(std::move(key)).second) {
         ++record.duplicates_skipped;
         continue;

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "common/config.h"
+#include "common/json_reader.h"
 
 namespace webhook::poller {
 namespace {
@@ -272,8 +273,11 @@ GraphqlResponse GraphqlClient::execute(std::string_view query, const Json& varia
   if (!response.error.empty()) {
     h.body.clear();
   } else {
-    Json document = Json::parse(h.body, nullptr, /*allow_exceptions=*/false);
-    bool is_json = !document.is_discarded();
+    // Read as the Python connector read it (see json_reader.h): a record that json.loads
+    // accepted must not fail every poll of its window.
+    JsonReadResult read = read_json(h.body);
+    Json document = std::move(read.value);
+    bool is_json = read.ok();
     if (is_json && document.is_object()) {
       if (auto errors = document.find("errors"); errors != document.end() && !errors->is_null() &&
                                                  !(errors->is_array() && errors->empty())) {
@@ -289,8 +293,12 @@ GraphqlResponse GraphqlClient::execute(std::string_view query, const Json& varia
             (h.body.empty() ? std::string(" with an empty body") : ": " + excerpt(h.body));
       } else if (h.body.empty()) {
         response.error = where + " answered with an empty body";
+      } else if (read.failure == JsonReadResult::Failure::kSyntax) {
+        response.error = where + " answered with a body that is not JSON (" + read.error +
+                         "): " + excerpt(h.body);
       } else if (!is_json) {
-        response.error = where + " answered with a body that is not JSON: " + excerpt(h.body);
+        // Too deep, or an integer too long: json.loads failed on it too.
+        response.error = "the answer of " + where + " cannot be read: " + read.error;
       } else if (!document.is_object()) {
         response.error = where + " answered with JSON that is not an object: " + excerpt(h.body);
       } else {
