@@ -250,6 +250,7 @@ GraphqlResponse GraphqlClient::execute(std::string_view query, const Json& varia
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   response.http_status = static_cast<int>(status);
 
+  response.body_bytes = static_cast<int64_t>(h.body.size());
   const std::string where = "OpenCTI at " + display_url_;
   std::string detail = h.error_buffer[0] != '\0' ? h.error_buffer : curl_easy_strerror(rc);
   if (rc == CURLE_ABORTED_BY_CALLBACK && h.cancelled) {
