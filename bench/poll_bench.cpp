@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/json_reader.h"
 #include "common/store/job_store.h"
 #include "poller/compiled_feed.h"
 #include "poller/feed_poller.h"
@@ -25,13 +26,13 @@ using namespace webhook::poller;
 
 constexpr int kItems = 10'000;
 
-// Answers every query with a fixed text, parsed on each call as the real client does.
+// Answers every query with a fixed text, read on each call as the real client does.
 class MemoryEndpoint final : public GraphqlEndpoint {
  public:
   GraphqlResponse execute(std::string_view, const Json&, const CancelFn&) override {
     GraphqlResponse r;
     r.http_status = 200;
-    r.document = Json::parse(answer);
+    r.document = read_json(answer).value;
     return r;
   }
   std::string answer;
@@ -109,6 +110,25 @@ BENCHMARK(BM_PollOf10000Items)
                         [](const std::vector<double>& v) {
                           return *std::min_element(v.begin(), v.end());
                         })
+    ->DisplayAggregatesOnly(true);
+
+// The answer's reading alone: range(0) 0 = nlohmann's parser (the reference, which the
+// poller used before), 1 = read_json (what it uses: Python's rules, depth-limited).
+void BM_ReadAnswerOf10000Items(benchmark::State& state) {
+  const std::string answer = make_answer(0);
+  const bool ours = state.range(0) != 0;
+  for (auto _ : state) {
+    Json document = ours ? read_json(answer).value : Json::parse(answer);
+    benchmark::DoNotOptimize(document);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * answer.size()));
+  state.SetLabel(ours ? "read_json" : "nlohmann::parse (reference)");
+}
+BENCHMARK(BM_ReadAnswerOf10000Items)
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->Repetitions(5)
     ->DisplayAggregatesOnly(true);
 
 }  // namespace

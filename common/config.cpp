@@ -511,6 +511,7 @@ Config Config::load_unguarded(unsigned programs, const Environment& env,
       feed.data_location = str("WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION");
       feed.page_info_location = str("WEBHOOK_GRAPHQL_PAGE_INFO_LOCATION");
       feed.max_pages = parsed.at("WEBHOOK_GRAPHQL_MAX_PAGES").get<int64_t>();
+      feed.max_poll_bytes = parsed.at("WEBHOOK_GRAPHQL_MAX_POLL_BYTES").get<int64_t>();
       feed.polling_interval = ms("WEBHOOK_GRAPHQL_POLLING_INTERVAL");
       feed.poll_overlap = ms("WEBHOOK_POLL_OVERLAP");
       feed.url = str("WEBHOOK_URL");

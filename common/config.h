@@ -42,6 +42,7 @@ struct FeedConfig {
   std::string data_location;       // subscripts, e.g. ['data']['works']['edges']
   std::string page_info_location;  // empty: no pagination
   int64_t max_pages = 100;
+  int64_t max_poll_bytes = 128ll << 20;  // all pages of one poll together
   std::chrono::milliseconds polling_interval{60000};
   std::chrono::milliseconds poll_overlap{5000};
   std::string url;  // template

@@ -70,6 +70,8 @@ constexpr std::array kSettings = {
     "Timeout of one GraphQL request.", {}, 0.01, 3600},
   SettingSpec{"WEBHOOK_GRAPHQL_MAX_RESPONSE_BYTES", T::kInteger, "67108864", P | C, 0, false,
     "Largest GraphQL answer accepted; a larger one fails the poll.", {}, 1024, 4.0e9},
+  SettingSpec{"WEBHOOK_GRAPHQL_MAX_POLL_BYTES", T::kInteger, "134217728", P | C, 0, true,
+    "Most bytes of answers one poll reads, all pages together; past it the poll fails (each byte of JSON takes about ten in memory).", {}, 1024, 1.0e12},
   SettingSpec{"WEBHOOK_POLL_OVERLAP", T::kSeconds, "5", P | C, 0, true,
     "Each poll asks again for this much time before the cursor, skipping items already enqueued; 0 is the Python connector's window.", {}, 0, 86400},
   // --- the requests ---

@@ -1,5 +1,6 @@
 #include "poller/feed_poller.h"
 
+#include <new>
 #include <string_view>
 #include <unordered_set>
 #include <utility>
@@ -41,23 +42,41 @@ PollResult FeedPoller::poll(const CancelFn& cancel, bool commit) {
 
   std::string error;
   std::vector<Json> items;
-  tmpl::RenderResult query = feed_.query.render(record.window_from);
-  record.window_to = clock_.now_ms();  // the new cursor: when the query is sent
-  if (record.window_to < cursor) {
-    // The clock went back, or the cursor was set in the future: never move it backwards.
-    log_event(spdlog::level::warn, "the cursor is ahead of this host's clock",
-              {{"feed", name()}, {"cursor", cursor}, {"now", record.window_to}});
-    record.window_to = cursor;
-  }
-  if (!query.ok()) {
-    error = "WEBHOOK_GRAPHQL_QUERY: " + query.error;
-  } else {
-    error = fetch(query.text, cancel, result, items, /*keep_first_answer=*/!commit);
-  }
-  if (result.status == PollStatus::kAbandoned) return result;
-
   std::vector<std::string> new_hashes;
-  if (error.empty()) render(items, record.window_from, result, new_hashes);
+  try {
+    tmpl::RenderResult query = feed_.query.render(record.window_from);
+    record.window_to = clock_.now_ms();  // the new cursor: when the query is sent
+    if (record.window_to < cursor) {
+      // The clock went back, or the cursor was set in the future: never move it backwards.
+      log_event(spdlog::level::warn, "the cursor is ahead of this host's clock",
+                {{"feed", name()}, {"cursor", cursor}, {"now", record.window_to}});
+      record.window_to = cursor;
+    }
+    if (!query.ok()) {
+      error = "WEBHOOK_GRAPHQL_QUERY: " + query.error;
+    } else {
+      error = fetch(query.text, cancel, result, items, /*keep_first_answer=*/!commit);
+    }
+    if (result.status == PollStatus::kAbandoned) return result;
+    if (error.empty()) render(items, record.window_from, result, new_hashes);
+  } catch (const std::exception& e) {
+    // Whatever stopped this poll (out of memory on a huge window, a library's exception)
+    // is recorded as its failure, with the cursor kept, rather than lost with the poll.
+    // Free what it held first, so that recording it needs little memory.
+    std::vector<Json>().swap(items);
+    std::vector<store::NewJob>().swap(result.jobs);
+    std::vector<std::string>().swap(new_hashes);
+    result.first_answer = nullptr;
+    record.items_found = record.jobs_enqueued = record.duplicates_skipped = 0;
+    record.render_errors = 0;
+    if (record.window_to == 0) record.window_to = record.window_from;
+    error = dynamic_cast<const std::bad_alloc*>(&e) != nullptr
+                ? "the poll ran out of memory (std::bad_alloc) after " +
+                      std::to_string(result.pages) +
+                      " page(s); lower WEBHOOK_GRAPHQL_MAX_POLL_BYTES or the query's page size"
+                : std::string("the poll stopped on an unexpected error: ") + e.what();
+    result.status = PollStatus::kFailed;
+  }
   record.ok = error.empty();
   record.error = error;
   if (!record.ok) result.status = PollStatus::kFailed;
@@ -81,6 +100,7 @@ std::string FeedPoller::fetch(const std::string& query, const CancelFn& cancel, 
                               std::vector<Json>& items, bool keep_first_answer) {
   const bool paginated = feed_.page_info_location.has_value();
   Json after = nullptr;
+  int64_t poll_bytes = 0;  // of every page so far
   while (true) {
     Json variables = paginated ? Json{{"after", after}} : Json::object();
     GraphqlResponse response = endpoint_.execute(query, variables, cancel);
@@ -93,6 +113,13 @@ std::string FeedPoller::fetch(const std::string& query, const CancelFn& cancel, 
                                : "page " + std::to_string(result.pages + 1) + ": " + response.error;
     }
     ++result.pages;
+    poll_bytes += response.body_bytes;
+    if (poll_bytes > feed_.config.max_poll_bytes) {
+      return "the answers of this poll passed " + std::to_string(feed_.config.max_poll_bytes) +
+             " bytes (WEBHOOK_GRAPHQL_MAX_POLL_BYTES) at page " + std::to_string(result.pages) +
+             " (" + std::to_string(poll_bytes) +
+             " bytes); raise it, or narrow the query or its page size";
+    }
     if (keep_first_answer && result.pages == 1) result.first_answer = response.document;
 
     Json page_info;
@@ -155,7 +182,9 @@ void FeedPoller::render(const std::vector<Json>& items, int64_t window_from, Pol
     }
     store::NewJob job = feed_.renderer.render(item);
     if (!job.dead && feed_.config.ignore_duplicates) {
-      std::string key = job.method + '\n' + job.url + '\n' + job.headers.dump() + '\n' + job.body;
+      std::string key = job.method + '\n' + job.url + '\n' +
+                        job.headers.dump(-1, ' ', false, Json::error_handler_t::replace) + '\n' +
+                        job.body;
       if (!requests.insert(std::move(key)).second) {
         ++record.duplicates_skipped;
         continue;

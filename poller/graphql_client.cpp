@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "common/config.h"
+#include "common/json_reader.h"
 
 namespace webhook::poller {
 namespace {
@@ -283,6 +284,7 @@ GraphqlResponse GraphqlClient::execute(std::string_view query, const Json& varia
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   response.http_status = static_cast<int>(status);
 
+  response.body_bytes = static_cast<int64_t>(h.body.size());
   const std::string where = "OpenCTI at " + display_url_;
   std::string detail = h.error_buffer[0] != '\0' ? h.error_buffer : curl_easy_strerror(rc);
   if (rc == CURLE_ABORTED_BY_CALLBACK && h.cancelled) {
@@ -306,8 +308,11 @@ GraphqlResponse GraphqlClient::execute(std::string_view query, const Json& varia
   if (!response.error.empty()) {
     h.body.clear();
   } else {
-    Json document = Json::parse(h.body, nullptr, /*allow_exceptions=*/false);
-    bool is_json = !document.is_discarded();
+    // Read as the Python connector read it (see json_reader.h): a record that json.loads
+    // accepted must not fail every poll of its window.
+    JsonReadResult read = read_json(h.body);
+    Json document = std::move(read.value);
+    bool is_json = read.ok();
     if (is_json && document.is_object()) {
       if (auto errors = document.find("errors"); errors != document.end() && !errors->is_null() &&
                                                  !(errors->is_array() && errors->empty())) {
@@ -323,9 +328,12 @@ GraphqlResponse GraphqlClient::execute(std::string_view query, const Json& varia
                                          : ": " + excerpt(h.body, options_.token));
       } else if (h.body.empty()) {
         response.error = where + " answered with an empty body";
+      } else if (read.failure == JsonReadResult::Failure::kSyntax) {
+        response.error = where + " answered with a body that is not JSON (" + read.error +
+                         "): " + excerpt(h.body, options_.token);
       } else if (!is_json) {
-        response.error =
-            where + " answered with a body that is not JSON: " + excerpt(h.body, options_.token);
+        // Too deep, or an integer too long: json.loads failed on it too.
+        response.error = "the answer of " + where + " cannot be read: " + read.error;
       } else if (!document.is_object()) {
         response.error =
             where + " answered with JSON that is not an object: " + excerpt(h.body, options_.token);

@@ -31,6 +31,7 @@ struct GraphqlResponse {
   std::string code;
   std::string error;
   bool cancelled = false;  // the caller's cancel function stopped the request
+  int64_t body_bytes = 0;  // the size of the body received
   bool ok() const { return error.empty(); }
 };
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string_view>
+#include <vector>
 
 namespace webhook::poller {
 namespace {
@@ -29,41 +30,69 @@ void append_text(std::string_view text, std::string& out) {
 }
 
 // A type tag, then the value: strings and keys length-prefixed, numbers in binary, containers
-// with their size. No two different items encode alike, and no escaping is needed.
-void append_canonical(const Json& value, std::string& out) {
+// with their size, a big integer (a binary node) with its subtype and bytes. No two
+// different items encode alike, and no escaping is needed. Iterative: an item's depth is
+// bounded by the reader, but no walk over item data may depend on the stack's size.
+void append_canonical(const Json& root, std::string& out) {
   using Type = Json::value_t;
-  out += static_cast<char>(value.type());
-  switch (value.type()) {
-    case Type::string:
-      append_text(value.get_ref<const std::string&>(), out);
-      break;
-    case Type::number_integer:
-      append_u64(static_cast<uint64_t>(value.get<int64_t>()), out);
-      break;
-    case Type::number_unsigned:
-      append_u64(value.get<uint64_t>(), out);
-      break;
-    case Type::number_float:
-      append_u64(std::bit_cast<uint64_t>(value.get<double>()), out);
-      break;
-    case Type::boolean:
-      out += value.get<bool>() ? '1' : '0';
-      break;
-    case Type::array:
-      append_u64(value.size(), out);
-      for (const auto& element : value.get_ref<const Json::array_t&>()) {
-        append_canonical(element, out);
+  struct Frame {
+    const Json* container;
+    std::size_t next;
+  };
+  thread_local std::vector<Frame> stack;
+  stack.clear();
+  const Json* value = &root;
+  while (true) {
+    if (value != nullptr) {
+      out += static_cast<char>(value->type());
+      switch (value->type()) {
+        case Type::string:
+          append_text(value->get_ref<const std::string&>(), out);
+          break;
+        case Type::number_integer:
+          append_u64(static_cast<uint64_t>(value->get<int64_t>()), out);
+          break;
+        case Type::number_unsigned:
+          append_u64(value->get<uint64_t>(), out);
+          break;
+        case Type::number_float:
+          append_u64(std::bit_cast<uint64_t>(value->get<double>()), out);
+          break;
+        case Type::boolean:
+          out += value->get<bool>() ? '1' : '0';
+          break;
+        case Type::binary: {
+          const auto& bytes = value->get_binary();
+          out += bytes.has_subtype() ? static_cast<char>(bytes.subtype() & 0xff) : '\0';
+          append_text(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+                      out);
+          break;
+        }
+        case Type::array:
+        case Type::object:
+          append_u64(value->size(), out);
+          if (!value->empty()) stack.push_back({value, 0});
+          break;
+        default:  // null, and the discarded kind a parsed answer never holds
+          break;
       }
-      break;
-    case Type::object:
-      append_u64(value.size(), out);
-      for (const auto& [key, element] : value.get_ref<const Json::object_t&>()) {
-        append_text(key, out);
-        append_canonical(element, out);
-      }
-      break;
-    default:  // null, and the binary and discarded kinds a parsed answer never holds
-      break;
+      value = nullptr;
+    }
+    if (stack.empty()) return;
+    Frame& top = stack.back();
+    if (top.next == top.container->size()) {
+      stack.pop_back();
+      continue;
+    }
+    if (top.container->is_object()) {
+      const auto& entry = *(top.container->get_ref<const Json::object_t&>().begin() +
+                            static_cast<std::ptrdiff_t>(top.next));
+      append_text(entry.first, out);
+      value = &entry.second;
+    } else {
+      value = &top.container->get_ref<const Json::array_t&>()[top.next];
+    }
+    ++top.next;
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <ostream>
 
+#include "common/json_writer.h"
+
 namespace webhook::poller {
 namespace {
 
@@ -35,7 +37,7 @@ int dry_run(const std::vector<std::unique_ptr<FeedPoller>>& feeds, std::ostream&
   int status = 0;
   for (const auto& feed : feeds) {
     PollResult r = feed->poll({}, /*commit=*/false);
-    for (const auto& job : r.jobs) out << job_json(feed->name(), job).dump() << "\n";
+    for (const auto& job : r.jobs) out << write_json(job_json(feed->name(), job)) << "\n";
     err << "feed " << feed->name() << ": " << summary(r) << "\n";
     if (!r.ok()) status = 1;
   }
@@ -60,11 +62,11 @@ int check_config(GraphqlClient& client, const std::vector<std::unique_ptr<FeedPo
       status = 1;
       continue;
     }
-    std::string answer = r.first_answer.dump();
+    std::string answer = write_json(r.first_answer);
     if (answer.size() > 2000) answer = answer.substr(0, 2000) + "...";
     out << "  answer: " << answer << "\n";
     if (!r.jobs.empty()) {
-      out << "  first request: " << job_json(feed->name(), r.jobs.front()).dump() << "\n";
+      out << "  first request: " << write_json(job_json(feed->name(), r.jobs.front())) << "\n";
     } else {
       out << "  no item in this window, so no request to show\n";
     }

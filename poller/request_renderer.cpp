@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "common/json_writer.h"
 #include "poller/job_id.h"
 #include "poller/sendable_url.h"
 
@@ -42,6 +43,30 @@ bool names_allowed_host(const std::string& url, const std::vector<std::string>& 
   return false;
 }
 
+// A text holding a lone surrogate (which the JSON reader keeps as ED A0..BF xx) cannot be
+// sent: the Python connector's client encoded headers and bodies as UTF-8, which raises
+// this error. Empty when the text has none. (In a URL, requests percent-encodes the bytes,
+// as make_sendable_url does.)
+std::string surrogate_error(std::string_view text) {
+  std::size_t position = 0;  // in characters, as Python counts
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if ((c & 0xC0) == 0x80) continue;  // a continuation byte
+    if (c == 0xED && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0xA0 &&
+        (static_cast<unsigned char>(text[i + 2]) & 0xC0) == 0x80) {
+      unsigned unit = 0xD000 | ((static_cast<unsigned char>(text[i + 1]) & 0x3F) << 6) |
+                      (static_cast<unsigned char>(text[i + 2]) & 0x3F);
+      static constexpr char kHex[] = "0123456789abcdef";
+      std::string escape = "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) escape += kHex[(unit >> shift) & 0xF];
+      return "UnicodeEncodeError: 'utf-8' codec can't encode character '" + escape +
+             "' in position " + std::to_string(position) + ": surrogates not allowed";
+    }
+    ++position;
+  }
+  return {};
+}
+
 }  // namespace
 
 std::optional<RequestRenderer> RequestRenderer::compile(const FeedConfig& feed,
@@ -72,7 +97,7 @@ store::NewJob RequestRenderer::render(const nlohmann::ordered_json& item) const 
     job.dead = true;
     job.last_error = std::move(error);
     job.headers = nlohmann::ordered_json::object();
-    job.body = item.dump();
+    job.body = write_json(item);  // never throws on a lone surrogate
     return std::move(job);
   };
 
@@ -100,11 +125,17 @@ store::NewJob RequestRenderer::render(const nlohmann::ordered_json& item) const 
     if (value.text.find_first_of("\r\n") != std::string::npos) {
       return fail("WEBHOOK_HEADERS[\"" + name + "\"]: the value holds a line break");
     }
+    if (std::string error = surrogate_error(value.text); !error.empty()) {
+      return fail("WEBHOOK_HEADERS[\"" + name + "\"]: " + error);
+    }
     job.headers[name] = std::move(value.text);
   }
   if (body_) {
     tmpl::RenderResult body = body_->render(item);
     if (!body.ok()) return fail("WEBHOOK_BODY: " + body.error);
+    if (std::string error = surrogate_error(body.text); !error.empty()) {
+      return fail("WEBHOOK_BODY: " + error);
+    }
     job.body = std::move(body.text);
   }
   return job;

@@ -85,6 +85,12 @@ FakeFailure FakeFailure::stalled(std::chrono::milliseconds duration) {
   return f;
 }
 
+FakeFailure FakeFailure::raw_body(std::string body) {
+  FakeFailure f = of(Kind::kRawBody);
+  f.body = std::move(body);
+  return f;
+}
+
 FakeOpencti::FakeOpencti(FakeOpenctiOptions options, const Clock* clock)
     : options_(std::move(options)),
       records_(options_.records, clock != nullptr ? *clock : system_clock_),
@@ -175,6 +181,18 @@ void FakeOpencti::clear_requests() {
   requests_.clear();
 }
 
+// A raw value is a string marker in the records; answers replace the marker, quotes and
+// all, by the text. The \u0001 bytes keep it from meeting any real value.
+constexpr const char* kRawMarker =
+    "\x01"
+    "fake-raw:";
+
+Json FakeOpencti::raw_json(std::string json_text) {
+  std::lock_guard lock(mutex_);
+  raw_values_.push_back(std::move(json_text));
+  return std::string(kRawMarker) + std::to_string(raw_values_.size() - 1) + "\x01";
+}
+
 std::pair<int, std::string> FakeOpencti::answer(const std::string& authorization,
                                                 const std::string& body,
                                                 FakeRequest* record) const {
@@ -207,7 +225,16 @@ std::pair<int, std::string> FakeOpencti::answer(const std::string& authorization
     if (operation.kind == "mutation") {
       return {200, Json{{"data", connectors_.evaluate(operation)}}.dump()};
     }
-    return {200, Json{{"data", records_.evaluate(operation)}}.dump()};
+    std::string text = Json{{"data", records_.evaluate(operation)}}.dump();
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < raw_values_.size(); ++i) {
+      const std::string marker = "\"\\u0001fake-raw:" + std::to_string(i) + "\\u0001\"";
+      for (auto pos = text.find(marker); pos != std::string::npos;
+           pos = text.find(marker, pos + raw_values_[i].size())) {
+        text.replace(pos, marker.size(), raw_values_[i]);
+      }
+    }
+    return {200, std::move(text)};
   } catch (const FakeQueryError& e) {
     if (e.validation()) return {400, error_body(e.code(), e.what(), false)};
     return {200, error_body(e.code(), e.what(), true)};
@@ -323,6 +350,11 @@ void FakeOpencti::serve() {
           res.set_content(prefix + std::string(pad, 'x') + "\"}", "application/json");
           break;
         }
+        case Kind::kRawBody:
+          status = 200;
+          res.status = 200;
+          res.set_content(failure->body, "application/json");
+          break;
         case Kind::kStall: {
           std::unique_lock lock(mutex_);
           stall_cv_.wait_for(lock, failure->stall, [&] { return stall_generation_ != generation; });

@@ -3,8 +3,10 @@
 // validation errors as HTTP 400; other errors as 200 with `errors`), serving the records of
 // a FakeRecords, keeping the connectors that register and ping (FakeConnectors), recording
 // every request, and failing on demand (502, stalls, malformed,
-// empty, truncated or huge bodies, GraphQL errors). No gtest inside, so that a standalone
-// program can wrap it. Thread-safe; the server runs on its own threads.
+// empty, truncated or huge bodies, GraphQL errors, any raw body). Records may hold raw JSON
+// text that nlohmann cannot build (hostile answers: deep nesting, lone surrogates, 1e999). No gtest
+// inside, so that a standalone program can wrap it. Thread-safe; the server runs on its own
+// threads.
 #pragma once
 
 #include <chrono>
@@ -41,13 +43,16 @@ struct FakeFailure {
     kTruncatedTransfer,  // the connection closes before Content-Length bytes
     kHugeBody,           // 200, valid JSON of `bytes` bytes
     kStall,              // answers only after `stall` (or release_stalls())
+    kRawBody,            // 200 with `body`, byte for byte
   };
   Kind kind = Kind::kHttpStatus;
   int status = 502;
   std::string code = "INTERNAL_SERVER_ERROR";
   std::string message = "injected failure";
   std::size_t bytes = 0;
-  std::string body;  // kHttpStatus: the body sent (text/plain); empty: a proxy's HTML page
+  // kHttpStatus: the body sent (text/plain), empty for a proxy's HTML page; kRawBody: the
+  // body sent byte for byte.
+  std::string body;
   std::chrono::milliseconds stall{30000};
   // Empty: the failure hits the next request. Otherwise the next request whose first root
   // field is this one (`pingConnector`, `works`), so tests aim at one caller.
@@ -59,6 +64,7 @@ struct FakeFailure {
   static FakeFailure of(Kind kind);
   static FakeFailure huge(std::size_t bytes);
   static FakeFailure stalled(std::chrono::milliseconds duration);
+  static FakeFailure raw_body(std::string body);
 };
 
 // One request as the fake saw it.
@@ -100,6 +106,9 @@ class FakeOpencti {
   const std::string& token() const { return options_.token; }
 
   FakeRecords& records() { return records_; }
+  // A value to put in a record that the answer carries as `json_text`, written as is: what
+  // a platform can send but no nlohmann tree can hold (`"\\ud800"`, `1e999`, deep nesting).
+  nlohmann::ordered_json raw_json(std::string json_text);
   FakeConnectors& connectors() { return connectors_; }
 
   // The next `times` requests (those asking for `failure.field` when set) fail that way,
@@ -134,6 +143,7 @@ class FakeOpencti {
   mutable std::mutex mutex_;
   std::condition_variable stall_cv_;
   std::deque<FakeFailure> failures_;
+  mutable std::vector<std::string> raw_values_;  // raw_json()'s texts, by marker number
   std::vector<FakeRequest> requests_;
   int64_t stall_generation_ = 0;
 };
