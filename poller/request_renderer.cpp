@@ -71,7 +71,7 @@ std::optional<RequestRenderer> RequestRenderer::compile(const FeedConfig& feed,
 
 store::NewJob RequestRenderer::render(const nlohmann::ordered_json& item) const {
   store::NewJob job;
-  job.id = new_job_id();
+  job.id = store::make_job_id();
   job.method = method_;
   job.max_attempts = max_attempts_;
   auto fail = [&](std::string error) {

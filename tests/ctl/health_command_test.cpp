@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -19,9 +20,9 @@ using testing::TempDir;
 const std::string kWebhookctl = WEBHOOK_BINARY_DIR "/ctl/webhookctl";
 
 std::unique_ptr<store::JobStore> open_store(const std::string& path) {
-  store::SqliteOptions options;
+  store::StoreOptions options;
   options.path = path;
-  return store::open_sqlite_store(options);
+  return store::open_store(options);
 }
 
 class HealthCommandTest : public ::testing::Test {

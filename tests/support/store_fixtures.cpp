@@ -1,14 +1,16 @@
 #include "tests/support/store_fixtures.h"
 
+#include "common/store/open_store.h"
+
 #include <stdexcept>
 
 namespace webhook::testing {
 
 std::unique_ptr<store::JobStore> open_test_store(const std::string& path) {
-  store::SqliteOptions options;
+  store::StoreOptions options;
   options.path = path;
-  options.synchronous = "NORMAL";
-  return store::open_sqlite_store(options);
+  options.durability = "NORMAL";
+  return store::open_store(options);
 }
 
 store::PollCommit make_poll(const std::string& feed, int jobs, int64_t now,

@@ -1,7 +1,14 @@
 // State transitions of the dispatcher's side of the store, legal and illegal, on a real file.
 #include <gtest/gtest.h>
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "common/store/fault_injecting_store.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 #include "tests/support/store_fixtures.h"
 #include "tests/support/sync_counting_vfs.h"
 #include "tests/support/temp_dir.h"
@@ -268,20 +275,17 @@ TEST_F(LeaseQueueTest, RecordAndClaimWithNothingToClaimOnlyRecords) {
 TEST_F(LeaseQueueTest, RecordAndClaimThatFailsWritesNothing) {
   auto ids = enqueue(*store_, "default", 3, kNow);
   auto jobs = store_->claim("w1", 1, 30s, kNow);
-  bool fail = true;
-  SqliteOptions options;
+  StoreOptions options;
   options.path = dir_.file("q.db");
-  options.fault_point = [&fail](std::string_view point) {
-    if (fail && point == "record_outcomes:first_applied") throw std::runtime_error("injected");
-  };
-  auto failing = open_sqlite_store(options);
+  auto failing = FaultInjectingStore::open(options);
+  failing->at("record_outcomes:first_applied", FaultInjectingStore::fail());
   const std::vector outcomes{outcome_for(jobs[0], "w1", OutcomeKind::kDelivered, kNow)};
   EXPECT_THROW(failing->record_and_claim(outcomes, "w1", 10, 30s, kNow), std::runtime_error);
   EXPECT_EQ(row(ids[0]).state, JobState::kRunning);
   EXPECT_TRUE(attempts(ids[0]).empty());
   EXPECT_EQ(row(ids[1]).state, JobState::kPending);
   // The same connection works again once the fault is gone.
-  fail = false;
+  failing->clear();
   auto done = failing->record_and_claim(outcomes, "w1", 10, 30s, kNow);
   EXPECT_EQ(done.recorded.applied, 1);
   EXPECT_EQ(done.claimed.size(), 2u);
@@ -355,12 +359,25 @@ TEST_F(LeaseQueueTest, AttemptNumbersKeepCountingAcrossALostLeaseAndARequeue) {
   EXPECT_EQ(a[2].http_status, 200);
 }
 
-TEST_F(LeaseQueueTest, DataVersionChangesWhenAnotherConnectionCommits) {
+// The dispatcher learns of the poller's commits through wait_for_work: it says "claim" when
+// another connection committed since the last claim, and otherwise times out or stops at
+// the caller's interrupt.
+TEST_F(LeaseQueueTest, WaitForWorkWakesWhenAnotherConnectionCommits) {
   auto other = webhook::testing::open_test_store(dir_.file("q.db"));
-  int64_t before = store_->data_version();
-  EXPECT_EQ(store_->data_version(), before);
-  enqueue(*other, "default", 1, kNow);
-  EXPECT_NE(store_->data_version(), before);
+  EXPECT_TRUE(store_->wait_for_work(0ms, -1)) << "nothing claimed yet: look";
+  EXPECT_TRUE(store_->claim("w1", 1, 30s, kNow).empty());
+  EXPECT_FALSE(store_->wait_for_work(0ms, -1));
+  EXPECT_FALSE(store_->wait_for_work(50ms, -1)) << "nobody committed";
+  int interrupt = eventfd(1, EFD_CLOEXEC);  // readable from the start
+  ASSERT_GE(interrupt, 0);
+  EXPECT_FALSE(store_->wait_for_work(std::chrono::minutes(5), interrupt)) << "interrupted";
+  ::close(interrupt);
+  // A commit on another connection, before or while this one waits: either way, claim.
+  std::thread poller([&] { enqueue(*other, "default", 1, kNow); });
+  EXPECT_TRUE(store_->wait_for_work(std::chrono::minutes(5), -1));
+  poller.join();
+  EXPECT_EQ(store_->claim("w1", 1, 30s, kNow).size(), 1u);
+  EXPECT_FALSE(store_->wait_for_work(0ms, -1)) << "its own claim is no news";
 }
 
 TEST_F(LeaseQueueTest, HeartbeatKeepsTheLatestTimePerProcess) {
@@ -380,10 +397,10 @@ TEST_F(LeaseQueueTest, HeartbeatKeepsTheLatestTimePerProcess) {
 TEST(LeaseQueueDurabilityTest, OnlyClaimsWithoutOutcomesSkipTheFsync) {
   webhook::testing::SyncCountingVfs vfs;  // the default VFS before the store opens its files
   webhook::testing::TempDir dir;
-  SqliteOptions options;
+  StoreOptions options;
   options.path = dir.file("q.db");
-  options.synchronous = "FULL";
-  auto store = open_sqlite_store(options);
+  options.durability = "FULL";
+  auto store = open_store(options);
   enqueue(*store, "default", 4, kNow);
   EXPECT_GE(vfs.wal_syncs(), 1) << "the poll's commit";
 
