@@ -6,6 +6,7 @@ namespace webhook {
 
 store::StoreOptions store_options_from_config(const Config& config) {
   store::StoreOptions options;
+  options.url = config.string("WEBHOOK_DATABASE_URL");
   options.path = config.string("WEBHOOK_DATABASE_PATH");
   options.durability = config.string("WEBHOOK_DATABASE_SYNCHRONOUS");
   for (char& c : options.durability)

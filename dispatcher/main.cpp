@@ -89,6 +89,14 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  const store::StoreOptions storage = store_options_from_config(*config);
+  try {
+    store::check_store_options(storage);
+  } catch (const std::invalid_argument& error) {
+    std::cerr << error.what() << "\n";
+    return 2;
+  }
+
   dispatcher::DispatcherSettings settings =
       dispatcher::dispatcher_settings_from_config(*config, dispatcher::make_worker_name());
   settings.once = options->once;
@@ -108,7 +116,6 @@ int main(int argc, char** argv) {
     ShutdownSignal shutdown;
     dispatcher::CurlGlobal curl;
 
-    const store::StoreOptions storage = store_options_from_config(*config);
     std::unique_ptr<store::JobStore> jobs = store::open_store(storage);
     log_event(spdlog::level::info, "job store open", {{"store", store::describe_store(storage)}});
 

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
                           cl.config.has_value());
     feeds = compile_feeds(config->feeds());
     graphql = GraphqlOptions::from_config(*config);
+    store::check_store_options(store_options_from_config(*config));
   } catch (const ConfigError& e) {
     for (const auto& problem : e.problems()) std::cerr << problem << "\n";
     return 2;

@@ -1,10 +1,18 @@
 #include "common/store/open_store.h"
 
+#include "common/store/postgres/pg_connection.h"
+#include "common/store/postgres/postgres_store.h"
 #include "common/store/sqlite/sqlite_store.h"
 
 namespace webhook::store {
 
 std::unique_ptr<JobStore> open_store(const StoreOptions& options) {
+  if (is_server_store(options)) {
+    PostgresOptions postgres;
+    postgres.url = options.url;
+    postgres.faults = options.faults;
+    return open_postgres_store(postgres);
+  }
   SqliteOptions sqlite;
   sqlite.path = options.path;
   sqlite.synchronous = options.durability;
@@ -13,7 +21,14 @@ std::unique_ptr<JobStore> open_store(const StoreOptions& options) {
   return open_sqlite_store(sqlite);
 }
 
-std::string describe_store(const StoreOptions& options) { return "SQLite file " + options.path; }
+void check_store_options(const StoreOptions& options) {
+  if (is_server_store(options)) check_database_url(options.url);
+}
+
+std::string describe_store(const StoreOptions& options) {
+  if (is_server_store(options)) return "PostgreSQL " + mask_database_url(options.url);
+  return "SQLite file " + options.path;
+}
 
 bool configure_store_process() { return configure_sqlite_process(); }
 

@@ -39,6 +39,11 @@ std::unique_ptr<JobStore> open_store(const StoreOptions& options);
 // "PostgreSQL postgresql://webhook@db:5432/webhook" (any password masked).
 std::string describe_store(const StoreOptions& options);
 
+// Throws std::invalid_argument, one line naming the setting (never the password), when
+// `options` cannot name a store: a malformed WEBHOOK_DATABASE_URL. Programs call it at
+// start, so a bad URL is exit 2 like any bad setting, while an unreachable server is not.
+void check_store_options(const StoreOptions& options);
+
 // True when `options` names the server store.
 inline bool is_server_store(const StoreOptions& options) { return !options.url.empty(); }
 
