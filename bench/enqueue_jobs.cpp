@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 
 namespace {
 
@@ -36,19 +37,19 @@ void commit(JobStore& store, const std::string& prefix, int64_t first, int64_t c
 }  // namespace
 
 int main(int argc, char** argv) {
-  webhook::store::configure_sqlite_process();
+  webhook::store::configure_store_process();
   if (argc != 4 && argc != 5) {
     std::cerr << "usage: enqueue_jobs DB URL_PREFIX COUNT [RATE]\n";
     return 2;
   }
-  webhook::store::SqliteOptions options;
+  webhook::store::StoreOptions options;
   options.path = argv[1];
-  options.synchronous = "NORMAL";
+  options.durability = "NORMAL";
   const std::string prefix = argv[2];
   const int64_t count = std::stoll(argv[3]);
   webhook::SystemClock clock;
   try {
-    auto store = webhook::store::open_sqlite_store(options);
+    auto store = webhook::store::open_store(options);
     if (argc == 4) {
       constexpr int64_t kBatch = 10000;
       for (int64_t first = 0; first < count; first += kBatch) {

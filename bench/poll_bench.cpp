@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/json_reader.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 #include "poller/compiled_feed.h"
 #include "poller/feed_poller.h"
 
@@ -68,11 +69,11 @@ void BM_PollOf10000Items(benchmark::State& state) {
       "&messages={item['node']['messages']}";
   auto compiled = compile_feeds({feed});
   const bool commit = state.range(0) != 0;
-  store::SqliteOptions options;
+  store::StoreOptions options;
   options.path = (dir / "webhook.db").string();
-  options.synchronous = state.range(0) == 2 ? "FULL" : "NORMAL";
+  options.durability = state.range(0) == 2 ? "FULL" : "NORMAL";
   std::unique_ptr<store::JobStore> store;
-  if (commit) store = store::open_sqlite_store(options);
+  if (commit) store = store::open_store(options);
   ManualClock clock;
   MemoryEndpoint endpoint;
   FeedPoller poller(compiled[0], endpoint, store.get(), clock);
@@ -92,7 +93,7 @@ void BM_PollOf10000Items(benchmark::State& state) {
   }
   state.counters["items_per_s"] =
       benchmark::Counter(static_cast<double>(jobs), benchmark::Counter::kIsRate);
-  state.SetLabel(commit ? "render+commit, synchronous=" + options.synchronous
+  state.SetLabel(commit ? "render+commit, synchronous=" + options.durability
                         : "fetch+parse+render only");
   store.reset();
   std::filesystem::remove_all(dir);
@@ -134,7 +135,7 @@ BENCHMARK(BM_ReadAnswerOf10000Items)
 }  // namespace
 
 int main(int argc, char** argv) {
-  webhook::store::configure_sqlite_process();  // as webhook-poller does
+  webhook::store::configure_store_process();  // as webhook-poller does
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -20,6 +20,7 @@
 
 #include "common/clock.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 
 namespace {
 
@@ -94,9 +95,9 @@ struct Figures {
 void make_store_template(const std::string& path, bool history) {
   const int64_t base = webhook::SystemClock().now_ms();
   {
-    webhook::store::SqliteOptions options;
+    webhook::store::StoreOptions options;
     options.path = path;
-    webhook::store::open_sqlite_store(options);
+    webhook::store::open_store(options);
   }
   if (history) {
     const std::string t = std::to_string(base - 30 * kDay);
@@ -116,10 +117,10 @@ void make_store_template(const std::string& path, bool history) {
 
 Figures run_store(const std::string& path, bool seen_hashes) {
   webhook::SystemClock clock;
-  webhook::store::SqliteOptions options;
+  webhook::store::StoreOptions options;
   options.path = path;
-  options.synchronous = "FULL";
-  auto store = webhook::store::open_sqlite_store(options);
+  options.durability = "FULL";
+  auto store = webhook::store::open_store(options);
   Figures f;
 
   std::optional<int64_t> cursor = store->cursor("default");
@@ -358,7 +359,7 @@ void print_row(const std::string& name, double store, double bare, double paired
 
 int main(int argc, char** argv) {
   // As the programs do; process-wide, so the bare loop runs with it too.
-  webhook::store::configure_sqlite_process();
+  webhook::store::configure_store_process();
   namespace fs = std::filesystem;
   bool quick = argc > 1 && std::string(argv[1]) == "--quick";
   if (quick) kEnqueueBatches = 50;

@@ -131,8 +131,10 @@ constexpr std::array kSettings = {
   SettingSpec{"WEBHOOK_HEALTH_MAX_PENDING_AGE", T::kSeconds, "900", D | C, 0, false,
     "The dispatcher is unhealthy when a job has been pending this long since it was enqueued (a receiver failing for long); 0 disables the rule.", {}, 0, 86400 * 365},
   // --- storage ---
+  SettingSpec{"WEBHOOK_DATABASE_URL", T::kSecret, "", ALL, 0, false,
+    "A PostgreSQL connection URI (`postgresql://user@host:5432/db?sslmode=require`; `PGPASSWORD`, `PGPASSFILE` and the other `PG*` variables are honoured). Set: both processes and webhookctl use that server and `WEBHOOK_DATABASE_PATH` is not read. Any password in it is kept secret."},
   SettingSpec{"WEBHOOK_DATABASE_PATH", T::kString, "data/webhook.db", ALL, 0, false,
-    "The SQLite file both processes share (its folder is created if missing)."},
+    "The SQLite file both processes share (its folder is created if missing), when `WEBHOOK_DATABASE_URL` is not set."},
   SettingSpec{"WEBHOOK_DATABASE_SYNCHRONOUS", T::kEnum, "FULL", ALL, 0, false,
     "SQLite `synchronous` mode: `FULL` waits for the disk at every commit but a claim's; `NORMAL` is faster and can lose the last commits on power loss.", "FULL|NORMAL"},
 };

@@ -10,6 +10,8 @@
 #include "common/config.h"
 #include "common/health_check.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
+#include "common/store_config.h"
 #include "ctl/arguments.h"
 #include "ctl/commands.h"
 
@@ -44,10 +46,10 @@ void print(const HealthReport& report, const std::string& process) {
 }  // namespace
 
 int health_command(const Args& args) {
-  Arguments a(
-      args,
-      {"process", "config", "intervals", "max-heartbeat-age", "max-due-delay", "max-pending-age"},
-      {});
+  Arguments a(args,
+              {"process", "config", "database", "intervals", "max-heartbeat-age", "max-due-delay",
+               "max-pending-age"},
+              {});
   if (!a.positional().empty()) throw UsageError("unexpected argument '" + a.positional()[0] + "'");
   std::optional<std::string> process = a.value("process");
   if (!process) throw UsageError("--process is required (poller or dispatcher)");
@@ -82,20 +84,18 @@ int health_command(const Args& args) {
   rule.max_due_delay = seconds_option(a, "max-due-delay", rule.max_due_delay, false);
   rule.max_pending_age = seconds_option(a, "max-pending-age", rule.max_pending_age, true);
 
-  // --database as in the queue commands, for a host where the database moved.
-  std::string path = a.value("database").value_or(config->string("WEBHOOK_DATABASE_PATH"));
-  if (!std::filesystem::exists(path)) {
+  // --database (a file or a URL) as in the queue commands, for a host where it moved.
+  store::StoreOptions options = store_options_from_config(*config);
+  if (auto database = a.value("database")) set_database(options, *database);
+  if (!store::is_server_store(options) && !std::filesystem::exists(options.path)) {
     // Opening would create an empty database; a health check must not.
-    std::cerr << *process << " unhealthy\n  database " << path
+    std::cerr << *process << " unhealthy\n  database " << options.path
               << " does not exist (has the process started, with the same "
                  "WEBHOOK_DATABASE_PATH?)\n";
     return 1;
   }
-  store::SqliteOptions options;
-  options.path = path;
-  options.synchronous = config->string("WEBHOOK_DATABASE_SYNCHRONOUS");
   options.create_if_missing = false;
-  auto store = store::open_sqlite_store(options);
+  auto store = store::open_store(options);
   int64_t now = SystemClock().now_ms();
 
   HealthReport report;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 #include "ctl/arguments.h"
 #include "ctl/commands.h"
 
@@ -64,7 +65,7 @@ void print_usage(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  webhook::store::configure_sqlite_process();
+  webhook::store::configure_store_process();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     print_usage(args.empty() ? std::cerr : std::cout);

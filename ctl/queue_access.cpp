@@ -1,8 +1,8 @@
 #include "ctl/queue_access.h"
 
-#include <cctype>
-
 #include "common/config.h"
+#include "common/store/open_store.h"
+#include "common/store_config.h"
 
 namespace webhook::ctl {
 
@@ -11,15 +11,12 @@ QueueAccess open_queue(const Arguments& args) {
   bool explicit_file = file.has_value();
   if (!file) file = "config.yml";
   Config config = Config::load(kCtl, process_environment(), file, explicit_file);
-  store::SqliteOptions options;
-  options.path = args.value("database").value_or(config.string("WEBHOOK_DATABASE_PATH"));
-  options.synchronous = config.string("WEBHOOK_DATABASE_SYNCHRONOUS");
-  for (char& c : options.synchronous)
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  store::StoreOptions options = store_options_from_config(config);
+  if (auto database = args.value("database")) set_database(options, *database);
   options.create_if_missing = false;
   QueueAccess access;
   access.retention_days = config.integer("WEBHOOK_HISTORY_RETENTION_DAYS");
-  access.store = store::open_sqlite_store(options);
+  access.store = store::open_store(options);
   return access;
 }
 

@@ -148,7 +148,6 @@ void DispatchLoop::collect_finished() {
 
 void DispatchLoop::apply_reply(StoreReply reply, int64_t now) {
   const int64_t claimed_at = in_hand_.submitted_at;
-  data_version_ = reply.data_version;
   if (reply.recorded) {
     if (in_hand_.delivered + in_hand_.retried + in_hand_.dead > 0) ++counters_.commits;
     counters_.outcomes += reply.record_result.applied;
@@ -189,7 +188,7 @@ void DispatchLoop::apply_reply(StoreReply reply, int64_t now) {
   }
   if (reply.released_count > 0) {
     log_event(spdlog::level::warn, "jobs put back unchanged", {{"released", reply.released_count}});
-    // Our own commit does not change data_version: look for them again without it.
+    // The store reports other connections' work, not our own: look for them again.
     may_have_due_ = true;
   }
   std::vector<std::string> feeds = std::exchange(in_hand_.feeds, {});
@@ -251,23 +250,42 @@ bool DispatchLoop::claim_has_room() const {
   return free > 0 && (free >= batch || (client_.in_flight() == 0 && ready_.empty()));
 }
 
-int DispatchLoop::claim_size(int64_t now, std::optional<int64_t>& unless_version) {
+int DispatchLoop::claim_size(int64_t now, std::optional<milliseconds>& wait_for_work) {
   if (!claim_has_room()) return 0;
   const int free = claimable();
   if (may_have_due_ || (next_due_ && *next_due_ <= now)) return free;
-  if (now < next_probe_) return 0;
-  // Nothing known to be due: claim only if another process (the poller) committed since.
-  next_probe_ = now + settings_.idle_check.count();
-  unless_version = data_version_;
+  // --once delivers what is due now; it does not wait for more.
+  if (settings_.once) return 0;
+  // Nothing known to be due: claim only once the store says work came (the poller
+  // committed), waiting for it on the worker's thread; see submit() for how long.
+  wait_for_work = idle_wait(now);
   return free;
 }
 
+milliseconds DispatchLoop::idle_wait(int64_t now) const {
+  int64_t until = std::min({next_reclaim_, next_heartbeat_, next_prune_}) - now;
+  if (next_due_) until = std::min(until, *next_due_ - now);
+  if (!ready_.empty()) {
+    until =
+        std::min(until, ready_.front().claimed_at + settings_.lease_margin.count() / 2 + 1 - now);
+  }
+  return milliseconds(std::max<int64_t>(0, until));
+}
+
 void DispatchLoop::submit(int64_t now) {
-  if (store_worker_.busy() || now < store_retry_at_) return;
+  if (store_worker_.busy()) {
+    // A request waiting for work holds the worker: get it back when there is something
+    // to write or the loop is stopping.
+    if (in_hand_.waits && (stopping_ || !outcomes_.empty() || !releases_.empty())) {
+      store_worker_.interrupt();
+    }
+    return;
+  }
+  if (now < store_retry_at_) return;
   StoreRequest request;
   request.now = now;
   if (!stopping_) {
-    request.claim_max = claim_size(now, request.claim_unless_version);
+    request.claim_max = claim_size(now, request.wait_for_work);
     if (now >= next_reclaim_) {
       request.reclaim = true;  // a dispatcher killed earlier may have left leases behind
       next_reclaim_ = now + settings_.reclaim_every.count();
@@ -286,8 +304,14 @@ void DispatchLoop::submit(int64_t now) {
       !request.reclaim && !request.heartbeat && !request.prune_before) {
     return;
   }
+  // With anything else to do, the request only looks for work; it never waits.
+  if (request.wait_for_work && (!outcomes_.empty() || !notes_.empty() || !releases_.empty() ||
+                                request.reclaim || request.heartbeat || request.prune_before)) {
+    request.wait_for_work = milliseconds(0);
+  }
   in_hand_ = {};
   in_hand_.claim_max = request.claim_max;
+  in_hand_.waits = request.wait_for_work && request.wait_for_work->count() > 0;
   in_hand_.submitted_at = now;
   for (const auto& outcome : outcomes_) {
     in_hand_.delivered += outcome.kind == store::OutcomeKind::kDelivered;
@@ -387,9 +411,8 @@ std::chrono::milliseconds DispatchLoop::own_wait_time(int64_t now) const {
         std::min(until, ready_.front().claimed_at + settings_.lease_margin.count() / 2 + 1 - now);
   }
   // A claim waits for room (see claim_size); with none, finishing requests wake the loop.
-  if (!store_worker_.busy() && claim_has_room()) {
-    if (!may_have_due_) until = std::min(until, next_probe_ - now);
-    if (next_due_) until = std::min(until, *next_due_ - now);
+  if (!store_worker_.busy() && claim_has_room() && next_due_) {
+    until = std::min(until, *next_due_ - now);
   }
   return milliseconds(std::max<int64_t>(0, until));
 }

@@ -1,6 +1,6 @@
 // The dispatcher's event loop: claim due jobs up to the free concurrency, run their requests
 // on one curl multi handle, record outcomes in batched transactions, and sleep until the
-// next job is due, the database changes, a request progresses or a stop is requested.
+// next job is due, the store reports new work, a request progresses or a stop is requested.
 // It also reclaims expired leases, writes heartbeats and prunes old history. The database
 // work runs on a StoreWorker thread (one request at a time: record the finished outcomes and
 // claim the next jobs in one transaction) while this thread drives the network, so requests
@@ -87,6 +87,7 @@ class DispatchLoop {
   // What a request in the worker's hands will change once it is committed.
   struct InHand {
     int claim_max = 0;
+    bool waits = false;  // the request waits for work before claiming
     int64_t submitted_at = 0;
     std::vector<std::string> feeds;  // of the outcomes, in their order
     int64_t delivered = 0, retried = 0, dead = 0;
@@ -100,7 +101,9 @@ class DispatchLoop {
   int claimable() const;
   void submit(int64_t now);
   bool claim_has_room() const;
-  int claim_size(int64_t now, std::optional<int64_t>& unless_version);
+  int claim_size(int64_t now, std::optional<std::chrono::milliseconds>& wait_for_work);
+  // How long an idle claim may wait for work: until the loop has something else to do.
+  std::chrono::milliseconds idle_wait(int64_t now) const;
   bool nothing_left(int64_t now) const;
   void notify_listeners(int64_t now);
   std::chrono::milliseconds wait_time(int64_t now) const;
@@ -132,10 +135,8 @@ class DispatchLoop {
   };
   std::deque<ReadyJob> ready_;        // claimed, waiting for a free slot, oldest first
   double mean_duration_ms_ = 1000.0;  // of recent requests; starts slow: no claiming ahead
-  bool may_have_due_ = true;          // the last claim was full, or the database changed
+  bool may_have_due_ = true;          // the last claim was full, or jobs came back
   std::optional<int64_t> next_due_;   // earliest pending job's time, as last read
-  int64_t data_version_ = 0;
-  int64_t next_probe_ = 0;  // next look at PRAGMA data_version while slots are free
   int64_t next_reclaim_ = 0;
   int64_t next_heartbeat_ = 0;
   int64_t next_prune_ = 0;

@@ -44,7 +44,6 @@ struct DispatcherSettings {
   FeedDelivery fallback;
 
   // Cadences of the loop's housekeeping.
-  milliseconds idle_check{20};          // PRAGMA data_version while slots are free
   milliseconds reclaim_every{5000};     // expired leases taken back
   milliseconds heartbeat_every{10000};  // liveness row for health checks
   milliseconds prune_every{std::chrono::minutes(20)};

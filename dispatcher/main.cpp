@@ -14,6 +14,8 @@
 #include "common/sd_notify.h"
 #include "common/shutdown_signal.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
+#include "common/store_config.h"
 #include "common/watchdog_pinger.h"
 #include "dispatcher/curl_handles.h"
 #include "dispatcher/dispatch_loop.h"
@@ -73,7 +75,7 @@ int main(int argc, char** argv) {
   // to the kernel (and asking again) thousands of times a second.
   mallopt(M_TRIM_THRESHOLD, 8 << 20);
   mallopt(M_TOP_PAD, 1 << 20);
-  store::configure_sqlite_process();
+  store::configure_store_process();
   std::optional<Options> options = parse_options(argc, argv);
   if (!options) return 2;
 
@@ -84,6 +86,14 @@ int main(int argc, char** argv) {
                      options->config_file.value_or("config.yml"), options->config_file.has_value());
   } catch (const ConfigError& error) {
     for (const auto& problem : error.problems()) std::cerr << problem << "\n";
+    return 2;
+  }
+
+  const store::StoreOptions storage = store_options_from_config(*config);
+  try {
+    store::check_store_options(storage);
+  } catch (const std::invalid_argument& error) {
+    std::cerr << error.what() << "\n";
     return 2;
   }
 
@@ -106,13 +116,8 @@ int main(int argc, char** argv) {
     ShutdownSignal shutdown;
     dispatcher::CurlGlobal curl;
 
-    store::SqliteOptions storage;
-    storage.path = config->string("WEBHOOK_DATABASE_PATH");
-    storage.synchronous = config->string("WEBHOOK_DATABASE_SYNCHRONOUS");
-    if (auto folder = std::filesystem::path(storage.path).parent_path(); !folder.empty()) {
-      std::filesystem::create_directories(folder);
-    }
-    std::unique_ptr<store::JobStore> jobs = store::open_sqlite_store(storage);
+    std::unique_ptr<store::JobStore> jobs = store::open_store(storage);
+    log_event(spdlog::level::info, "job store open", {{"store", store::describe_store(storage)}});
 
     SystemClock clock;
     dispatcher::SignalStopSource stop(shutdown);
@@ -122,7 +127,7 @@ int main(int argc, char** argv) {
     loop.add_listener(&service_manager);
     std::unique_ptr<dispatcher::MetricsService> metrics =
         dispatcher::MetricsService::start(*config, storage, clock, loop);
-    notifier.ready("delivering jobs from " + storage.path);
+    notifier.ready("delivering jobs from " + store::describe_store(storage));
     return loop.run() == dispatcher::LoopExit::kFinished ? 0 : 130;
   } catch (const std::exception& error) {
     log_event(spdlog::level::critical, "webhook-dispatcher cannot run", {{"error", error.what()}});

@@ -8,7 +8,7 @@
 namespace webhook::dispatcher {
 
 std::unique_ptr<MetricsService> MetricsService::start(const Config& config,
-                                                      const store::SqliteOptions& database,
+                                                      const store::StoreOptions& database,
                                                       const Clock& clock, DispatchLoop& loop) {
   if (!config.boolean("CONNECTOR_EXPOSE_METRICS")) return nullptr;
   std::unique_ptr<MetricsService> service(new MetricsService());

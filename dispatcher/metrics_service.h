@@ -12,6 +12,7 @@
 #include "common/metrics_registry.h"
 #include "common/process_metrics.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 #include "dispatcher/dispatch_loop.h"
 #include "dispatcher/metrics_listener.h"
 #include "dispatcher/queue_gauge_updater.h"
@@ -26,7 +27,7 @@ class MetricsService {
   // dispatcher`'s rule (WEBHOOK_HEALTH_*) to `database`. Throws std::runtime_error when the
   // port is taken, std::invalid_argument for an invalid metric name prefix.
   static std::unique_ptr<MetricsService> start(const Config& config,
-                                               const store::SqliteOptions& database,
+                                               const store::StoreOptions& database,
                                                const Clock& clock, DispatchLoop& loop);
 
   int port() const { return server_->port(); }

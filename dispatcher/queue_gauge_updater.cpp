@@ -7,7 +7,7 @@
 
 namespace webhook::dispatcher {
 
-QueueGaugeUpdater::QueueGaugeUpdater(store::SqliteOptions database,
+QueueGaugeUpdater::QueueGaugeUpdater(store::StoreOptions database,
                                      metrics::DispatcherMetrics& metrics, const Clock& clock,
                                      std::chrono::milliseconds period)
     : database_(std::move(database)), metrics_(metrics), clock_(clock), period_(period) {
@@ -30,7 +30,7 @@ void QueueGaugeUpdater::run() {
   while (!stopping_) {
     lock.unlock();
     try {
-      if (!store) store = store::open_sqlite_store(database_);
+      if (!store) store = store::open_store(database_);
       metrics_.update_queue(store->status(), clock_.now_ms());
       failing = false;
     } catch (const std::exception& e) {

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/process_metrics.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 
 namespace webhook::dispatcher {
 
@@ -21,7 +22,7 @@ class QueueGaugeUpdater {
   static constexpr std::chrono::milliseconds kDefaultPeriod{5000};
 
   // Updates at once, then every `period`.
-  QueueGaugeUpdater(store::SqliteOptions database, metrics::DispatcherMetrics& metrics,
+  QueueGaugeUpdater(store::StoreOptions database, metrics::DispatcherMetrics& metrics,
                     const Clock& clock, std::chrono::milliseconds period = kDefaultPeriod);
   ~QueueGaugeUpdater();
   QueueGaugeUpdater(const QueueGaugeUpdater&) = delete;
@@ -30,7 +31,7 @@ class QueueGaugeUpdater {
  private:
   void run();
 
-  store::SqliteOptions database_;
+  store::StoreOptions database_;
   metrics::DispatcherMetrics& metrics_;
   const Clock& clock_;
   std::chrono::milliseconds period_;

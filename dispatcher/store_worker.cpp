@@ -16,8 +16,10 @@ StoreWorker::StoreWorker(store::JobStore& store, std::string worker,
     : store_(store),
       worker_(std::move(worker)),
       lease_(lease),
-      event_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-  if (event_fd_ < 0) {
+      event_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      interrupt_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (event_fd_ < 0 || interrupt_fd_ < 0) {
+    if (event_fd_ >= 0) ::close(event_fd_);
     throw std::runtime_error(std::string("cannot create an eventfd: ") + std::strerror(errno));
   }
   thread_ = std::thread([this] { run(); });
@@ -28,9 +30,12 @@ StoreWorker::~StoreWorker() {
     std::lock_guard lock(mutex_);
     quit_ = true;
   }
+  const uint64_t one = 1;  // a request waiting for work ends at once
+  [[maybe_unused]] ssize_t ignored = ::write(interrupt_fd_, &one, sizeof one);
   wake_.notify_one();
   thread_.join();
   ::close(event_fd_);
+  ::close(interrupt_fd_);
 }
 
 void StoreWorker::submit(StoreRequest request) {
@@ -53,8 +58,16 @@ std::optional<StoreReply> StoreWorker::take_reply() {
   }
   uint64_t drained = 0;
   [[maybe_unused]] ssize_t ignored = ::read(event_fd_, &drained, sizeof drained);
+  // An interrupt meant for this request must not cut the next one's wait short.
+  ignored = ::read(interrupt_fd_, &drained, sizeof drained);
   busy_ = false;
   return reply;
+}
+
+void StoreWorker::interrupt() {
+  if (!busy_) return;
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t ignored = ::write(interrupt_fd_, &one, sizeof one);
 }
 
 void StoreWorker::run() {
@@ -85,9 +98,9 @@ StoreReply StoreWorker::execute(StoreRequest& request) {
     // Expired leases first, so their jobs can be claimed below.
     if (request.reclaim) reply.reclaimed = store_.reclaim_expired_leases(now);
     int claim_max = request.claim_max;
-    reply.data_version = store_.data_version();
-    if (request.claim_unless_version && *request.claim_unless_version == reply.data_version) {
-      claim_max = 0;  // nobody committed anything since the last look
+    if (claim_max > 0 && request.wait_for_work &&
+        !store_.wait_for_work(*request.wait_for_work, interrupt_fd_)) {
+      claim_max = 0;  // no new work came (or the loop needs the worker back)
     }
     if (!request.outcomes.empty() || claim_max > 0) {
       store::RecordAndClaim done =

@@ -3,8 +3,10 @@
 // requests; the worker runs it (outcomes and the claim in one transaction, so one commit and
 // one fsync) and makes fd() readable when the StoreReply is ready. While it works the loop
 // gathers the next batch, so commits group themselves under load and the network never
-// waits for the disk. Owns its thread; borrows the JobStore, which only this thread touches
-// while the worker exists. submit/take_reply/busy are called from the loop's thread.
+// waits for the disk. When idle, a request may first wait for the store to say new work
+// came (JobStore::wait_for_work); interrupt() cuts that wait short. Owns its thread; borrows the
+// JobStore, which only this thread touches while the worker exists. submit/take_reply/busy are
+// called from the loop's thread.
 #pragma once
 
 #include <chrono>
@@ -34,9 +36,9 @@ struct StoreRequest {
   std::vector<AttemptNote> notes;        // to log (first: whatever the database does)
   std::vector<std::string> releases;     // job ids to give back uncharged
   int claim_max = 0;                     // jobs to claim at most (0: none)
-  // Claim only when another connection committed since the loop last looked (the worker
-  // compares PRAGMA data_version with this); nullopt: claim regardless.
-  std::optional<int64_t> claim_unless_version;
+  // Set: claim only if the store says work may have come since its last claim, waiting up
+  // to this long for it (zero: only look); interrupt() ends the wait. Unset: claim anyway.
+  std::optional<std::chrono::milliseconds> wait_for_work;
   bool reclaim = false;  // take back expired leases first
   bool heartbeat = false;
   std::optional<int64_t> prune_before;  // prune finished history older than this
@@ -52,7 +54,6 @@ struct StoreReply {
   bool claim_ran = false;
   std::vector<store::ClaimedJob> claimed;
   std::optional<int64_t> next_due;  // read when the claim was not full
-  int64_t data_version = 0;
   bool released = false;
   int released_count = 0;
   std::vector<std::string> unreleased;  // the ids, when !released
@@ -77,6 +78,9 @@ class StoreWorker {
   std::optional<StoreReply> take_reply();
   // Readable while a reply waits to be taken.
   int fd() const { return event_fd_; }
+  // Ends the current request's wait for work, if it is waiting (then no claim runs).
+  // Loop thread; harmless when there is nothing to interrupt.
+  void interrupt();
 
  private:
   void run();
@@ -86,7 +90,8 @@ class StoreWorker {
   const std::string worker_;
   const std::chrono::milliseconds lease_;
   int event_fd_ = -1;
-  bool busy_ = false;  // loop thread only
+  int interrupt_fd_ = -1;  // readable from interrupt() until the reply is taken
+  bool busy_ = false;      // loop thread only
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -12,7 +12,7 @@
 namespace webhook::poller {
 
 bool run_feed_threads(const std::vector<CompiledFeed>& feeds, const GraphqlOptions& graphql,
-                      const store::SqliteOptions& database, const Clock& clock,
+                      const store::StoreOptions& database, const Clock& clock,
                       ShutdownSignal& signal, const std::vector<PollListener*>& listeners) {
   struct Worker {
     std::unique_ptr<GraphqlClient> client;
@@ -26,7 +26,7 @@ bool run_feed_threads(const std::vector<CompiledFeed>& feeds, const GraphqlOptio
   for (const auto& feed : feeds) {
     Worker w;
     w.client = std::make_unique<GraphqlClient>(graphql);
-    w.store = store::open_sqlite_store(database);
+    w.store = store::open_store(database);
     w.stop = std::make_unique<SignalStopToken>(signal);
     std::vector<std::unique_ptr<FeedPoller>> pollers;
     pollers.push_back(std::make_unique<FeedPoller>(feed, *w.client, w.store.get(), clock));

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/shutdown_signal.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 #include "poller/compiled_feed.h"
 #include "poller/graphql_client.h"
 #include "poller/poll_loop.h"
@@ -18,7 +19,7 @@ namespace webhook::poller {
 // database failed to open, for instance); the others are then stopped too. Every loop gets
 // every one of `listeners`, which must therefore be thread-safe.
 bool run_feed_threads(const std::vector<CompiledFeed>& feeds, const GraphqlOptions& graphql,
-                      const store::SqliteOptions& database, const Clock& clock,
+                      const store::StoreOptions& database, const Clock& clock,
                       ShutdownSignal& signal, const std::vector<PollListener*>& listeners = {});
 
 }  // namespace webhook::poller

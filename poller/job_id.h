@@ -1,6 +1,5 @@
-// Identifiers for jobs and items: random UUIDv4 job ids (the idempotency key receivers see)
-// and the content hash that recognises an item already enqueued in the poll overlap.
-// Thread-safe.
+// The content hash that recognises an item already enqueued in the poll overlap. (Job ids
+// come from store::make_job_id, the one generator.) Thread-safe.
 #pragma once
 
 #include <string>
@@ -8,10 +7,6 @@
 #include <nlohmann/json.hpp>
 
 namespace webhook::poller {
-
-// A random RFC 4122 version-4 UUID from OpenSSL's RAND_bytes, lower-case with dashes.
-// Throws std::runtime_error if the random generator fails.
-std::string new_job_id();
 
 // The item's content hash: the first 128 bits (32 hex digits) of SHA-256 over a compact,
 // unambiguous encoding of the parsed item (types, lengths, key order kept), so the same

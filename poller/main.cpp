@@ -9,6 +9,8 @@
 #include "common/sd_notify.h"
 #include "common/shutdown_signal.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
+#include "common/store_config.h"
 #include "poller/command_line.h"
 #include "poller/compiled_feed.h"
 #include "poller/feed_threads.h"
@@ -23,7 +25,7 @@ using namespace webhook;
 using namespace webhook::poller;
 
 int main(int argc, char** argv) {
-  store::configure_sqlite_process();
+  store::configure_store_process();
   CommandLine cl;
   try {
     cl = parse_command_line(argc, argv);
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
                           cl.config.has_value());
     feeds = compile_feeds(config->feeds(), &template_warnings);
     graphql = GraphqlOptions::from_config(*config);
+    store::check_store_options(store_options_from_config(*config));
   } catch (const ConfigError& e) {
     for (const auto& problem : e.problems()) std::cerr << problem << "\n";
     return 2;
@@ -82,12 +85,12 @@ int main(int argc, char** argv) {
     }
 
     // A dry run writes nothing: it reads the cursors only if the database already exists.
-    std::string path = config->string("WEBHOOK_DATABASE_PATH");
-    store::SqliteOptions options;
-    options.path = path;
-    options.synchronous = config->string("WEBHOOK_DATABASE_SYNCHRONOUS");
+    const store::StoreOptions options = store_options_from_config(*config);
     std::unique_ptr<store::JobStore> store;
-    if (!cl.dry_run || std::filesystem::exists(path)) store = store::open_sqlite_store(options);
+    if (!cl.dry_run ||
+        (!store::is_server_store(options) && std::filesystem::exists(options.path))) {
+      store = store::open_store(options);
+    }
     for (const auto& feed : feeds) {
       pollers.push_back(std::make_unique<FeedPoller>(feed, client, store.get(), clock));
     }
@@ -102,8 +105,10 @@ int main(int argc, char** argv) {
     std::unique_ptr<MetricsService> metrics =
         MetricsService::start(*config, options, *store, clock);
     if (metrics) listeners.push_back(&metrics->listener());
-    log_event(spdlog::level::info, "polling", {{"feeds", feeds.size()}, {"database", path}});
-    notifier.ready("polling " + std::to_string(feeds.size()) + " feed(s) into " + path);
+    log_event(spdlog::level::info, "polling",
+              {{"feeds", feeds.size()}, {"database", store::describe_store(options)}});
+    notifier.ready("polling " + std::to_string(feeds.size()) + " feed(s) into " +
+                   store::describe_store(options));
     // With CONNECTOR_ID, OpenCTI lists the poller among its connectors (its own thread).
     std::optional<RegistrationThread> registration;
     if (auto identity = ConnectorIdentity::from_config(*config)) {

@@ -8,7 +8,7 @@
 namespace webhook::poller {
 
 std::unique_ptr<MetricsService> MetricsService::start(const Config& config,
-                                                      const store::SqliteOptions& database,
+                                                      const store::StoreOptions& database,
                                                       store::JobStore& store, const Clock& clock) {
   if (!config.boolean("CONNECTOR_EXPOSE_METRICS")) return nullptr;
   std::unique_ptr<MetricsService> service(new MetricsService());

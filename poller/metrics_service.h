@@ -11,6 +11,7 @@
 #include "common/metrics_registry.h"
 #include "common/process_metrics.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 #include "poller/metrics_listener.h"
 #include "service/metrics_server.h"
 
@@ -24,7 +25,7 @@ class MetricsService {
   // `database`. Throws std::runtime_error when the port is taken, std::invalid_argument for
   // an invalid metric name prefix.
   static std::unique_ptr<MetricsService> start(const Config& config,
-                                               const store::SqliteOptions& database,
+                                               const store::StoreOptions& database,
                                                store::JobStore& store, const Clock& clock);
 
   // To add to every poll loop.

@@ -62,11 +62,11 @@ nlohmann::ordered_json feed_cursors_state(store::JobStore& store,
 }
 
 RegistrationThread::RegistrationThread(ConnectorIdentity identity, const GraphqlOptions& graphql,
-                                       const store::SqliteOptions& database,
+                                       const store::StoreOptions& database,
                                        std::vector<std::string> feeds, const Clock& clock,
                                        const ShutdownSignal& signal)
     : client_(std::make_unique<GraphqlClient>(graphql)),
-      store_(store::open_sqlite_store(database)),
+      store_(store::open_store(database)),
       feeds_(std::move(feeds)),
       stop_(std::make_unique<Stop>(signal)) {
   registration_ = std::make_unique<ConnectorRegistration>(

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/shutdown_signal.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 #include "poller/connector_registration.h"
 #include "poller/graphql_client.h"
 
@@ -29,7 +30,7 @@ class RegistrationThread {
   // Everything is built on the calling thread (libcurl's global init is not thread-safe).
   // Throws when the client or the store cannot be opened.
   RegistrationThread(ConnectorIdentity identity, const GraphqlOptions& graphql,
-                     const store::SqliteOptions& database, std::vector<std::string> feeds,
+                     const store::StoreOptions& database, std::vector<std::string> feeds,
                      const Clock& clock, const ShutdownSignal& signal);
   ~RegistrationThread();
   RegistrationThread(const RegistrationThread&) = delete;

@@ -90,7 +90,7 @@ RequestRenderer RequestRenderer::from_templates(const FeedConfig& feed,
 
 store::NewJob RequestRenderer::render(const nlohmann::ordered_json& item) const {
   store::NewJob job;
-  job.id = new_job_id();
+  job.id = store::make_job_id();
   job.method = method_;
   job.max_attempts = max_attempts_;
   auto fail = [&](std::string error) {

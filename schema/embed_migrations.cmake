@@ -1,4 +1,4 @@
-# Writes OUTPUT: a C++ source defining webhook::schema::migrations(), one entry per
+# Writes OUTPUT: a C++ source defining webhook::schema::<DIALECT>_migrations(), one entry per
 # NNN_name.sql in MIGRATIONS, in order. Run by schema/CMakeLists.txt at build time.
 set(body "")
 set(expected 1)
@@ -7,18 +7,18 @@ foreach(file IN LISTS MIGRATIONS)
   string(SUBSTRING ${name} 0 3 number)
   math(EXPR number "${number}" OUTPUT_FORMAT DECIMAL)
   if(NOT number EQUAL expected)
-    message(FATAL_ERROR "schema/${name}: expected migration number ${expected}")
+    message(FATAL_ERROR "schema/${DIALECT}/${name}: expected migration number ${expected}")
   endif()
   math(EXPR expected "${expected} + 1")
   file(READ ${file} sql)
-  string(APPEND body "    {${number}, \"${name}\", R\"webhook_sql(${sql})webhook_sql\"},\n")
+  string(APPEND body "    {${number}, \"${DIALECT}/${name}\", R\"webhook_sql(${sql})webhook_sql\"},\n")
 endforeach()
-file(WRITE ${OUTPUT}.tmp "// Generated from schema/*.sql by schema/embed_migrations.cmake. Do not edit.
+file(WRITE ${OUTPUT}.tmp "// Generated from schema/${DIALECT}/*.sql by schema/embed_migrations.cmake. Do not edit.
 #include \"schema/migrations.h\"
 
 namespace webhook::schema {
 
-const std::vector<Migration>& migrations() {
+const std::vector<Migration>& ${DIALECT}_migrations() {
   static const std::vector<Migration> kMigrations = {
 ${body}  };
   return kMigrations;

@@ -1,5 +1,7 @@
-// The SQL migrations compiled into every binary, generated at build time from
-// schema/NNN_name.sql. Migration N brings a database from user_version N-1 to N.
+// The SQL migrations compiled into every binary, one list per dialect, generated at build
+// time from schema/sqlite/NNN_name.sql and schema/postgres/NNN_name.sql. Migration N brings
+// a database from schema version N-1 to N; both dialects describe the same tables, columns,
+// states, constraints and views, so migration N means the same schema on either store.
 #pragma once
 
 #include <string_view>
@@ -8,12 +10,13 @@
 namespace webhook::schema {
 
 struct Migration {
-  int version;            // the user_version after applying it
-  std::string_view name;  // file name, for messages
+  int version;            // the schema version after applying it
+  std::string_view name;  // dialect/file name, for messages
   std::string_view sql;
 };
 
 // All migrations in order; versions are 1, 2, 3, ...
-const std::vector<Migration>& migrations();
+const std::vector<Migration>& sqlite_migrations();
+const std::vector<Migration>& postgres_migrations();
 
 }  // namespace webhook::schema

@@ -9,7 +9,7 @@ build_packages=(
   # toolchain
   g++ cmake ninja-build pkg-config make git
   # libraries the binaries link
-  libsqlitecpp-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev
+  libsqlitecpp-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libssl-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcpp-httplib-dev
   # header-only: Boost.Multiprecision's cpp_int for the templates' unbounded ints
   libboost-dev
@@ -18,6 +18,8 @@ packages=(
   "${build_packages[@]}"
   # tests, fuzzing, formatting
   libgtest-dev libgmock-dev python3 sqlite3 curl openssl clang clang-format libclang-rt-14-dev
+  # the PostgreSQL store's tests start throwaway clusters of this server
+  postgresql-15
   # benchmarks: Google Benchmark, a local nginx to deliver to, wrk as the reference client,
   # valgrind for instruction counts that do not depend on the machine's load
   libbenchmark-dev nginx-light wrk valgrind

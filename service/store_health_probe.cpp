@@ -2,7 +2,7 @@
 
 namespace webhook::service {
 
-StoreHealthProbe::StoreHealthProbe(store::SqliteOptions options, Check check, const Clock& clock)
+StoreHealthProbe::StoreHealthProbe(store::StoreOptions options, Check check, const Clock& clock)
     : options_(std::move(options)),
       check_(std::move(check)),
       clock_(&clock),
@@ -10,7 +10,7 @@ StoreHealthProbe::StoreHealthProbe(store::SqliteOptions options, Check check, co
 
 HealthReport StoreHealthProbe::operator()() const {
   std::lock_guard lock(state_->mutex);
-  if (!state_->store) state_->store = store::open_sqlite_store(options_);
+  if (!state_->store) state_->store = store::open_store(options_);
   return check_(*state_->store, clock_->now_ms());
 }
 

@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/health_check.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 
 namespace webhook::service {
 
@@ -19,7 +20,7 @@ class StoreHealthProbe {
   using Check = std::function<HealthReport(store::JobStore& store, int64_t now_ms)>;
 
   // `clock` must outlive the probe.
-  StoreHealthProbe(store::SqliteOptions options, Check check, const Clock& clock);
+  StoreHealthProbe(store::StoreOptions options, Check check, const Clock& clock);
 
   // Usable as a MetricsServer::HealthProbe (copies share one connection).
   HealthReport operator()() const;
@@ -29,7 +30,7 @@ class StoreHealthProbe {
     std::mutex mutex;
     std::unique_ptr<store::JobStore> store;
   };
-  store::SqliteOptions options_;
+  store::StoreOptions options_;
   Check check_;
   const Clock* clock_;
   std::shared_ptr<State> state_;

@@ -1,7 +1,11 @@
 #include "common/store/job_store.h"
 
+#include <openssl/rand.h>
+
+#include <algorithm>
 #include <array>
-#include <random>
+#include <chrono>
+#include <stdexcept>
 
 namespace webhook::store {
 
@@ -30,16 +34,22 @@ std::optional<JobState> parse_job_state(std::string_view text) {
 }
 
 std::string make_job_id(int64_t now_ms) {
-  thread_local std::mt19937_64 random(std::random_device{}() ^
-                                      (static_cast<uint64_t>(std::random_device{}()) << 32));
+  // 48 bits of milliseconds, then 74 random bits (RFC 9562 section 5.7). RAND_bytes locks
+  // the generator on every call and a poll makes thousands of ids, so the random bytes are
+  // taken a few kilobytes at a time.
+  thread_local std::array<unsigned char, 4096> pool{};
+  thread_local std::size_t used = pool.size();
   std::array<unsigned char, 16> b{};
-  uint64_t ms = static_cast<uint64_t>(now_ms);
-  for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
-  uint64_t r1 = random();
-  uint64_t r2 = random();
-  for (int i = 6; i < 16; ++i) {
-    b[i] = static_cast<unsigned char>((i < 11 ? r1 : r2) >> (8 * (i % 5)));
+  if (used + 10 > pool.size()) {
+    if (RAND_bytes(pool.data(), static_cast<int>(pool.size())) != 1) {
+      throw std::runtime_error("OpenSSL RAND_bytes failed while making a job id");
+    }
+    used = 0;
   }
+  const uint64_t ms = static_cast<uint64_t>(now_ms);
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
+  std::copy_n(pool.begin() + static_cast<std::ptrdiff_t>(used), 10, b.begin() + 6);
+  used += 10;
   b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0F));  // version 7
   b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3F));  // RFC 9562 variant
   static constexpr char kHex[] = "0123456789abcdef";
@@ -51,6 +61,12 @@ std::string make_job_id(int64_t now_ms) {
     out += kHex[b[i] & 0x0F];
   }
   return out;
+}
+
+std::string make_job_id() {
+  return make_job_id(std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count());
 }
 
 }  // namespace webhook::store

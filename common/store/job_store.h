@@ -1,17 +1,18 @@
 // The durable job queue both processes share: the cursor per feed, the poll log, the jobs
 // and every delivery attempt. JobStore is the seam between the queue's users (poller,
-// dispatcher, webhookctl) and its storage, so that a PostgreSQL store can be added without
-// touching them; open_sqlite_store() gives the SQLite one.
+// dispatcher, webhookctl) and its storage: they never know which database they talk to.
+// open_store() (common/store/open_store.h) gives the one the configuration names; the
+// drivers live in common/store/sqlite/ and common/store/postgres/ and are reached only
+// through it. This header holds only driver-neutral types.
 //
 // Times are epoch milliseconds passed in by the caller (from an injected Clock).
 // A JobStore holds one database connection and is used by one thread at a time; each
 // process (or thread) opens its own. All methods throw std::runtime_error (with what was
-// being done) when the database itself fails; SQLITE_BUSY is retried internally.
+// being done) when the database itself fails; lock conflicts are retried internally.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -79,7 +80,7 @@ struct ClaimedJob {
   int64_t attempts = 0;  // attempts already charged before this one
   int64_t max_attempts = 0;
   int64_t created_at = 0;
-  // Fencing token, unique per claim (it also names the job to the SQLite store): an outcome
+  // Fencing token, unique per claim (it may also name the job to the driver): an outcome
   // is recorded only under it. Copy it into Outcome::lease_token unchanged.
   int64_t lease_token = 0;
   int64_t lease_expires_at = 0;
@@ -209,8 +210,12 @@ class JobStore {
                       int64_t now) = 0;
   // The earliest next_attempt_at of a pending job, if any.
   virtual std::optional<int64_t> next_due_at() = 0;
-  // Changes whenever another connection commits (PRAGMA data_version).
-  virtual int64_t data_version() = 0;
+  // Blocks the calling thread until a claim may find work it would not have found at this
+  // store's last claim (another connection committed, or the server signalled new jobs),
+  // until `timeout` passes, or until `interrupt_fd` (a descriptor of the caller's, never
+  // read here) is readable. True: claim now; false: timed out or interrupted. A zero
+  // timeout only looks. How the store learns of new work is its own affair.
+  virtual bool wait_for_work(std::chrono::milliseconds timeout, int interrupt_fd) = 0;
   // Liveness rows for health checks: `process` is "poller" or "dispatcher".
   virtual void heartbeat(std::string_view process, std::string_view worker, int64_t now) = 0;
   virtual std::optional<int64_t> last_heartbeat(std::string_view process) = 0;
@@ -235,30 +240,12 @@ class JobStore {
   virtual void rewind(std::string_view feed, int64_t to) = 0;
 };
 
-struct SqliteOptions {
-  std::string path;                  // created (mode 0640, and its folder) if missing
-  std::string synchronous = "FULL";  // FULL | NORMAL
-  std::chrono::milliseconds busy_timeout{5000};
-  // false: a missing file is an error instead (webhookctl's read commands). Default true.
-  bool create_if_missing = true;
-  // Tests only: called at named points inside transactions ("commit_poll:jobs_written",
-  // "record_outcomes:first_applied") so a test can kill the process there. Default none.
-  std::function<void(std::string_view point)> fault_point;
-};
-
-// A new job id: a UUIDv7 (RFC 9562) from `now_ms`, so ids made later sort later.
-// Thread-safe.
+// A new job id, the one generator of them: a UUIDv7 (RFC 9562) from `now_ms` and 74 bits
+// from OpenSSL's generator, so ids made later sort later (a B-tree on a server appends) and
+// receivers get an unguessable idempotency key. Thread-safe. Throws std::runtime_error if
+// the generator fails.
 std::string make_job_id(int64_t now_ms);
-
-// Opens (creating and migrating as needed) the SQLite store. Throws std::runtime_error
-// with a clear message, e.g. when the database is newer than this binary.
-std::unique_ptr<JobStore> open_sqlite_store(const SqliteOptions& options);
-
-// Process-wide SQLite set-up, for main() before any thread uses SQLite: turns SQLite's
-// memory statistics off. Debian's SQLite is built without lookaside memory, so every
-// statement mallocs several buffers, and with the statistics on each of those allocations
-// also takes a global mutex (about a tenth of a job's cost in the claim -> record cycle).
-// Returns false, changing nothing, when SQLite was already in use in this process.
-bool configure_sqlite_process();
+// The same from the system clock: an id's time is the machine's, never a test's clock.
+std::string make_job_id();
 
 }  // namespace webhook::store

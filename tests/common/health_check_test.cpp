@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/store/open_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace webhook {
@@ -13,9 +14,9 @@ using testing::TempDir;
 constexpr int64_t kNow = 1'700'000'000'000;
 
 std::unique_ptr<store::JobStore> open_store(const std::string& path) {
-  store::SqliteOptions options;
+  store::StoreOptions options;
   options.path = path;
-  return store::open_sqlite_store(options);
+  return store::open_store(options);
 }
 
 class HealthCheckTest : public ::testing::Test {

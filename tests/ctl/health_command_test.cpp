@@ -6,7 +6,9 @@
 
 #include "common/clock.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 #include "tests/support/child_process.h"
+#include "tests/support/postgres_cluster.h"
 #include "tests/support/temp_dir.h"
 
 namespace webhook {
@@ -19,9 +21,9 @@ using testing::TempDir;
 const std::string kWebhookctl = WEBHOOK_BINARY_DIR "/ctl/webhookctl";
 
 std::unique_ptr<store::JobStore> open_store(const std::string& path) {
-  store::SqliteOptions options;
+  store::StoreOptions options;
   options.path = path;
-  return store::open_sqlite_store(options);
+  return store::open_store(options);
 }
 
 class HealthCommandTest : public ::testing::Test {
@@ -96,6 +98,24 @@ TEST_F(HealthCommandTest, DispatcherFollowsItsHeartbeat) {
   EXPECT_EQ(stale.exit_code, 1) << stale.out << stale.err;
   EXPECT_NE(stale.err.find("dispatcher heartbeat"), std::string::npos) << stale.err;
   EXPECT_EQ(health({"--process", "dispatcher", "--max-heartbeat-age", "120"}).exit_code, 0);
+}
+
+// --database, as the usage says: a file elsewhere than WEBHOOK_DATABASE_PATH, or a server.
+TEST_F(HealthCommandTest, DatabaseOptionNamesAFileOrAPostgresqlUrl) {
+  const std::string moved = dir_.file("moved.db");
+  open_store(moved)->heartbeat("dispatcher", "test-host", now() - 1'000);
+  CommandResult file = health({"--process", "dispatcher", "--database", moved});
+  EXPECT_EQ(file.exit_code, 0) << file.out << file.err;
+  EXPECT_FALSE(std::filesystem::exists(db_)) << "WEBHOOK_DATABASE_PATH was read";
+
+  store::StoreOptions server;
+  server.url = testing::PostgresCluster::shared().fresh_database();
+  store::open_store(server)->heartbeat("dispatcher", "test-host", now() - 1'000);
+  CommandResult url = health({"--process", "dispatcher", "--database", server.url});
+  EXPECT_EQ(url.exit_code, 0) << url.out << url.err;
+  store::open_store(server)->heartbeat("dispatcher", "test-host", now() - 90'000);
+  CommandResult stale = health({"--process", "dispatcher", "--database", server.url});
+  EXPECT_EQ(stale.exit_code, 1) << stale.out << stale.err;
 }
 
 TEST_F(HealthCommandTest, MissingDatabaseIsUnhealthyAndNotCreated) {

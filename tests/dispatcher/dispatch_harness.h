@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 #include "dispatcher/curl_handles.h"
 #include "dispatcher/dispatch_loop.h"
 #include "dispatcher/dispatcher_settings.h"
@@ -32,10 +33,10 @@ using store::JobState;
 inline int64_t wall_ms() { return SystemClock().now_ms(); }
 
 inline std::unique_ptr<store::JobStore> open_store(const std::string& path) {
-  store::SqliteOptions options;
+  store::StoreOptions options;
   options.path = path;
-  options.synchronous = "NORMAL";
-  return store::open_sqlite_store(options);
+  options.durability = "NORMAL";
+  return store::open_store(options);
 }
 
 // What a test job looks like; defaults make a GET with no body.

@@ -17,7 +17,7 @@ TEST(QueueGaugeUpdater, FollowsTheQueueDepthPerStateAndTheOldestPendingAge) {
 
   metrics::MetricsRegistry registry;
   metrics::DispatcherMetrics m(registry);
-  store::SqliteOptions database;
+  store::StoreOptions database;
   database.path = h.path();
   dispatcher::QueueGaugeUpdater updater(database, m, clock, 10ms);
   auto pending = [&] { return m.queue_jobs.with({"pending"}).value(); };

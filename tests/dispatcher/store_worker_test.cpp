@@ -3,6 +3,8 @@
 // database did not write comes back to the loop instead of being lost.
 #include "dispatcher/store_worker.h"
 
+#include "common/store/fault_injecting_store.h"
+
 #include <poll.h>
 
 #include <gtest/gtest.h>
@@ -74,11 +76,41 @@ TEST(StoreWorker, RecordsOutcomesAndClaimsTheNextJobsInOneRequest) {
   ASSERT_EQ(reply.claimed.size(), 2u);  // the claim was not full: the next due time is read
   EXPECT_EQ(reply.next_due, std::nullopt);
 
-  // Not claimed when nothing changed since the version the loop saw.
+  // Asked to wait for work first: nobody else committed, so no claim runs.
   StoreRequest third = request_at(now + 2, 5);
-  third.claim_unless_version = reply.data_version;
+  third.wait_for_work = 0ms;
   worker.submit(std::move(third));
   EXPECT_FALSE(wait_reply(worker).claim_ran);
+}
+
+// A request waiting for work holds the worker until work comes, or until the loop takes it
+// back with interrupt() (then nothing is claimed).
+TEST(StoreWorker, AWaitForWorkEndsWithNewWorkOrAnInterrupt) {
+  webhook::testing::TempDir dir;
+  auto store = open_store(dir.file("jobs.db"));
+  auto poller = open_store(dir.file("jobs.db"));
+  StoreWorker worker(*store, "w1", 30s);
+  const int64_t now = wall_ms();
+  worker.submit(request_at(now, 5));  // the first claim: nothing there yet
+  ASSERT_TRUE(wait_reply(worker).claimed.empty());
+
+  StoreRequest waiting = request_at(now, 5);
+  waiting.wait_for_work = std::chrono::minutes(10);
+  worker.submit(std::move(waiting));
+  worker.interrupt();
+  StoreReply interrupted = wait_reply(worker);
+  EXPECT_FALSE(interrupted.claim_ran);
+  EXPECT_TRUE(interrupted.error.empty()) << interrupted.error;
+
+  // Claims as of a minute on, so the job enqueued below is due by then.
+  waiting = request_at(now + 60000, 5);
+  waiting.wait_for_work = std::chrono::minutes(10);
+  worker.submit(std::move(waiting));
+  auto ids = enqueue(*poller, {{"http://a/1"}});  // another connection commits
+  StoreReply woken = wait_reply(worker);
+  EXPECT_TRUE(woken.claim_ran);
+  ASSERT_EQ(woken.claimed.size(), 1u);
+  EXPECT_EQ(woken.claimed[0].id, ids[0]);
 }
 
 TEST(StoreWorker, HandsBackWhatAFailingDatabaseDidNotWrite) {
@@ -89,12 +121,11 @@ TEST(StoreWorker, HandsBackWhatAFailingDatabaseDidNotWrite) {
   const std::vector<store::ClaimedJob> jobs = setup->claim("w1", 1, 30s, now);
   ASSERT_EQ(jobs.size(), 1u);
 
-  store::SqliteOptions options;
+  store::StoreOptions options;
   options.path = dir.file("jobs.db");
-  options.fault_point = [](std::string_view point) {
-    if (point == "record_outcomes:first_applied") throw std::runtime_error("disk on fire");
-  };
-  auto failing = store::open_sqlite_store(options);
+  auto failing = store::FaultInjectingStore::open(options);
+  failing->at("record_outcomes:first_applied",
+              [](std::string_view) { throw std::runtime_error("disk on fire"); });
   StoreWorker worker(*failing, "w1", 30s);
   StoreRequest request = request_at(now);
   request.outcomes.push_back(delivered(jobs[0], "w1", now));

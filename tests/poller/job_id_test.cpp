@@ -1,5 +1,7 @@
 #include "poller/job_id.h"
 
+#include "common/store/job_store.h"
+
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -8,15 +10,18 @@
 namespace webhook::poller {
 namespace {
 
-TEST(JobId, IsARandomVersion4Uuid) {
-  const std::regex uuid4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+// The poller's jobs get their ids from the store's one generator: UUIDv7, time-ordered.
+TEST(JobId, IsAUniqueTimeOrderedVersion7Uuid) {
+  const std::regex uuid7("^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
   std::set<std::string> ids;
   for (int i = 0; i < 10000; ++i) {
-    std::string id = new_job_id();
-    ASSERT_TRUE(std::regex_match(id, uuid4)) << id;
+    std::string id = store::make_job_id();
+    ASSERT_TRUE(std::regex_match(id, uuid7)) << id;
     ids.insert(id);
   }
   EXPECT_EQ(ids.size(), 10000u);
+  // Made later, sorts later (whole milliseconds apart).
+  EXPECT_LT(store::make_job_id(1'700'000'000'000), store::make_job_id(1'700'000'000'001));
 }
 
 TEST(ItemHash, IsTheSameForTheSameRecordAndDiffersOtherwise) {

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 #include "tests/poller/poller_test_env.h"
 #include "tests/support/child_process.h"
 

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 #include "poller/compiled_feed.h"
 #include "poller/feed_poller.h"
 #include "poller/graphql_client.h"
@@ -59,9 +60,9 @@ inline std::map<std::string, std::string> poller_process_env(const FakeOpencti& 
 
 // The SQLite store at `path`, created and migrated if missing.
 inline std::unique_ptr<store::JobStore> open_store(const std::string& path) {
-  store::SqliteOptions options;
+  store::StoreOptions options;
   options.path = path;
-  return store::open_sqlite_store(options);
+  return store::open_store(options);
 }
 
 class PollerTestEnv {

@@ -12,8 +12,8 @@ namespace {
 
 using testing::TempDir;
 
-store::SqliteOptions options_for(const std::string& path) {
-  store::SqliteOptions options;
+store::StoreOptions options_for(const std::string& path) {
+  store::StoreOptions options;
   options.path = path;
   return options;
 }
@@ -21,7 +21,7 @@ store::SqliteOptions options_for(const std::string& path) {
 TEST(StoreHealthProbeTest, HealthzFollowsTheDispatcherHeartbeatInTheDatabase) {
   TempDir dir;
   auto options = options_for(dir.file("webhook.db"));
-  auto writer = store::open_sqlite_store(options);  // the process's own connection
+  auto writer = store::open_store(options);  // the process's own connection
   ManualClock clock;
   StoreHealthProbe probe(
       options,

@@ -1,14 +1,30 @@
 #include "tests/support/store_fixtures.h"
 
+#include "common/store/open_store.h"
+#include "tests/support/postgres_cluster.h"
+
 #include <stdexcept>
 
 namespace webhook::testing {
 
+std::string driver_name(const ::testing::TestParamInfo<Driver>& info) {
+  return info.param == Driver::kSqlite ? "Sqlite" : "Postgres";
+}
+
+TestDatabase::TestDatabase(Driver driver) {
+  if (driver == Driver::kPostgres) {
+    options_.url = PostgresCluster::shared().fresh_database();
+  } else {
+    options_.path = dir_.file("q.db");
+    options_.durability = "NORMAL";
+  }
+}
+
 std::unique_ptr<store::JobStore> open_test_store(const std::string& path) {
-  store::SqliteOptions options;
+  store::StoreOptions options;
   options.path = path;
-  options.synchronous = "NORMAL";
-  return store::open_sqlite_store(options);
+  options.durability = "NORMAL";
+  return store::open_store(options);
 }
 
 store::PollCommit make_poll(const std::string& feed, int jobs, int64_t now,

@@ -2,14 +2,38 @@
 // store opened on a real file. Stateless; not thread-safe (tests are single-threaded).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
+#include "tests/support/temp_dir.h"
 
 namespace webhook::testing {
+
+// The drivers the conformance suites run on, once each (INSTANTIATE_TEST_SUITE_P with
+// kAllDrivers and driver_name).
+enum class Driver { kSqlite, kPostgres };
+inline constexpr Driver kAllDrivers[] = {Driver::kSqlite, Driver::kPostgres};
+std::string driver_name(const ::testing::TestParamInfo<Driver>& info);
+
+// A fresh, empty database of one driver for one test: a file in a temporary folder, or a new
+// database on this process's throwaway PostgreSQL cluster (PostgresCluster::shared()).
+// open() opens another connection to it each time.
+class TestDatabase {
+ public:
+  explicit TestDatabase(Driver driver);
+  const store::StoreOptions& options() const { return options_; }
+  std::unique_ptr<store::JobStore> open() const { return store::open_store(options_); }
+
+ private:
+  TempDir dir_;
+  store::StoreOptions options_;
+};
 
 // A store on `path` (created and migrated), synchronous=NORMAL to keep tests quick.
 std::unique_ptr<store::JobStore> open_test_store(const std::string& path);

@@ -1,7 +1,14 @@
 // State transitions of the dispatcher's side of the store, legal and illegal, on a real file.
 #include <gtest/gtest.h>
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "common/store/fault_injecting_store.h"
 #include "common/store/job_store.h"
+#include "common/store/open_store.h"
 #include "tests/support/store_fixtures.h"
 #include "tests/support/sync_counting_vfs.h"
 #include "tests/support/temp_dir.h"
@@ -15,7 +22,7 @@ using namespace std::chrono_literals;
 
 constexpr int64_t kNow = 1'700'000'000'000;
 
-class LeaseQueueTest : public ::testing::Test {
+class LeaseQueueTest : public ::testing::TestWithParam<webhook::testing::Driver> {
  protected:
   JobRow row(const std::string& id) {
     auto detail = store_->job(id);
@@ -24,11 +31,11 @@ class LeaseQueueTest : public ::testing::Test {
   }
   std::vector<AttemptRow> attempts(const std::string& id) { return store_->job(id)->attempts; }
 
-  webhook::testing::TempDir dir_;
-  std::unique_ptr<JobStore> store_ = webhook::testing::open_test_store(dir_.file("q.db"));
+  webhook::testing::TestDatabase db_{GetParam()};
+  std::unique_ptr<JobStore> store_ = db_.open();
 };
 
-TEST_F(LeaseQueueTest, ClaimTakesDueJobsOldestFirstUpToMax) {
+TEST_P(LeaseQueueTest, ClaimTakesDueJobsOldestFirstUpToMax) {
   auto first = enqueue(*store_, "default", 3, kNow);
   auto second = enqueue(*store_, "default", 3, kNow + 10);
   auto jobs = store_->claim("w1", 4, 30s, kNow + 20);
@@ -45,7 +52,7 @@ TEST_F(LeaseQueueTest, ClaimTakesDueJobsOldestFirstUpToMax) {
   EXPECT_EQ(r.lease_owner, "w1");
 }
 
-TEST_F(LeaseQueueTest, ClaimSkipsJobsNotYetDue) {
+TEST_P(LeaseQueueTest, ClaimSkipsJobsNotYetDue) {
   enqueue(*store_, "default", 1, kNow);
   EXPECT_TRUE(store_->claim("w1", 10, 30s, kNow - 1).empty());
   EXPECT_EQ(store_->next_due_at(), kNow);
@@ -53,7 +60,7 @@ TEST_F(LeaseQueueTest, ClaimSkipsJobsNotYetDue) {
   EXPECT_EQ(store_->next_due_at(), std::nullopt);
 }
 
-TEST_F(LeaseQueueTest, LeasedJobIsNotClaimedAgainWhileItsLeaseHolds) {
+TEST_P(LeaseQueueTest, LeasedJobIsNotClaimedAgainWhileItsLeaseHolds) {
   enqueue(*store_, "default", 2, kNow);
   auto a = store_->claim("w1", 10, 30s, kNow);
   ASSERT_EQ(a.size(), 2u);
@@ -61,7 +68,7 @@ TEST_F(LeaseQueueTest, LeasedJobIsNotClaimedAgainWhileItsLeaseHolds) {
   EXPECT_EQ(store_->reclaim_expired_leases(kNow + 29999), 0);
 }
 
-TEST_F(LeaseQueueTest, EachClaimGetsAFreshLeaseToken) {
+TEST_P(LeaseQueueTest, EachClaimGetsAFreshLeaseToken) {
   auto ids = enqueue(*store_, "default", 1, kNow);
   auto a = store_->claim("w1", 1, 30s, kNow);
   ASSERT_EQ(store_->release("w1", ids, kNow + 1), 1);
@@ -75,7 +82,7 @@ TEST_F(LeaseQueueTest, EachClaimGetsAFreshLeaseToken) {
   EXPECT_EQ(row(ids[0]).state, JobState::kRunning);
 }
 
-TEST_F(LeaseQueueTest, DeliveredOutcomeFinishesTheJobWithOneAttempt) {
+TEST_P(LeaseQueueTest, DeliveredOutcomeFinishesTheJobWithOneAttempt) {
   auto ids = enqueue(*store_, "default", 1, kNow);
   auto jobs = store_->claim("w1", 1, 30s, kNow);
   auto result = store_->record_outcomes(
@@ -96,7 +103,7 @@ TEST_F(LeaseQueueTest, DeliveredOutcomeFinishesTheJobWithOneAttempt) {
   EXPECT_EQ(a[0].response_head, "response of " + ids[0]);
 }
 
-TEST_F(LeaseQueueTest, DeliveredJobCannotBeClaimedOrRecordedAgain) {
+TEST_P(LeaseQueueTest, DeliveredJobCannotBeClaimedOrRecordedAgain) {
   enqueue(*store_, "default", 1, kNow);
   auto jobs = store_->claim("w1", 1, 30s, kNow);
   auto o = outcome_for(jobs[0], "w1", OutcomeKind::kDelivered, kNow);
@@ -109,7 +116,7 @@ TEST_F(LeaseQueueTest, DeliveredJobCannotBeClaimedOrRecordedAgain) {
   EXPECT_EQ(store_->reclaim_expired_leases(kNow + 1'000'000), 0);
 }
 
-TEST_F(LeaseQueueTest, JobLeasedByOneWorkerCannotBeCompletedByAnother) {
+TEST_P(LeaseQueueTest, JobLeasedByOneWorkerCannotBeCompletedByAnother) {
   auto ids = enqueue(*store_, "default", 1, kNow);
   auto jobs = store_->claim("w1", 1, 30s, kNow);
   auto result = store_->record_outcomes(
@@ -120,7 +127,7 @@ TEST_F(LeaseQueueTest, JobLeasedByOneWorkerCannotBeCompletedByAnother) {
   EXPECT_EQ(row(ids[0]).lease_owner, "w1");
 }
 
-TEST_F(LeaseQueueTest, OutcomeUnderAnOldTokenCannotOverwriteTheLaterAttempt) {
+TEST_P(LeaseQueueTest, OutcomeUnderAnOldTokenCannotOverwriteTheLaterAttempt) {
   auto ids = enqueue(*store_, "default", 1, kNow);
   auto old = store_->claim("w1", 1, 1s, kNow);
   ASSERT_EQ(store_->reclaim_expired_leases(kNow + 1000), 1);
@@ -141,7 +148,7 @@ TEST_F(LeaseQueueTest, OutcomeUnderAnOldTokenCannotOverwriteTheLaterAttempt) {
   EXPECT_EQ(a[1].http_status, 200);
 }
 
-TEST_F(LeaseQueueTest, RetrySchedulesThePendingJobAndChargesAnAttempt) {
+TEST_P(LeaseQueueTest, RetrySchedulesThePendingJobAndChargesAnAttempt) {
   auto ids = enqueue(*store_, "default", 1, kNow);
   auto jobs = store_->claim("w1", 1, 30s, kNow);
   store_->record_outcomes(
@@ -160,7 +167,7 @@ TEST_F(LeaseQueueTest, RetrySchedulesThePendingJobAndChargesAnAttempt) {
   EXPECT_EQ(again[0].attempts, 1);
 }
 
-TEST_F(LeaseQueueTest, RetryPastTheLastAttemptIsRecordedDead) {
+TEST_P(LeaseQueueTest, RetryPastTheLastAttemptIsRecordedDead) {
   PollCommit commit = testing::make_poll("default", 1, kNow);
   commit.jobs[0].max_attempts = 2;
   ASSERT_TRUE(store_->commit_poll(commit));
@@ -179,7 +186,7 @@ TEST_F(LeaseQueueTest, RetryPastTheLastAttemptIsRecordedDead) {
   EXPECT_TRUE(store_->claim("w1", 1, 30s, kNow + 1'000'000).empty());
 }
 
-TEST_F(LeaseQueueTest, DeadOutcomeEndsTheJob) {
+TEST_P(LeaseQueueTest, DeadOutcomeEndsTheJob) {
   auto ids = enqueue(*store_, "default", 1, kNow);
   auto jobs = store_->claim("w1", 1, 30s, kNow);
   store_->record_outcomes(std::vector{outcome_for(jobs[0], "w1", OutcomeKind::kDead, kNow, 410)},
@@ -188,7 +195,7 @@ TEST_F(LeaseQueueTest, DeadOutcomeEndsTheJob) {
   EXPECT_TRUE(store_->claim("w1", 1, 30s, kNow + 1'000'000).empty());
 }
 
-TEST_F(LeaseQueueTest, ExpiredLeaseGoesBackToPendingWithAnInterruptedAttempt) {
+TEST_P(LeaseQueueTest, ExpiredLeaseGoesBackToPendingWithAnInterruptedAttempt) {
   auto ids = enqueue(*store_, "default", 2, kNow);
   store_->claim("w1", 1, 10s, kNow);
   EXPECT_EQ(store_->reclaim_expired_leases(kNow + 9999), 0);
@@ -204,7 +211,7 @@ TEST_F(LeaseQueueTest, ExpiredLeaseGoesBackToPendingWithAnInterruptedAttempt) {
   EXPECT_EQ(row(ids[1]).state, JobState::kPending);  // never claimed, untouched
 }
 
-TEST_F(LeaseQueueTest, ExpiredLeaseOnTheLastAttemptMakesTheJobDead) {
+TEST_P(LeaseQueueTest, ExpiredLeaseOnTheLastAttemptMakesTheJobDead) {
   PollCommit commit = testing::make_poll("default", 1, kNow);
   commit.jobs[0].max_attempts = 1;
   ASSERT_TRUE(store_->commit_poll(commit));
@@ -215,7 +222,7 @@ TEST_F(LeaseQueueTest, ExpiredLeaseOnTheLastAttemptMakesTheJobDead) {
   EXPECT_EQ(r.finished_at, kNow + 10000);
 }
 
-TEST_F(LeaseQueueTest, ReleaseGivesJobsBackWithoutChargingAnAttempt) {
+TEST_P(LeaseQueueTest, ReleaseGivesJobsBackWithoutChargingAnAttempt) {
   auto ids = enqueue(*store_, "default", 3, kNow);
   auto jobs = store_->claim("w1", 3, 30s, kNow);
   std::vector<std::string> two{ids[0], ids[1]};
@@ -228,7 +235,7 @@ TEST_F(LeaseQueueTest, ReleaseGivesJobsBackWithoutChargingAnAttempt) {
   EXPECT_EQ(store_->claim("w2", 5, 30s, kNow + 7).size(), 2u);
 }
 
-TEST_F(LeaseQueueTest, ResponseHeadIsCutAtFourKibibytesOnACharacterBoundary) {
+TEST_P(LeaseQueueTest, ResponseHeadIsCutAtFourKibibytesOnACharacterBoundary) {
   auto ids = enqueue(*store_, "default", 1, kNow);
   auto jobs = store_->claim("w1", 1, 30s, kNow);
   Outcome o = outcome_for(jobs[0], "w1", OutcomeKind::kDelivered, kNow);
@@ -237,7 +244,7 @@ TEST_F(LeaseQueueTest, ResponseHeadIsCutAtFourKibibytesOnACharacterBoundary) {
   EXPECT_EQ(attempts(ids[0])[0].response_head, std::string(4095, 'a'));
 }
 
-TEST_F(LeaseQueueTest, RecordAndClaimRecordsTheOutcomesThenClaimsTheNextJobs) {
+TEST_P(LeaseQueueTest, RecordAndClaimRecordsTheOutcomesThenClaimsTheNextJobs) {
   auto ids = enqueue(*store_, "default", 4, kNow);
   auto first = store_->claim("w1", 2, 30s, kNow);
   ASSERT_EQ(first.size(), 2u);
@@ -255,7 +262,7 @@ TEST_F(LeaseQueueTest, RecordAndClaimRecordsTheOutcomesThenClaimsTheNextJobs) {
   EXPECT_EQ(row(ids[3]).lease_owner, "w1");
 }
 
-TEST_F(LeaseQueueTest, RecordAndClaimWithNothingToClaimOnlyRecords) {
+TEST_P(LeaseQueueTest, RecordAndClaimWithNothingToClaimOnlyRecords) {
   auto ids = enqueue(*store_, "default", 2, kNow);
   auto jobs = store_->claim("w1", 1, 30s, kNow);
   RecordAndClaim done = store_->record_and_claim(
@@ -265,23 +272,18 @@ TEST_F(LeaseQueueTest, RecordAndClaimWithNothingToClaimOnlyRecords) {
   EXPECT_EQ(row(ids[1]).state, JobState::kPending);
 }
 
-TEST_F(LeaseQueueTest, RecordAndClaimThatFailsWritesNothing) {
+TEST_P(LeaseQueueTest, RecordAndClaimThatFailsWritesNothing) {
   auto ids = enqueue(*store_, "default", 3, kNow);
   auto jobs = store_->claim("w1", 1, 30s, kNow);
-  bool fail = true;
-  SqliteOptions options;
-  options.path = dir_.file("q.db");
-  options.fault_point = [&fail](std::string_view point) {
-    if (fail && point == "record_outcomes:first_applied") throw std::runtime_error("injected");
-  };
-  auto failing = open_sqlite_store(options);
+  auto failing = FaultInjectingStore::open(db_.options());
+  failing->at("record_outcomes:first_applied", FaultInjectingStore::fail());
   const std::vector outcomes{outcome_for(jobs[0], "w1", OutcomeKind::kDelivered, kNow)};
   EXPECT_THROW(failing->record_and_claim(outcomes, "w1", 10, 30s, kNow), std::runtime_error);
   EXPECT_EQ(row(ids[0]).state, JobState::kRunning);
   EXPECT_TRUE(attempts(ids[0]).empty());
   EXPECT_EQ(row(ids[1]).state, JobState::kPending);
   // The same connection works again once the fault is gone.
-  fail = false;
+  failing->clear();
   auto done = failing->record_and_claim(outcomes, "w1", 10, 30s, kNow);
   EXPECT_EQ(done.recorded.applied, 1);
   EXPECT_EQ(done.claimed.size(), 2u);
@@ -290,7 +292,7 @@ TEST_F(LeaseQueueTest, RecordAndClaimThatFailsWritesNothing) {
 
 // Batches are written many attempts per statement: each must land on its own job, with its
 // own values and number, whatever its place in the batch, and stale ones not at all.
-TEST_F(LeaseQueueTest, ALargeBatchGivesEachJobItsOwnAttempt) {
+TEST_P(LeaseQueueTest, ALargeBatchGivesEachJobItsOwnAttempt) {
   auto ids = enqueue(*store_, "default", 75, kNow);
   auto first = store_->claim("w1", 75, 30s, kNow);
   ASSERT_EQ(first.size(), 75u);
@@ -331,7 +333,7 @@ TEST_F(LeaseQueueTest, ALargeBatchGivesEachJobItsOwnAttempt) {
 
 // Attempt numbers come from the claim (attempt_seq), not from a look into attempts: they
 // must keep counting across a lost lease and an operator's requeue, which resets `attempts`.
-TEST_F(LeaseQueueTest, AttemptNumbersKeepCountingAcrossALostLeaseAndARequeue) {
+TEST_P(LeaseQueueTest, AttemptNumbersKeepCountingAcrossALostLeaseAndARequeue) {
   auto ids = enqueue(*store_, "default", 1, kNow);
   ASSERT_EQ(store_->claim("w1", 1, 1s, kNow).size(), 1u);
   ASSERT_EQ(store_->reclaim_expired_leases(kNow + 2000), 1);  // attempt 1: interrupted
@@ -355,15 +357,28 @@ TEST_F(LeaseQueueTest, AttemptNumbersKeepCountingAcrossALostLeaseAndARequeue) {
   EXPECT_EQ(a[2].http_status, 200);
 }
 
-TEST_F(LeaseQueueTest, DataVersionChangesWhenAnotherConnectionCommits) {
-  auto other = webhook::testing::open_test_store(dir_.file("q.db"));
-  int64_t before = store_->data_version();
-  EXPECT_EQ(store_->data_version(), before);
-  enqueue(*other, "default", 1, kNow);
-  EXPECT_NE(store_->data_version(), before);
+// The dispatcher learns of the poller's commits through wait_for_work: it says "claim" when
+// another connection committed since the last claim, and otherwise times out or stops at
+// the caller's interrupt.
+TEST_P(LeaseQueueTest, WaitForWorkWakesWhenAnotherConnectionCommits) {
+  auto other = db_.open();
+  EXPECT_TRUE(store_->wait_for_work(0ms, -1)) << "nothing claimed yet: look";
+  EXPECT_TRUE(store_->claim("w1", 1, 30s, kNow).empty());
+  EXPECT_FALSE(store_->wait_for_work(0ms, -1));
+  EXPECT_FALSE(store_->wait_for_work(50ms, -1)) << "nobody committed";
+  int interrupt = eventfd(1, EFD_CLOEXEC);  // readable from the start
+  ASSERT_GE(interrupt, 0);
+  EXPECT_FALSE(store_->wait_for_work(std::chrono::minutes(5), interrupt)) << "interrupted";
+  ::close(interrupt);
+  // A commit on another connection, before or while this one waits: either way, claim.
+  std::thread poller([&] { enqueue(*other, "default", 1, kNow); });
+  EXPECT_TRUE(store_->wait_for_work(std::chrono::minutes(5), -1));
+  poller.join();
+  EXPECT_EQ(store_->claim("w1", 1, 30s, kNow).size(), 1u);
+  EXPECT_FALSE(store_->wait_for_work(0ms, -1)) << "its own claim is no news";
 }
 
-TEST_F(LeaseQueueTest, HeartbeatKeepsTheLatestTimePerProcess) {
+TEST_P(LeaseQueueTest, HeartbeatKeepsTheLatestTimePerProcess) {
   EXPECT_EQ(store_->last_heartbeat("dispatcher"), std::nullopt);
   store_->heartbeat("dispatcher", "d1", kNow);
   store_->heartbeat("dispatcher", "d2", kNow + 5);
@@ -374,16 +389,20 @@ TEST_F(LeaseQueueTest, HeartbeatKeepsTheLatestTimePerProcess) {
   EXPECT_THROW(store_->heartbeat("somebody", "x", kNow), std::runtime_error);
 }
 
+INSTANTIATE_TEST_SUITE_P(Drivers, LeaseQueueTest,
+                         ::testing::ValuesIn(webhook::testing::kAllDrivers),
+                         webhook::testing::driver_name);
+
 // At synchronous=FULL, a claim alone commits without an fsync (losing it to a machine crash
 // only puts its jobs back to pending); every commit with outcomes, and every poll, waits for
 // the disk, including the first one after a claim.
 TEST(LeaseQueueDurabilityTest, OnlyClaimsWithoutOutcomesSkipTheFsync) {
   webhook::testing::SyncCountingVfs vfs;  // the default VFS before the store opens its files
   webhook::testing::TempDir dir;
-  SqliteOptions options;
+  StoreOptions options;
   options.path = dir.file("q.db");
-  options.synchronous = "FULL";
-  auto store = open_sqlite_store(options);
+  options.durability = "FULL";
+  auto store = open_store(options);
   enqueue(*store, "default", 4, kNow);
   EXPECT_GE(vfs.wal_syncs(), 1) << "the poll's commit";
 

@@ -15,15 +15,15 @@ using namespace std::chrono_literals;
 
 constexpr int64_t kNow = 1'700'000'000'000;
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public ::testing::TestWithParam<webhook::testing::Driver> {
  protected:
   JobRow row(const std::string& id) { return store_->job(id).value().job; }
 
-  webhook::testing::TempDir dir_;
-  std::unique_ptr<JobStore> store_ = webhook::testing::open_test_store(dir_.file("s.db"));
+  webhook::testing::TestDatabase db_{GetParam()};
+  std::unique_ptr<JobStore> store_ = db_.open();
 };
 
-TEST_F(StoreTest, CommitPollWritesJobsSeenHashesPollAndCursorTogether) {
+TEST_P(StoreTest, CommitPollWritesJobsSeenHashesPollAndCursorTogether) {
   PollCommit commit = make_poll("works", 3, kNow);
   commit.poll.duplicates_skipped = 2;
   auto poll_id = store_->commit_poll(commit);
@@ -48,7 +48,7 @@ TEST_F(StoreTest, CommitPollWritesJobsSeenHashesPollAndCursorTogether) {
 
 // Large polls are written many rows per statement: every job must keep its own values
 // across those statements' boundaries, and the remainder must be written too.
-TEST_F(StoreTest, CommitPollKeepsEveryJobOfALargePollIntact) {
+TEST_P(StoreTest, CommitPollKeepsEveryJobOfALargePollIntact) {
   PollCommit commit = make_poll("works", 64 * 2 + 3, kNow);
   for (std::size_t i = 0; i < commit.jobs.size(); ++i) {
     NewJob& job = commit.jobs[i];
@@ -73,7 +73,7 @@ TEST_F(StoreTest, CommitPollKeepsEveryJobOfALargePollIntact) {
   }
 }
 
-TEST_F(StoreTest, CommitPollWritesNothingWhenTheCursorMovedMeanwhile) {
+TEST_P(StoreTest, CommitPollWritesNothingWhenTheCursorMovedMeanwhile) {
   enqueue(*store_, "default", 1, kNow);
   store_->rewind("default", kNow - 60000);
   PollCommit late = make_poll("default", 2, kNow + 1000, kNow);  // started from the old cursor
@@ -85,7 +85,7 @@ TEST_F(StoreTest, CommitPollWritesNothingWhenTheCursorMovedMeanwhile) {
   EXPECT_EQ(store_->commit_poll(make_poll("other", 1, kNow, kNow)), std::nullopt);
 }
 
-TEST_F(StoreTest, FailedPollIsLoggedAndKeepsTheCursor) {
+TEST_P(StoreTest, FailedPollIsLoggedAndKeepsTheCursor) {
   enqueue(*store_, "default", 1, kNow);
   PollCommit failed;
   failed.poll = {"default",
@@ -109,7 +109,7 @@ TEST_F(StoreTest, FailedPollIsLoggedAndKeepsTheCursor) {
   EXPECT_EQ(status[0].last_poll->record.error, "HTTP 502 from OpenCTI");
 }
 
-TEST_F(StoreTest, UnrenderableItemIsStoredDeadWithItsError) {
+TEST_P(StoreTest, UnrenderableItemIsStoredDeadWithItsError) {
   PollCommit commit = make_poll("default", 1, kNow);
   commit.jobs[0].dead = true;
   commit.jobs[0].last_error = "KeyError: 'name'";
@@ -122,7 +122,7 @@ TEST_F(StoreTest, UnrenderableItemIsStoredDeadWithItsError) {
   EXPECT_TRUE(store_->claim("w", 10, 30s, kNow + 1).empty());
 }
 
-TEST_F(StoreTest, DuplicateJobIdInAPollRejectsTheWholePoll) {
+TEST_P(StoreTest, DuplicateJobIdInAPollRejectsTheWholePoll) {
   PollCommit commit = make_poll("default", 2, kNow);
   commit.jobs[1].id = commit.jobs[0].id;
   EXPECT_THROW(store_->commit_poll(commit), std::runtime_error);
@@ -130,7 +130,7 @@ TEST_F(StoreTest, DuplicateJobIdInAPollRejectsTheWholePoll) {
   EXPECT_TRUE(store_->list_polls(std::nullopt, 10).empty());
 }
 
-TEST_F(StoreTest, ForgetSeenBeforeDropsOldHashesOfThatFeedOnly) {
+TEST_P(StoreTest, ForgetSeenBeforeDropsOldHashesOfThatFeedOnly) {
   enqueue(*store_, "a", 2, kNow);
   enqueue(*store_, "b", 2, kNow);
   PollCommit next = make_poll("a", 1, kNow + 10000, kNow);
@@ -140,7 +140,7 @@ TEST_F(StoreTest, ForgetSeenBeforeDropsOldHashesOfThatFeedOnly) {
   EXPECT_EQ(store_->seen_since("b", 0).size(), 2u);
 }
 
-TEST_F(StoreTest, RewindMovesTheCursorAndForgetsHashesFromThenOn) {
+TEST_P(StoreTest, RewindMovesTheCursorAndForgetsHashesFromThenOn) {
   enqueue(*store_, "default", 2, kNow);
   enqueue(*store_, "default", 3, kNow + 60000);
   store_->rewind("default", kNow + 1);
@@ -150,7 +150,7 @@ TEST_F(StoreTest, RewindMovesTheCursorAndForgetsHashesFromThenOn) {
   EXPECT_EQ(store_->cursor("fresh"), kNow);
 }
 
-TEST_F(StoreTest, RequeueBringsDeadAndCancelledJobsBackWithAttemptsReset) {
+TEST_P(StoreTest, RequeueBringsDeadAndCancelledJobsBackWithAttemptsReset) {
   auto ids = enqueue(*store_, "default", 4, kNow);
   auto jobs = store_->claim("w", 2, 30s, kNow);
   store_->record_outcomes(std::vector{outcome_for(jobs[0], "w", OutcomeKind::kDead, kNow, 500),
@@ -178,7 +178,7 @@ TEST_F(StoreTest, RequeueBringsDeadAndCancelledJobsBackWithAttemptsReset) {
   EXPECT_EQ(detail.attempts[1].number, 2);
 }
 
-TEST_F(StoreTest, RequeueDeadTakesEveryDeadJobOfAFeed) {
+TEST_P(StoreTest, RequeueDeadTakesEveryDeadJobOfAFeed) {
   for (const char* feed : {"a", "b"}) {
     enqueue(*store_, feed, 2, kNow);
   }
@@ -191,7 +191,7 @@ TEST_F(StoreTest, RequeueDeadTakesEveryDeadJobOfAFeed) {
   EXPECT_EQ(store_->claim("w", 10, 30s, kNow + 1).size(), 4u);
 }
 
-TEST_F(StoreTest, CancelTouchesPendingJobsOnly) {
+TEST_P(StoreTest, CancelTouchesPendingJobsOnly) {
   auto ids = enqueue(*store_, "default", 2, kNow);
   store_->claim("w", 1, 30s, kNow);
   EXPECT_EQ(store_->cancel(ids, kNow + 1), 1);
@@ -201,7 +201,7 @@ TEST_F(StoreTest, CancelTouchesPendingJobsOnly) {
   EXPECT_TRUE(store_->claim("w", 10, 30s, kNow + 2).empty());
 }
 
-TEST_F(StoreTest, PruneDeletesFinishedJobsWithTheirAttemptsAndOldPollsInBatches) {
+TEST_P(StoreTest, PruneDeletesFinishedJobsWithTheirAttemptsAndOldPollsInBatches) {
   auto old_ids = enqueue(*store_, "default", 7, kNow);
   auto jobs = store_->claim("w", 7, 30s, kNow);
   for (const auto& j : jobs) {
@@ -227,7 +227,7 @@ TEST_F(StoreTest, PruneDeletesFinishedJobsWithTheirAttemptsAndOldPollsInBatches)
   EXPECT_EQ(store_->prune(kNow + 50000, 3).jobs, 0);
 }
 
-TEST_F(StoreTest, StatusCountsEveryStatePerFeed) {
+TEST_P(StoreTest, StatusCountsEveryStatePerFeed) {
   enqueue(*store_, "a", 3, kNow);
   enqueue(*store_, "b", 1, kNow + 5);
   auto jobs = store_->claim("w", 1, 30s, kNow + 10);
@@ -243,7 +243,7 @@ TEST_F(StoreTest, StatusCountsEveryStatePerFeed) {
   EXPECT_EQ(status[1].last_poll->record.window_to, kNow + 5);
 }
 
-TEST_F(StoreTest, ListJobsFiltersByStateAndFeedNewestFirst) {
+TEST_P(StoreTest, ListJobsFiltersByStateAndFeedNewestFirst) {
   auto a = enqueue(*store_, "a", 3, kNow);
   enqueue(*store_, "b", 2, kNow);
   store_->claim("w", 1, 30s, kNow);
@@ -255,6 +255,9 @@ TEST_F(StoreTest, ListJobsFiltersByStateAndFeedNewestFirst) {
   // A job can also be found by its seq number.
   EXPECT_EQ(store_->job(std::to_string(rows[0].seq))->job.id, a[2]);
 }
+
+INSTANTIATE_TEST_SUITE_P(Drivers, StoreTest, ::testing::ValuesIn(webhook::testing::kAllDrivers),
+                         webhook::testing::driver_name);
 
 }  // namespace
 }  // namespace webhook::store

@@ -1,4 +1,4 @@
-#include "common/store/sqlite_connection.h"
+#include "common/store/sqlite/sqlite_connection.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -73,7 +73,7 @@ bool is_busy(const SQLite::Exception& e) {
 SqliteConnection::SqliteConnection(const SqliteOptions& options)
     : path_(prepare_file(options)),
       db_(path_, SQLite::OPEN_READWRITE, static_cast<int>(options.busy_timeout.count())),
-      fault_point_(options.fault_point) {
+      faults_(options.faults) {
   synchronous_ = checked_synchronous(options.synchronous);
   // Switching to WAL takes a lock; on a brand-new file several processes may race for it
   // and SQLite may answer BUSY without calling the busy handler, so retry.

@@ -1,11 +1,11 @@
-#include "common/store/sqlite_poll_writer.h"
+#include "common/store/sqlite/sqlite_poll_writer.h"
 
 #include <algorithm>
 #include <stdexcept>
 #include <unordered_set>
 #include <vector>
 
-#include "common/store/sqlite_rows.h"
+#include "common/store/sqlite/sqlite_rows.h"
 
 namespace webhook::store {
 namespace {
@@ -127,7 +127,8 @@ void SqlitePollWriter::set_cursor(std::string_view feed, int64_t value) {
 std::optional<int64_t> SqlitePollWriter::commit_poll(const PollCommit& commit) {
   const PollRecord& p = commit.poll;
   // The id is the receivers' idempotency key; the schema does not index it (see
-  // 001_init.sql), so a poll that repeats one is refused here, before anything is written.
+  // schema/sqlite/001_init.sql), so a poll that repeats one is refused here, before anything is
+  // written.
   std::unordered_set<std::string_view> ids;
   ids.reserve(commit.jobs.size());
   for (const NewJob& job : commit.jobs) {

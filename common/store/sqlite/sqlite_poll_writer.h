@@ -14,7 +14,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "common/store/job_store.h"
-#include "common/store/sqlite_connection.h"
+#include "common/store/sqlite/sqlite_connection.h"
 
 namespace webhook::store {
 

@@ -1,8 +1,10 @@
-#include "common/store/sqlite_lease_queue.h"
+#include "common/store/sqlite/sqlite_lease_queue.h"
+
+#include <poll.h>
 
 #include <algorithm>
 
-#include "common/store/sqlite_rows.h"
+#include "common/store/sqlite/sqlite_rows.h"
 
 namespace webhook::store {
 namespace {
@@ -28,8 +30,10 @@ constexpr const char* kRetrySet =
 
 }  // namespace
 
-SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection)
+SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection,
+                                   std::chrono::milliseconds work_probe)
     : connection_(connection),
+      work_probe_(work_probe),
       claim_select_(connection.db(), kClaimSelectSql),
       claim_(connection.db(), kClaimSql),
       deliver_(connection.db(), outcome_sql("state = 'delivered', finished_at = ?1")),
@@ -64,6 +68,9 @@ std::vector<ClaimedJob> SqliteLeaseQueue::claim(std::string_view worker, int max
   std::vector<ClaimedJob> jobs;
   if (max_jobs <= 0) return jobs;
   const int64_t expires_at = now + lease.count();
+  // Read before the claim: whatever another connection commits later changes it, so
+  // wait_for_work notices every commit this claim may not have seen.
+  claimed_version_ = data_version();
   // A claim lost to a machine crash only puts its jobs back to pending (delivery is at least
   // once anyway), so it does not wait for the disk: this fsync was most of the time from a
   // job's commit to its request. The next durable commit's fsync covers it.
@@ -248,6 +255,19 @@ std::optional<int64_t> SqliteLeaseQueue::next_due_at() {
   StatementScope s(next_due_);
   if (!s->executeStep()) return std::nullopt;
   return optional_int64(s->getColumn(0));
+}
+
+bool SqliteLeaseQueue::wait_for_work(std::chrono::milliseconds timeout, int interrupt_fd) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (data_version() != claimed_version_) return true;
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd watched{interrupt_fd, POLLIN, 0};
+    const int wait_ms = static_cast<int>(std::min(left, work_probe_).count());
+    if (::poll(&watched, interrupt_fd >= 0 ? 1 : 0, wait_ms) > 0) return false;
+  }
 }
 
 int64_t SqliteLeaseQueue::data_version() {

@@ -1,6 +1,4 @@
-#include "common/store/sqlite_rows.h"
-
-#include <stdexcept>
+#include "common/store/sqlite/sqlite_rows.h"
 
 namespace webhook::store {
 
@@ -61,30 +59,6 @@ void bind_optional(SQLite::Statement& s, int index, const std::optional<std::str
 std::optional<int64_t> optional_int64(const SQLite::Column& column) {
   if (column.isNull()) return std::nullopt;
   return column.getInt64();
-}
-
-std::string truncate_utf8(std::string_view text, std::size_t max_bytes) {
-  if (text.size() <= max_bytes) return std::string(text);
-  std::size_t end = max_bytes;
-  // Step back over continuation bytes (10xxxxxx) to the start of the cut sequence.
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return std::string(text.substr(0, end));
-}
-
-void expect_changes(int changed, int expected, std::string_view what) {
-  if (changed != expected) {
-    throw std::runtime_error(std::string(what) + ": expected to change " +
-                             std::to_string(expected) + " row(s), changed " +
-                             std::to_string(changed));
-  }
-}
-
-nlohmann::ordered_json parse_headers(const std::string& text) {
-  // Most jobs have no headers: skip the parser for them (every claim reads this column).
-  if (text == "{}" || text.empty()) return nlohmann::ordered_json::object();
-  auto parsed = nlohmann::ordered_json::parse(text, nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object()) return nlohmann::ordered_json::object();
-  return parsed;
 }
 
 }  // namespace webhook::store

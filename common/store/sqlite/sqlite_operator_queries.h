@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/store/job_store.h"
-#include "common/store/sqlite_connection.h"
+#include "common/store/sqlite/sqlite_connection.h"
 
 namespace webhook::store {
 

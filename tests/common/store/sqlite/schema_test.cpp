@@ -8,8 +8,9 @@
 #include <filesystem>
 
 #include "common/store/job_store.h"
-#include "common/store/migrator.h"
-#include "common/store/sqlite_lease_queue.h"
+#include "common/store/sqlite/migrator.h"
+#include "common/store/sqlite/sqlite_lease_queue.h"
+#include "common/store/sqlite/sqlite_store.h"
 #include "schema/migrations.h"
 #include "tests/support/forked_child.h"
 #include "tests/support/store_fixtures.h"
@@ -20,7 +21,7 @@ namespace {
 
 constexpr int64_t kNow = 1'700'000'000'000;
 
-int latest_version() { return schema::migrations().back().version; }
+int latest_version() { return schema::sqlite_migrations().back().version; }
 
 int user_version(const std::string& path) {
   SQLite::Database db(path);
@@ -28,10 +29,10 @@ int user_version(const std::string& path) {
 }
 
 TEST(SchemaTest, MigrationsAreNumberedFromOne) {
-  const auto& all = schema::migrations();
+  const auto& all = schema::sqlite_migrations();
   ASSERT_FALSE(all.empty());
   for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].version, static_cast<int>(i + 1));
-  EXPECT_EQ(all[0].name, "001_init.sql");
+  EXPECT_EQ(all[0].name, "sqlite/001_init.sql");
 }
 
 TEST(SchemaTest, FreshDatabaseGetsEveryTableAndView) {

@@ -14,7 +14,8 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "common/store/job_store.h"
-#include "common/store/sqlite_connection.h"
+#include "common/store/row_helpers.h"
+#include "common/store/sqlite/sqlite_connection.h"
 
 namespace webhook::store {
 
@@ -33,19 +34,13 @@ inline constexpr const char* kClaimSql =
     "WHERE seq IN (SELECT seq FROM jobs WHERE state = 'pending' AND next_attempt_at <= ?3 "
     "ORDER BY next_attempt_at, seq LIMIT ?4)";
 
-// A lease token is (seq << kLeaseSeqShift) | claim counter of that job (kClaimSql).
-inline constexpr int kLeaseSeqShift = 20;
-inline constexpr int64_t kLeaseCounterMask = (int64_t{1} << kLeaseSeqShift) - 1;
-
-// The largest response head stored per attempt.
-inline constexpr std::size_t kMaxResponseHead = 4096;
-
-// The error recorded for an attempt whose lease ran out.
-inline constexpr std::string_view kLeaseExpiredError = "interrupted: lease expired";
+// The lease token's layout, the response head's size and the lease-expired error are
+// shared with the other drivers (common/store/row_helpers.h).
 
 class SqliteLeaseQueue {
  public:
-  explicit SqliteLeaseQueue(SqliteConnection& connection);
+  // `work_probe`: how often wait_for_work looks at PRAGMA data_version.
+  SqliteLeaseQueue(SqliteConnection& connection, std::chrono::milliseconds work_probe);
 
   std::vector<ClaimedJob> claim(std::string_view worker, int max_jobs,
                                 std::chrono::milliseconds lease, int64_t now);
@@ -55,7 +50,9 @@ class SqliteLeaseQueue {
   int reclaim_expired_leases(int64_t now);
   int release(std::string_view worker, std::span<const std::string> job_ids, int64_t now);
   std::optional<int64_t> next_due_at();
-  int64_t data_version();
+  // Another connection committed since the last claim (PRAGMA data_version changed): the
+  // poller's commits reach the dispatcher this way, looked at every work_probe.
+  bool wait_for_work(std::chrono::milliseconds timeout, int interrupt_fd);
   void heartbeat(std::string_view process, std::string_view worker, int64_t now);
   std::optional<int64_t> last_heartbeat(std::string_view process);
 
@@ -67,7 +64,11 @@ class SqliteLeaseQueue {
                       std::optional<int> http_status, const std::string& error,
                       const std::string& response_head, const std::string& worker);
 
+  int64_t data_version();
+
   SqliteConnection& connection_;
+  const std::chrono::milliseconds work_probe_;
+  int64_t claimed_version_ = -1;  // data_version at the last claim; -1: none yet
   SQLite::Statement claim_select_;
   SQLite::Statement claim_;
   SQLite::Statement deliver_;

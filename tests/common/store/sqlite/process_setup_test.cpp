@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "common/store/job_store.h"
+#include "common/store/sqlite/sqlite_store.h"
 #include "tests/support/store_fixtures.h"
 #include "tests/support/temp_dir.h"
 

@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/store/job_store.h"
+#include "common/store/sqlite/sqlite_store.h"
 #include "tests/support/forked_child.h"
 #include "tests/support/store_fixtures.h"
 #include "tests/support/temp_dir.h"
@@ -115,11 +116,17 @@ void kill_child_at(const std::string& path, const std::string& point,
   pid_t pid = fork_child([&] {
     SqliteOptions options = options_for(path);
     options.synchronous = "FULL";
-    options.fault_point = [&](std::string_view at) {
-      if (at != point) return;
-      reached.notify();
-      for (;;) pause();  // wait for the kill inside the transaction
-    };
+    struct Pause final : FaultPoints {
+      const std::string& point;
+      webhook::testing::SignalPipe& pipe;
+      Pause(const std::string& p, webhook::testing::SignalPipe& r) : point(p), pipe(r) {}
+      void reached(std::string_view at) override {
+        if (at != point) return;
+        pipe.notify();
+        for (;;) pause();  // wait for the kill inside the transaction
+      }
+    } faults(point, reached);
+    options.faults = &faults;
     auto store = open_sqlite_store(options);
     body(*store);
     return 5;  // the point was not reached

@@ -12,6 +12,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "common/store/job_store.h"
+#include "common/store/row_helpers.h"
 
 namespace webhook::store {
 
@@ -53,15 +54,5 @@ void bind_optional(SQLite::Statement& statement, int index, const std::optional<
 void bind_optional(SQLite::Statement& statement, int index,
                    const std::optional<std::string>& value);
 std::optional<int64_t> optional_int64(const SQLite::Column& column);
-
-// `text` cut to at most `max_bytes`, never inside a UTF-8 sequence.
-std::string truncate_utf8(std::string_view text, std::size_t max_bytes);
-
-// Throws std::runtime_error when a state change did not touch exactly `expected` rows: the
-// data is not what the store believes, and continuing would hide it.
-void expect_changes(int changed, int expected, std::string_view what);
-
-// Parses a headers column; a malformed value (edited by hand) gives an empty object.
-nlohmann::ordered_json parse_headers(const std::string& text);
 
 }  // namespace webhook::store

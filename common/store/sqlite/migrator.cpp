@@ -1,4 +1,4 @@
-#include "common/store/migrator.h"
+#include "common/store/sqlite/migrator.h"
 
 #include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Statement.h>
@@ -75,6 +75,8 @@ int migrate(SqliteConnection& connection, std::span<const schema::Migration> mig
   return after;
 }
 
-int migrate(SqliteConnection& connection) { return migrate(connection, schema::migrations()); }
+int migrate(SqliteConnection& connection) {
+  return migrate(connection, schema::sqlite_migrations());
+}
 
 }  // namespace webhook::store

@@ -1,12 +1,12 @@
 // Brings a job-store database to the schema this binary was built with, applying the
-// embedded migrations (schema/NNN_name.sql) in order under PRAGMA user_version, all in one
+// embedded migrations (schema/sqlite/NNN_name.sql) in order under PRAGMA user_version, all in one
 // BEGIN IMMEDIATE transaction so that processes starting together apply them exactly once.
 // Stateless; callers pass the connection they own.
 #pragma once
 
 #include <span>
 
-#include "common/store/sqlite_connection.h"
+#include "common/store/sqlite/sqlite_connection.h"
 #include "schema/migrations.h"
 
 namespace webhook::store {

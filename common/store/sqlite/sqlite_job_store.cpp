@@ -1,15 +1,15 @@
 // The SQLite JobStore: one connection, migrated at open, and the three parts of the queue
-// (poller, dispatcher, operator) that share it. Reached only through open_sqlite_store().
+// (poller, dispatcher, operator) that share it. Reached only through open_store().
 #include <sqlite3.h>
 
 #include <memory>
 
-#include "common/store/job_store.h"
-#include "common/store/migrator.h"
-#include "common/store/sqlite_connection.h"
-#include "common/store/sqlite_lease_queue.h"
-#include "common/store/sqlite_operator_queries.h"
-#include "common/store/sqlite_poll_writer.h"
+#include "common/store/sqlite/migrator.h"
+#include "common/store/sqlite/sqlite_connection.h"
+#include "common/store/sqlite/sqlite_lease_queue.h"
+#include "common/store/sqlite/sqlite_operator_queries.h"
+#include "common/store/sqlite/sqlite_poll_writer.h"
+#include "common/store/sqlite/sqlite_store.h"
 
 namespace webhook::store {
 namespace {
@@ -25,7 +25,7 @@ class SqliteJobStore final : public JobStore {
   explicit SqliteJobStore(const SqliteOptions& options)
       : connection_(options),
         polls_(migrated(connection_)),
-        queue_(connection_),
+        queue_(connection_, options.work_probe),
         operator_(connection_) {}
 
   std::optional<int64_t> cursor(std::string_view feed) override { return polls_.cursor(feed); }
@@ -53,7 +53,9 @@ class SqliteJobStore final : public JobStore {
     return queue_.release(worker, job_ids, now);
   }
   std::optional<int64_t> next_due_at() override { return queue_.next_due_at(); }
-  int64_t data_version() override { return queue_.data_version(); }
+  bool wait_for_work(std::chrono::milliseconds timeout, int interrupt_fd) override {
+    return queue_.wait_for_work(timeout, interrupt_fd);
+  }
   void heartbeat(std::string_view process, std::string_view worker, int64_t now) override {
     queue_.heartbeat(process, worker, now);
   }

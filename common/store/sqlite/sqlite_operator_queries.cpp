@@ -1,4 +1,4 @@
-#include "common/store/sqlite_operator_queries.h"
+#include "common/store/sqlite/sqlite_operator_queries.h"
 
 #include <algorithm>
 #include <map>
@@ -7,7 +7,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
-#include "common/store/sqlite_rows.h"
+#include "common/store/sqlite/sqlite_rows.h"
 
 namespace webhook::store {
 namespace {

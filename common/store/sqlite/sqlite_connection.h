@@ -11,7 +11,7 @@
 
 #include <SQLiteCpp/Database.h>
 
-#include "common/store/job_store.h"
+#include "common/store/sqlite/sqlite_store.h"
 
 namespace webhook::store {
 
@@ -38,9 +38,9 @@ class SqliteConnection {
   void write(std::string_view what, const std::function<void()>& body,
              Durability durability = Durability::kDurable);
 
-  // Calls the test hook SqliteOptions::fault_point, if any, at a named point.
+  // Tells the test hook SqliteOptions::faults, if any, that a named point is reached.
   void fault_point(std::string_view point) const {
-    if (fault_point_) fault_point_(point);
+    if (faults_ != nullptr) faults_->reached(point);
   }
 
   // Test hook for end-to-end tests of a full disk: when this environment variable names a
@@ -59,7 +59,7 @@ class SqliteConnection {
   SQLite::Database db_;
   std::string synchronous_;  // the configured mode
   bool relaxed_ = false;     // the connection is at NORMAL for a kNoSync write
-  std::function<void(std::string_view)> fault_point_;
+  FaultPoints* faults_;
   bool in_write_ = false;  // inside write()'s body
 };
 

@@ -1,0 +1,135 @@
+#include "tests/support/postgres_cluster.h"
+
+#include <arpa/inet.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+namespace webhook::testing {
+namespace {
+
+constexpr const char* kBinDir = "/usr/lib/postgresql/15/bin";
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("PostgresCluster: socket() failed");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof address;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    ::close(fd);
+    throw std::runtime_error("PostgresCluster: cannot find a free port");
+  }
+  const int port = ntohs(address.sin_port);
+  ::close(fd);
+  return port;
+}
+
+// Our own paths (no spaces or quotes) are passed unquoted; the whole command is quoted once.
+std::string quoted(const std::string& text) { return "'" + text + "'"; }
+
+}  // namespace
+
+PostgresCluster::PostgresCluster() : bin_dir_(kBinDir) {
+  namespace fs = std::filesystem;
+  if (!fs::exists(bin_dir_ + "/initdb")) {
+    throw std::runtime_error("PostgresCluster: " + bin_dir_ +
+                             "/initdb not found; run scripts/install-deps.sh (postgresql-15)");
+  }
+  char pattern[] = "/tmp/webhook-pg-XXXXXX";
+  if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("PostgresCluster: mkdtemp failed");
+  root_ = pattern;
+  data_dir_ = root_ + "/data";
+  if (::geteuid() == 0) {
+    // The server refuses to run as root: the Debian package's `postgres` user owns it.
+    passwd* user = ::getpwnam("postgres");
+    if (user == nullptr) throw std::runtime_error("PostgresCluster: no `postgres` user");
+    owner_ = "postgres";
+    if (::chown(root_.c_str(), user->pw_uid, user->pw_gid) != 0) {
+      throw std::runtime_error("PostgresCluster: cannot give " + root_ + " to postgres");
+    }
+  }
+  fs::permissions(root_, fs::perms::owner_all);
+  try {
+    run_as_owner(bin_dir_ + "/initdb --pgdata=" + data_dir_ +
+                 " --username=webhook --auth=trust --encoding=UTF8 --no-instructions >" + root_ +
+                 "/initdb.log" + " 2>&1");
+    port_ = free_port();
+    pg_ctl("start -w -t 60 -l " + root_ + "/server.log" +
+           " -o \"-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port_) +
+           " -c unix_socket_directories=" + root_ + " -c fsync=on -c synchronous_commit=on\"");
+    running_ = true;
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+    throw;
+  }
+}
+
+PostgresCluster::~PostgresCluster() {
+  try {
+    if (running_) pg_ctl("stop -m immediate -w");
+  } catch (...) {  // still remove the folder
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(root_, ec);
+}
+
+PostgresCluster& PostgresCluster::shared() {
+  static PostgresCluster cluster;
+  return cluster;
+}
+
+std::string PostgresCluster::url(const std::string& database) const {
+  return "postgresql://webhook@127.0.0.1:" + std::to_string(port_) + "/" + database;
+}
+
+std::string PostgresCluster::fresh_database() {
+  const std::string name =
+      "test_" + std::to_string(::getpid()) + "_" + std::to_string(++databases_);
+  PGconn* conn = PQconnectdb(url().c_str());
+  const bool connected = PQstatus(conn) == CONNECTION_OK;
+  PGresult* r = connected ? PQexec(conn, ("CREATE DATABASE " + name).c_str()) : nullptr;
+  const bool ok = r != nullptr && PQresultStatus(r) == PGRES_COMMAND_OK;
+  const std::string error = PQerrorMessage(conn);
+  PQclear(r);
+  PQfinish(conn);
+  if (!ok) throw std::runtime_error("PostgresCluster: CREATE DATABASE failed: " + error);
+  return url(name);
+}
+
+void PostgresCluster::pg_ctl(const std::string& arguments) const {
+  run_as_owner(bin_dir_ + "/pg_ctl --pgdata=" + data_dir_ + " " + arguments + " >>" + root_ +
+               "/pg_ctl.log" + " 2>&1");
+}
+
+std::string PostgresCluster::run_as_owner(const std::string& command) const {
+  const std::string full =
+      owner_.empty() ? command : "runuser -u " + owner_ + " -- sh -c " + quoted(command);
+  const int status = std::system(full.c_str());
+  if (status != 0) {
+    std::string logs;
+    for (const char* name : {"/initdb.log", "/pg_ctl.log", "/server.log"}) {
+      std::FILE* f = std::fopen((root_ + name).c_str(), "r");
+      if (f == nullptr) continue;
+      char buffer[4096];
+      std::size_t n = std::fread(buffer, 1, sizeof buffer - 1, f);
+      buffer[n] = '\0';
+      logs += std::string("\n") + name + ": " + buffer;
+      std::fclose(f);
+    }
+    throw std::runtime_error("PostgresCluster: `" + command + "` failed" + logs);
+  }
+  return full;
+}
+
+}  // namespace webhook::testing

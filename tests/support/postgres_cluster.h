@@ -1,0 +1,45 @@
+// A throwaway PostgreSQL 15 cluster for tests: initdb into a temporary folder (as the
+// unprivileged `postgres` user when the tests run as root, since the server refuses root),
+// listening on 127.0.0.1 only, on a free port, trust authentication for its own superuser.
+// Stopped (pg_ctl stop -m immediate) and removed by the destructor, whatever the tests did.
+// If it cannot start, the constructor throws: tests fail loudly, never skip.
+// shared() gives one per test process; fresh_database() a new empty database on it.
+// Not thread-safe.
+#pragma once
+
+#include <string>
+
+namespace webhook::testing {
+
+class PostgresCluster {
+ public:
+  PostgresCluster();
+  ~PostgresCluster();
+  PostgresCluster(const PostgresCluster&) = delete;
+  PostgresCluster& operator=(const PostgresCluster&) = delete;
+
+  // The cluster of this test process, started at first use.
+  static PostgresCluster& shared();
+
+  int port() const { return port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  // postgresql://webhook@127.0.0.1:<port>/<database>
+  std::string url(const std::string& database = "postgres") const;
+  // Creates an empty database with a new name and returns its URL.
+  std::string fresh_database();
+  // Runs pg_ctl with `arguments` as the cluster's owner (e.g. "restart -m immediate -w").
+  void pg_ctl(const std::string& arguments) const;
+
+ private:
+  std::string run_as_owner(const std::string& command) const;
+
+  std::string root_;      // the temporary folder
+  std::string data_dir_;  // root_/data
+  std::string bin_dir_;
+  std::string owner_;  // empty: the current user
+  int port_ = 0;
+  int databases_ = 0;
+  bool running_ = false;
+};
+
+}  // namespace webhook::testing
