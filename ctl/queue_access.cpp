@@ -2,15 +2,16 @@
 
 #include <cctype>
 
-#include "common/config.h"
-
 namespace webhook::ctl {
 
-QueueAccess open_queue(const Arguments& args) {
+Config load_queue_config(const Arguments& args) {
   std::optional<std::string> file = args.value("config");
   bool explicit_file = file.has_value();
   if (!file) file = "config.yml";
-  Config config = Config::load(kCtl, process_environment(), file, explicit_file);
+  return Config::load(kCtl, process_environment(), file, explicit_file);
+}
+
+QueueAccess open_queue(const Arguments& args, const Config& config) {
   store::SqliteOptions options;
   options.path = args.value("database").value_or(config.string("WEBHOOK_DATABASE_PATH"));
   options.synchronous = config.string("WEBHOOK_DATABASE_SYNCHRONOUS");
@@ -22,5 +23,7 @@ QueueAccess open_queue(const Arguments& args) {
   access.store = store::open_sqlite_store(options);
   return access;
 }
+
+QueueAccess open_queue(const Arguments& args) { return open_queue(args, load_queue_config(args)); }
 
 }  // namespace webhook::ctl
