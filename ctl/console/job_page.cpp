@@ -74,9 +74,12 @@ std::string render_job(const PageContext& ctx, const store::JobDetail& d, int64_
   }
   if (j.finished_at) body += row("Finished", time_cell(j.finished_at, now));
   if (j.last_status || !j.last_error.empty()) {
-    body +=
-        row("Last result", (j.last_status ? "HTTP " + std::to_string(*j.last_status) + " " : "") +
-                               escape_html(j.last_error));
+    // The dispatcher's error often is "HTTP 500" already; say it once.
+    std::string status = j.last_status ? "HTTP " + std::to_string(*j.last_status) : "";
+    std::string text = !status.empty() && j.last_error.rfind(status, 0) == 0
+                           ? j.last_error
+                           : status + (status.empty() ? "" : " ") + j.last_error;
+    body += row("Last result", escape_html(text));
   }
   body += "</table>";
   if (!ctx.read_only) {
