@@ -9,12 +9,12 @@ GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 LAUNCHER   := $(shell command -v ccache >/dev/null 2>&1 && echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
 CTEST_ARGS ?=
 
-.PHONY: deps build test run demo clean format sanitize bench fuzz readme-settings env-example connector-schema connector-catalog install help
+.PHONY: deps build test run demo clean format sanitize bench fuzz readme-settings env-example connector-schema connector-catalog console-screenshots install help
 
 help:
 	@echo "make run        install dependencies, build, run the poller and the dispatcher"
 	@echo "make test       install dependencies, build, run every test"
-	@echo "make deps | build | clean | format | sanitize | bench | fuzz | readme-settings | env-example | connector-schema | connector-catalog | install"
+	@echo "make deps | build | clean | format | sanitize | bench | fuzz | readme-settings | env-example | connector-schema | connector-catalog | console-screenshots | install"
 
 deps:
 	@scripts/install-deps.sh
@@ -66,6 +66,11 @@ connector-schema: build
 connector-catalog:
 	python3 scripts/connector_catalog.py $(BUILD)/opencti-webhook-catalog.json
 	@echo "wrote $(BUILD)/opencti-webhook-catalog.json"
+
+# The README's console screenshots, taken by the browser tests (tests/ctl/console/).
+console-screenshots: build
+	cd $(BUILD) && ctest --output-on-failure -R ConsoleBrowserTest
+	cp $(BUILD)/docs/console-overview.png $(BUILD)/docs/console-job.png docs/
 
 install: build
 	cmake --install $(BUILD)

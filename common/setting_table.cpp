@@ -130,6 +130,11 @@ constexpr std::array kSettings = {
     "The dispatcher is unhealthy when a pending job has been due this long without being claimed.", {}, 0.01, 86400 * 7},
   SettingSpec{"WEBHOOK_HEALTH_MAX_PENDING_AGE", T::kSeconds, "900", D | C, 0, false,
     "The dispatcher is unhealthy when a job has been pending this long since it was enqueued (a receiver failing for long); 0 disables the rule.", {}, 0, 86400 * 365},
+  // --- the delivery console (webhookctl serve) ---
+  SettingSpec{"WEBHOOK_CONSOLE_LISTEN", T::kString, "127.0.0.1:9097", C, 0, false,
+    "`HOST:PORT` the delivery console (`webhookctl serve`) listens on; keep it on loopback or behind a TLS reverse proxy."},
+  SettingSpec{"WEBHOOK_CONSOLE_TOKEN", T::kSecret, "", C, 0, false,
+    "Token the console's repair actions (retry, cancel, rewind) require; unset: the console is read-only. Never logged or shown."},
   // --- storage ---
   SettingSpec{"WEBHOOK_DATABASE_URL", T::kSecret, "", ALL, 0, false,
     "A PostgreSQL connection URI (`postgresql://user@host:5432/db?sslmode=require`; `PGPASSWORD`, `PGPASSFILE` and the other `PG*` variables are honoured). Set: both processes and webhookctl use that server and `WEBHOOK_DATABASE_PATH` is not read. Any password in it is kept secret."},

@@ -30,4 +30,7 @@ int extract_command(const Args& args);
 // health_command.cpp
 int health_command(const Args& args);
 
+// serve_command.cpp: the delivery console, until SIGTERM (exit 0).
+int serve_command(const Args& args);
+
 }  // namespace webhook::ctl

@@ -26,6 +26,10 @@ const std::map<std::string, Command>& commands() {
         "health --process poller|dispatcher [--config FILE] [--database PATH] [--intervals N]\n"
         "         [--max-heartbeat-age S] [--max-due-delay S] [--max-pending-age S]\n"
         "         exit 0 if that process made progress recently, 1 (saying why) if not"}},
+      {"serve",
+       {webhook::ctl::serve_command,
+        "serve [--listen HOST:PORT] [--config FILE] [--database PATH]   the delivery console in a\n"
+        "         browser (default 127.0.0.1:9097, WEBHOOK_CONSOLE_LISTEN); SIGTERM stops it"}},
       {"settings",
        {webhook::ctl::settings_command,
         "settings [--markdown | --env-example | --json-schema]   list every setting"}},

@@ -6,11 +6,14 @@
 
 namespace webhook::ctl {
 
-QueueAccess open_queue(const Arguments& args) {
+Config load_queue_config(const Arguments& args) {
   std::optional<std::string> file = args.value("config");
   bool explicit_file = file.has_value();
   if (!file) file = "config.yml";
-  Config config = Config::load(kCtl, process_environment(), file, explicit_file);
+  return Config::load(kCtl, process_environment(), file, explicit_file);
+}
+
+QueueAccess open_queue(const Arguments& args, const Config& config) {
   store::StoreOptions options = store_options_from_config(config);
   if (auto database = args.value("database")) set_database(options, *database);
   options.create_if_missing = false;
@@ -19,5 +22,7 @@ QueueAccess open_queue(const Arguments& args) {
   access.store = store::open_store(options);
   return access;
 }
+
+QueueAccess open_queue(const Arguments& args) { return open_queue(args, load_queue_config(args)); }
 
 }  // namespace webhook::ctl

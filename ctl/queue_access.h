@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "common/config.h"
 #include "common/store/job_store.h"
 #include "ctl/arguments.h"
 
@@ -21,8 +22,16 @@ struct QueueAccess {
   int64_t retention_days = 30;  // WEBHOOK_HISTORY_RETENTION_DAYS
 };
 
-// Opens the store named by `args` and the configuration. Throws ConfigError for a bad
-// setting and std::runtime_error for a missing or unreadable database.
+// webhookctl's configuration: --config FILE, else config.yml if present, and the
+// environment. Throws ConfigError for a bad setting.
+Config load_queue_config(const Arguments& args);
+
+// Opens the store named by `args` and `config`. Throws std::runtime_error for a missing or
+// unreadable database.
+QueueAccess open_queue(const Arguments& args, const Config& config);
+
+// Both of the above. Throws ConfigError for a bad setting and std::runtime_error for a
+// missing or unreadable database.
 QueueAccess open_queue(const Arguments& args);
 
 }  // namespace webhook::ctl

@@ -9,6 +9,7 @@
 #include "ctl/arguments.h"
 #include "ctl/commands.h"
 #include "ctl/queue_access.h"
+#include "ctl/queue_json.h"
 #include "ctl/table_printer.h"
 #include "ctl/time_text.h"
 
@@ -26,51 +27,7 @@ std::set<std::string> options(std::set<std::string> own) {
   return own;
 }
 
-ordered_json time_json(std::optional<int64_t> ms) {
-  if (!ms) return nullptr;
-  return ordered_json{{"ms", *ms}, {"utc", format_utc(*ms)}};
-}
-
 std::string time_text(std::optional<int64_t> ms) { return ms ? format_utc(*ms) : "-"; }
-
-ordered_json poll_json(const store::PollRow& p) {
-  const auto& r = p.record;
-  return {{"id", p.id},
-          {"feed", r.feed},
-          {"status", r.ok ? "ok" : "failed"},
-          {"started", time_json(r.started_at)},
-          {"finished", time_json(r.finished_at)},
-          {"window_from", time_json(r.window_from)},
-          {"window_to", time_json(r.window_to)},
-          {"items_found", r.items_found},
-          {"jobs_enqueued", r.jobs_enqueued},
-          {"duplicates_skipped", r.duplicates_skipped},
-          {"render_errors", r.render_errors},
-          {"error", r.error}};
-}
-
-ordered_json job_json(const store::JobRow& j) {
-  return {
-      {"seq", j.seq},
-      {"id", j.id},
-      {"feed", j.feed},
-      {"poll_id", j.poll_id},
-      {"state", store::to_string(j.state)},
-      {"attempts", j.attempts},
-      {"max_attempts", j.max_attempts},
-      {"method", j.method},
-      {"url", j.url},
-      {"headers", j.headers},
-      {"body", j.body},
-      {"next_attempt", j.state == JobState::kPending ? time_json(j.next_attempt_at) : nullptr},
-      {"lease_owner", j.lease_owner.empty() ? ordered_json() : ordered_json(j.lease_owner)},
-      {"lease_expires", j.state == JobState::kRunning ? time_json(j.lease_expires_at) : nullptr},
-      {"created", time_json(j.created_at)},
-      {"updated", time_json(j.updated_at)},
-      {"finished", time_json(j.finished_at)},
-      {"last_status", j.last_status ? ordered_json(*j.last_status) : ordered_json()},
-      {"last_error", j.last_error}};
-}
 
 std::string status_text(std::optional<int> status) {
   return status ? std::to_string(*status) : "-";
@@ -109,14 +66,7 @@ int status_with_heartbeats(store::JobStore& store, bool json) {
   TablePrinter table({"FEED", "CURSOR", "LAST POLL", "RESULT", "PENDING", "RUNNING", "DELIVERED",
                       "DEAD", "CANCELLED", "OLDEST PENDING"});
   for (const auto& f : feeds) {
-    ordered_json counts = ordered_json::object();
-    for (const auto& [state, n] : f.counts) counts[std::string(store::to_string(state))] = n;
-    ordered_json item = {{"feed", f.feed},
-                         {"cursor", time_json(f.cursor)},
-                         {"last_poll", f.last_poll ? poll_json(*f.last_poll) : ordered_json()},
-                         {"counts", counts},
-                         {"oldest_pending", time_json(f.oldest_pending_created_at)}};
-    out.push_back(item);
+    out.push_back(feed_status_json(f));
     std::string result = "-";
     if (f.last_poll) {
       result = f.last_poll->record.ok ? "ok" : "failed: " + one_line(f.last_poll->record.error, 40);
@@ -206,19 +156,7 @@ int show_command(const Args& args) {
   }
   const auto& j = detail->job;
   if (a.flag("json")) {
-    ordered_json out = job_json(j);
-    out["attempt_log"] = ordered_json::array();
-    for (const auto& at : detail->attempts) {
-      out["attempt_log"].push_back(
-          {{"number", at.number},
-           {"started", time_json(at.started_at)},
-           {"duration_ms", at.duration_ms},
-           {"http_status", at.http_status ? ordered_json(*at.http_status) : ordered_json()},
-           {"error", at.error},
-           {"response_head", at.response_head},
-           {"worker", at.worker}});
-    }
-    std::cout << out.dump(2) << "\n";
+    std::cout << job_detail_json(*detail).dump(2) << "\n";
     return 0;
   }
   std::cout << "job " << j.seq << "  " << j.id << "\n"

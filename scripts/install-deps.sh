@@ -27,7 +27,16 @@ packages=(
   docker-compose systemd
   # the connector catalog's config schema, checked against JSON Schema 2020-12
   python3-jsonschema
+  # the delivery console's browser tests: Debian's Chromium, driven by playwright-core
+  # (from npm, tests/browser/package-lock.json) on Node.js
+  chromium
 )
+# Node.js and npm may come from Debian or from NodeSource (whose nodejs carries npm and
+# conflicts with Debian's npm): ask only for what is missing.
+if [[ "${1:-}" != "--build-only" ]]; then
+  command -v node >/dev/null 2>&1 || packages+=(nodejs)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
+fi
 
 case "${1:-}" in
   "") ;;

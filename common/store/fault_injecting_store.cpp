@@ -99,6 +99,14 @@ std::optional<JobDetail> FaultInjectingStore::job(std::string_view id) {
 std::vector<PollRow> FaultInjectingStore::list_polls(std::optional<std::string> feed, int limit) {
   return around("list_polls", [&](JobStore& s) { return s.list_polls(std::move(feed), limit); });
 }
+
+std::vector<AttemptMinute> FaultInjectingStore::attempts_per_minute(int64_t since) {
+  return around("attempts_per_minute", [&](JobStore& s) { return s.attempts_per_minute(since); });
+}
+
+std::vector<HeartbeatRow> FaultInjectingStore::heartbeats() {
+  return around("heartbeats", [&](JobStore& s) { return s.heartbeats(); });
+}
 int FaultInjectingStore::requeue(std::span<const std::string> job_ids, int64_t now) {
   return around("requeue", [&](JobStore& s) { return s.requeue(job_ids, now); });
 }

@@ -55,6 +55,8 @@ class FaultInjectingStore final : public JobStore, private FaultPoints {
   std::vector<JobRow> list_jobs(const JobFilter& filter) override;
   std::optional<JobDetail> job(std::string_view id) override;
   std::vector<PollRow> list_polls(std::optional<std::string> feed, int limit) override;
+  std::vector<AttemptMinute> attempts_per_minute(int64_t since) override;
+  std::vector<HeartbeatRow> heartbeats() override;
   int requeue(std::span<const std::string> job_ids, int64_t now) override;
   int requeue_dead(std::optional<std::string> feed, int64_t now) override;
   int cancel(std::span<const std::string> job_ids, int64_t now) override;

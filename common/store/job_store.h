@@ -157,6 +157,27 @@ struct JobFilter {
   std::optional<JobState> state;
   std::optional<std::string> feed;
   int limit = 50;
+  // Only jobs whose id, URL, body or last error contain this text (ASCII letters match
+  // either case).
+  std::optional<std::string> text;
+  // Only jobs with a smaller seq: the next page of a newest-first listing.
+  std::optional<int64_t> before_seq;
+};
+
+// The attempts of one feed that started in one minute (epoch ms of the minute's start):
+// answered with a 2xx status, or not (another status, a transport error, an interruption).
+struct AttemptMinute {
+  std::string feed;
+  int64_t minute = 0;
+  int64_t delivered = 0;
+  int64_t failed = 0;
+};
+
+// One process's last sign of life: `process` is "poller" or "dispatcher".
+struct HeartbeatRow {
+  std::string process;
+  std::string worker;
+  int64_t at = 0;
 };
 
 struct PollRow {
@@ -227,6 +248,11 @@ class JobStore {
   // is not indexed, to keep enqueues cheap); by seq a primary-key lookup.
   virtual std::optional<JobDetail> job(std::string_view id) = 0;
   virtual std::vector<PollRow> list_polls(std::optional<std::string> feed, int limit) = 0;
+  // Attempts started at or after `since`, counted per feed and minute, oldest first. Reads
+  // the attempt log (no index by time: the hot path pays for none), so keep `since` recent.
+  virtual std::vector<AttemptMinute> attempts_per_minute(int64_t since) = 0;
+  // Every heartbeat row, by process then worker.
+  virtual std::vector<HeartbeatRow> heartbeats() = 0;
   // Dead or cancelled jobs back to pending, due now, attempts reset. Returns how many.
   virtual int requeue(std::span<const std::string> job_ids, int64_t now) = 0;
   virtual int requeue_dead(std::optional<std::string> feed, int64_t now) = 0;

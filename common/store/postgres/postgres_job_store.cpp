@@ -446,6 +446,17 @@ class PostgresJobStore final : public JobStore {
       params.add(*filter.feed);
       where.push_back("feed = $" + std::to_string(params.size()));
     }
+    if (filter.text) {
+      params.add(*filter.text);
+      const std::string p = "$" + std::to_string(params.size());
+      where.push_back("(id = " + p + " OR strpos(lower(url), lower(" + p +
+                      ")) > 0 OR strpos(lower(body), lower(" + p +
+                      ")) > 0 OR strpos(lower(last_error), lower(" + p + ")) > 0)");
+    }
+    if (filter.before_seq) {
+      params.add(*filter.before_seq);
+      where.push_back("seq < $" + std::to_string(params.size()) + "::bigint");
+    }
     for (std::size_t i = 0; i < where.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + where[i];
     params.add(static_cast<int64_t>(std::max(filter.limit, 0)));
     sql += " ORDER BY seq DESC LIMIT $" + std::to_string(params.size());
@@ -500,6 +511,34 @@ class PostgresJobStore final : public JobStore {
     PgResult r = connection_.exec("listing polls", sql, params);
     std::vector<PollRow> rows;
     for (int i = 0; i < r.rows(); ++i) rows.push_back(read_poll(r, i));
+    return rows;
+  }
+
+  std::vector<AttemptMinute> attempts_per_minute(int64_t since) override {
+    ready();
+    PgResult r = connection_.exec(
+        "counting attempts per minute",
+        "SELECT j.feed, a.started_at / 60000 * 60000 AS minute, "
+        "count(*) FILTER (WHERE a.http_status BETWEEN 200 AND 299), "
+        "count(*) FILTER (WHERE a.http_status IS NULL OR a.http_status NOT BETWEEN 200 AND 299) "
+        "FROM attempts AS a JOIN jobs AS j ON j.seq = a.job_seq "
+        "WHERE a.started_at >= $1::bigint GROUP BY j.feed, minute ORDER BY minute, j.feed",
+        PgParams().add(since));
+    std::vector<AttemptMinute> rows;
+    for (int i = 0; i < r.rows(); ++i) {
+      rows.push_back({r.text(i, 0), r.int64(i, 1), r.int64(i, 2), r.int64(i, 3)});
+    }
+    return rows;
+  }
+
+  std::vector<HeartbeatRow> heartbeats() override {
+    ready();
+    PgResult r = connection_.exec("reading heartbeats",
+                                  "SELECT process, worker, at FROM heartbeats "
+                                  "ORDER BY process, worker",
+                                  PgParams());
+    std::vector<HeartbeatRow> rows;
+    for (int i = 0; i < r.rows(); ++i) rows.push_back({r.text(i, 0), r.text(i, 1), r.int64(i, 2)});
     return rows;
   }
 

@@ -71,6 +71,10 @@ class SqliteJobStore final : public JobStore {
   std::vector<PollRow> list_polls(std::optional<std::string> feed, int limit) override {
     return operator_.list_polls(std::move(feed), limit);
   }
+  std::vector<AttemptMinute> attempts_per_minute(int64_t since) override {
+    return operator_.attempts_per_minute(since);
+  }
+  std::vector<HeartbeatRow> heartbeats() override { return operator_.heartbeats(); }
   int requeue(std::span<const std::string> job_ids, int64_t now) override {
     return operator_.requeue(job_ids, now);
   }

@@ -90,11 +90,19 @@ std::vector<JobRow> SqliteOperatorQueries::list_jobs(const JobFilter& filter) {
   std::vector<std::string> where;
   if (filter.state) where.push_back("state = :state");
   if (filter.feed) where.push_back("feed = :feed");
+  if (filter.text) {
+    where.push_back(
+        "(id = :text OR instr(lower(url), lower(:text)) > 0 OR instr(lower(body), lower(:text)) "
+        "> 0 OR instr(lower(last_error), lower(:text)) > 0)");
+  }
+  if (filter.before_seq) where.push_back("seq < :before");
   for (std::size_t i = 0; i < where.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + where[i];
   sql += " ORDER BY seq DESC LIMIT :limit";
   SQLite::Statement s(connection_.db(), sql);
   if (filter.state) s.bind(":state", std::string(to_string(*filter.state)));
   if (filter.feed) s.bind(":feed", *filter.feed);
+  if (filter.text) s.bind(":text", *filter.text);
+  if (filter.before_seq) s.bind(":before", *filter.before_seq);
   s.bind(":limit", std::max(filter.limit, 0));
   std::vector<JobRow> rows;
   while (s.executeStep()) rows.push_back(read_job_row(s));
@@ -131,6 +139,33 @@ std::vector<PollRow> SqliteOperatorQueries::list_polls(std::optional<std::string
   s.bind(":limit", std::max(limit, 0));
   std::vector<PollRow> rows;
   while (s.executeStep()) rows.push_back(read_poll_row(s));
+  return rows;
+}
+
+std::vector<AttemptMinute> SqliteOperatorQueries::attempts_per_minute(int64_t since) {
+  SQLite::Statement s(connection_.db(),
+                      "SELECT j.feed, a.started_at / 60000 * 60000 AS minute, "
+                      "sum(a.http_status BETWEEN 200 AND 299), "
+                      "sum(a.http_status IS NULL OR a.http_status NOT BETWEEN 200 AND 299) "
+                      "FROM attempts AS a JOIN jobs AS j ON j.seq = a.job_seq "
+                      "WHERE a.started_at >= ? GROUP BY j.feed, minute ORDER BY minute, j.feed");
+  s.bind(1, since);
+  std::vector<AttemptMinute> rows;
+  while (s.executeStep()) {
+    rows.push_back({s.getColumn(0).getString(), s.getColumn(1).getInt64(),
+                    s.getColumn(2).getInt64(), s.getColumn(3).getInt64()});
+  }
+  return rows;
+}
+
+std::vector<HeartbeatRow> SqliteOperatorQueries::heartbeats() {
+  SQLite::Statement s(connection_.db(),
+                      "SELECT process, worker, at FROM heartbeats ORDER BY process, worker");
+  std::vector<HeartbeatRow> rows;
+  while (s.executeStep()) {
+    rows.push_back(
+        {s.getColumn(0).getString(), s.getColumn(1).getString(), s.getColumn(2).getInt64()});
+  }
   return rows;
 }
 

@@ -1,5 +1,6 @@
 // The operator's side of the SQLite store (webhookctl): status per feed, job and poll
-// listings, one job with its attempts, and the repairs (requeue, cancel, prune). These run
+// listings, one job with its attempts, the console's per-minute attempt counts and
+// heartbeats, and the repairs (requeue, cancel, prune). These run
 // rarely, so their statements are prepared per call. Borrows the connection, which must
 // outlive it. One thread at a time.
 #pragma once
@@ -23,6 +24,8 @@ class SqliteOperatorQueries {
   std::vector<JobRow> list_jobs(const JobFilter& filter);
   std::optional<JobDetail> job(std::string_view id);
   std::vector<PollRow> list_polls(std::optional<std::string> feed, int limit);
+  std::vector<AttemptMinute> attempts_per_minute(int64_t since);
+  std::vector<HeartbeatRow> heartbeats();
   int requeue(std::span<const std::string> job_ids, int64_t now);
   int requeue_dead(std::optional<std::string> feed, int64_t now);
   int cancel(std::span<const std::string> job_ids, int64_t now);

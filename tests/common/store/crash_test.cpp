@@ -56,7 +56,8 @@ TEST_P(CrashTest, KillInsideCommitPollLeavesNoneOfIt) {
   // The same poll commits whole afterwards.
   auto store = db_.open();
   ASSERT_TRUE(store->commit_poll(commit));
-  EXPECT_EQ(store->list_jobs({std::nullopt, std::nullopt, 1000}).size(), 52u);
+  EXPECT_EQ(store->list_jobs({std::nullopt, std::nullopt, 1000, std::nullopt, std::nullopt}).size(),
+            52u);
 }
 
 TEST_P(CrashTest, KillInsideRecordOutcomesLeavesNoneOfIt) {
@@ -72,9 +73,13 @@ TEST_P(CrashTest, KillInsideRecordOutcomesLeavesNoneOfIt) {
   kill_child_at("record_outcomes:first_applied",
                 [&](JobStore& store) { store.record_outcomes(outcomes, kNow + 1); });
   auto store = db_.open();
-  EXPECT_EQ(store->list_jobs({JobState::kRunning, std::nullopt, 100}).size(), 10u);
+  EXPECT_EQ(
+      store->list_jobs({JobState::kRunning, std::nullopt, 100, std::nullopt, std::nullopt}).size(),
+      10u);
   EXPECT_EQ(store->record_outcomes(outcomes, kNow + 2).applied, 10);
-  EXPECT_EQ(store->list_jobs({JobState::kDelivered, std::nullopt, 100}).size(), 10u);
+  EXPECT_EQ(store->list_jobs({JobState::kDelivered, std::nullopt, 100, std::nullopt, std::nullopt})
+                .size(),
+            10u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, CrashTest, ::testing::ValuesIn(webhook::testing::kAllDrivers),

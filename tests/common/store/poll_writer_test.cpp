@@ -8,6 +8,15 @@
 namespace webhook::store {
 namespace {
 
+// A job filter without the console's fields (text, paging).
+JobFilter filter_of(std::optional<JobState> state, std::optional<std::string> feed, int limit) {
+  JobFilter f;
+  f.state = state;
+  f.feed = std::move(feed);
+  f.limit = limit;
+  return f;
+}
+
 using testing::enqueue;
 using testing::make_poll;
 using testing::outcome_for;
@@ -247,11 +256,11 @@ TEST_P(StoreTest, ListJobsFiltersByStateAndFeedNewestFirst) {
   auto a = enqueue(*store_, "a", 3, kNow);
   enqueue(*store_, "b", 2, kNow);
   store_->claim("w", 1, 30s, kNow);
-  auto rows = store_->list_jobs({JobState::kPending, std::string("a"), 50});
+  auto rows = store_->list_jobs(filter_of(JobState::kPending, std::string("a"), 50));
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].id, a[2]);
-  EXPECT_EQ(store_->list_jobs({std::nullopt, std::nullopt, 3}).size(), 3u);
-  EXPECT_EQ(store_->list_jobs({JobState::kRunning, std::nullopt, 50}).size(), 1u);
+  EXPECT_EQ(store_->list_jobs(filter_of(std::nullopt, std::nullopt, 3)).size(), 3u);
+  EXPECT_EQ(store_->list_jobs(filter_of(JobState::kRunning, std::nullopt, 50)).size(), 1u);
   // A job can also be found by its seq number.
   EXPECT_EQ(store_->job(std::to_string(rows[0].seq))->job.id, a[2]);
 }

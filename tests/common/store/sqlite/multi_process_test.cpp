@@ -23,6 +23,15 @@
 namespace webhook::store {
 namespace {
 
+// A job filter without the console's fields (text, paging).
+JobFilter filter_of(std::optional<JobState> state, std::optional<std::string> feed, int limit) {
+  JobFilter f;
+  f.state = state;
+  f.feed = std::move(feed);
+  f.limit = limit;
+  return f;
+}
+
 using namespace std::chrono_literals;
 using webhook::testing::fork_child;
 using webhook::testing::wait_child;
@@ -155,7 +164,7 @@ TEST(CrashTest, KillInsideCommitPollLeavesNoneOfIt) {
   // The same poll commits whole afterwards: the file is intact.
   auto store = open_sqlite_store(options_for(path));
   ASSERT_TRUE(store->commit_poll(commit));
-  EXPECT_EQ(store->list_jobs({std::nullopt, std::nullopt, 1000}).size(), 52u);
+  EXPECT_EQ(store->list_jobs(filter_of(std::nullopt, std::nullopt, 1000)).size(), 52u);
   SQLite::Database db(path);
   EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
 }
@@ -177,7 +186,7 @@ TEST(CrashTest, KillInsideRecordOutcomesLeavesNoneOfItAndAfterCommitAllOfIt) {
                 [&](JobStore& store) { store.record_outcomes(outcomes, kNow + 1); });
   {
     auto store = open_sqlite_store(options_for(path));
-    EXPECT_EQ(store->list_jobs({JobState::kRunning, std::nullopt, 100}).size(), 10u);
+    EXPECT_EQ(store->list_jobs(filter_of(JobState::kRunning, std::nullopt, 100)).size(), 10u);
     SQLite::Database db(path);
     EXPECT_EQ(db.execAndGet("SELECT count(*) FROM attempts").getInt(), 0);
   }
@@ -193,7 +202,7 @@ TEST(CrashTest, KillInsideRecordOutcomesLeavesNoneOfItAndAfterCommitAllOfIt) {
   ::kill(pid, SIGKILL);
   EXPECT_EQ(wait_child(pid), 128 + SIGKILL);
   auto store = open_sqlite_store(options_for(path));
-  EXPECT_EQ(store->list_jobs({JobState::kDelivered, std::nullopt, 100}).size(), 10u);
+  EXPECT_EQ(store->list_jobs(filter_of(JobState::kDelivered, std::nullopt, 100)).size(), 10u);
   SQLite::Database db(path);
   EXPECT_EQ(db.execAndGet("SELECT count(*) FROM attempts").getInt(), 10);
 }
