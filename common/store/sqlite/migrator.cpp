@@ -22,27 +22,6 @@ void refuse_if_newer(int found, int known, const std::string& path) {
   }
 }
 
-// A database another application made: it has tables, but not ours. Our migrations set
-// user_version in the transaction that creates our tables, so a database at version 0 that
-// has tables is not one of ours. Adding our tables to it (WEBHOOK_DATABASE_PATH pointing at
-// the wrong file) would mix two applications' data in one file.
-void refuse_if_foreign(SQLite::Database& db, int version, const std::string& path) {
-  if (version != 0) return;
-  SQLite::Statement tables(db,
-                           "SELECT name FROM sqlite_master WHERE type = 'table' "
-                           "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
-  std::vector<std::string> names;
-  while (tables.executeStep()) names.push_back(tables.getColumn(0).getString());
-  if (names.empty()) return;
-  std::string shown;
-  for (std::size_t i = 0; i < names.size() && i < 3; ++i) shown += (i ? ", " : "") + names[i];
-  if (names.size() > 3) shown += ", ...";
-  throw std::runtime_error("database " + path + " belongs to another application: it has tables (" +
-                           shown +
-                           ") but not opencti-webhook's; check WEBHOOK_DATABASE_PATH; no table "
-                           "was added to it");
-}
-
 }  // namespace
 
 int migrate(SqliteConnection& connection, std::span<const schema::Migration> migrations) {
@@ -51,7 +30,6 @@ int migrate(SqliteConnection& connection, std::span<const schema::Migration> mig
   // Fast path without the write lock: already current (the usual start).
   int before = user_version(db);
   refuse_if_newer(before, latest, connection.path());
-  refuse_if_foreign(db, before, connection.path());
   if (before == latest) return latest;
 
   int after = before;

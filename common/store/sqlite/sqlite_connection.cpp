@@ -14,7 +14,9 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
+#include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
 namespace webhook::store {
@@ -65,6 +67,23 @@ std::string checked_synchronous(const std::string& mode) {
 
 }  // namespace
 
+void refuse_if_foreign(SQLite::Database& db, int version, const std::string& path) {
+  if (version != 0) return;
+  SQLite::Statement tables(db,
+                           "SELECT name FROM sqlite_master WHERE type = 'table' "
+                           "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
+  std::vector<std::string> names;
+  while (tables.executeStep()) names.push_back(tables.getColumn(0).getString());
+  if (names.empty()) return;
+  std::string shown;
+  for (std::size_t i = 0; i < names.size() && i < 3; ++i) shown += (i ? ", " : "") + names[i];
+  if (names.size() > 3) shown += ", ...";
+  throw std::runtime_error("database " + path + " belongs to another application: it has tables (" +
+                           shown +
+                           ") but not opencti-webhook's; check WEBHOOK_DATABASE_PATH; no table "
+                           "was added to it");
+}
+
 bool is_busy(const SQLite::Exception& e) {
   int primary = e.getErrorCode() & 0xff;
   return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
@@ -75,6 +94,9 @@ SqliteConnection::SqliteConnection(const SqliteOptions& options)
       db_(path_, SQLite::OPEN_READWRITE, static_cast<int>(options.busy_timeout.count())),
       faults_(options.faults) {
   synchronous_ = checked_synchronous(options.synchronous);
+  // Before anything is written: switching to WAL rewrites the file's header and creates the
+  // -wal and -shm files, which another application's database must not get from us.
+  refuse_if_foreign(db_, db_.execAndGet("PRAGMA user_version").getInt(), path_);
   // Switching to WAL takes a lock; on a brand-new file several processes may race for it
   // and SQLite may answer BUSY without calling the busy handler, so retry.
   auto deadline = std::chrono::steady_clock::now() + kWriteDeadline;

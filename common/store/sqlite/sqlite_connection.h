@@ -66,4 +66,10 @@ class SqliteConnection {
 // True when `e` is SQLITE_BUSY or SQLITE_LOCKED (any extended code).
 bool is_busy(const SQLite::Exception& e);
 
+// Throws std::runtime_error when `db`, at schema `version` 0, already holds tables: another
+// application's database (WEBHOOK_DATABASE_PATH pointing at the wrong file), which we must
+// neither migrate nor write to. Our migrations set user_version in the transaction that
+// creates our tables, so none of ours is ever at version 0 with tables.
+void refuse_if_foreign(SQLite::Database& db, int version, const std::string& path);
+
 }  // namespace webhook::store

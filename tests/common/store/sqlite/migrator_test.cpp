@@ -5,6 +5,9 @@
 #include <SQLiteCpp/Database.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -38,10 +41,16 @@ std::vector<std::string> tables_of(const std::string& path) {
   return names;
 }
 
+std::string bytes_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 TEST(Migrator, AnotherApplicationsDatabaseIsRefusedAndKeptAsItWas) {
   TempDir dir;
   const std::string path = dir.file("other-app.db");
   make_foreign_database(path);
+  const std::string original = bytes_of(path);  // in rollback-journal mode, as made
   const std::map<std::string, std::string> env = {
       {"WEBHOOK_DATABASE_PATH", path},
       {"OPENCTI_JSON_LOGGING", "false"},
@@ -60,6 +69,10 @@ TEST(Migrator, AnotherApplicationsDatabaseIsRefusedAndKeptAsItWas) {
                          "but not opencti-webhook's; check WEBHOOK_DATABASE_PATH"),
               std::string::npos)
         << r.err;
+    // Not a byte written: no switch to WAL, no -wal or -shm file beside it.
+    EXPECT_EQ(bytes_of(path), original);
+    EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
+    EXPECT_FALSE(std::filesystem::exists(path + "-shm"));
     EXPECT_EQ(tables_of(path), (std::vector<std::string>{"customers", "orders"}));
   }
   SQLite::Database db(path, SQLite::OPEN_READONLY);
