@@ -5,6 +5,8 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/json_reader.h"
+#include "common/json_writer.h"
 #include "common/template/template.h"
 #include "ctl/arguments.h"
 #include "ctl/commands.h"
@@ -28,12 +30,9 @@ int64_t parse_ms(const std::string& text) {
 
 // One batch line in, one JSON line out.
 Json render_line(const std::string& line, const Clock& clock) {
-  Json in;
-  try {
-    in = Json::parse(line);
-  } catch (const Json::parse_error& e) {
-    return Json{{"error", std::string("invalid input line: ") + e.what()}, {"kind", "input"}};
-  }
+  JsonReadResult read = read_json(line);
+  if (!read.ok()) return Json{{"error", "invalid input line: " + read.error}, {"kind", "input"}};
+  Json in = std::move(read.value);
   if (!in.is_object() || !in.contains("template") || !in["template"].is_string()) {
     return Json{{"error", "each line must be an object with a string \"template\""},
                 {"kind", "input"}};
@@ -85,12 +84,12 @@ int render_command(const Args& args) {
       result = tmpl::QueryTemplate::compile(*source).render(ms ? parse_ms(*ms) : clock.now_ms());
     } else {
       Json item;
+      // Read as the poller reads OpenCTI's answers, so big ints and lone surrogates render
+      // here as they would in a job.
       if (auto text = a.value("item")) {
-        try {
-          item = Json::parse(*text);
-        } catch (const Json::parse_error& e) {
-          throw UsageError(std::string("--item is not valid JSON: ") + e.what());
-        }
+        JsonReadResult read = read_json(*text);
+        if (!read.ok()) throw UsageError("--item is not valid JSON: " + read.error);
+        item = std::move(read.value);
       }
       result = tmpl::Template::compile(*source).render(item, clock);
     }
@@ -118,17 +117,15 @@ int extract_command(const Args& args) {
     std::cerr << e.what() << "\n";
     return 2;
   }
-  Json document;
-  try {
-    std::string text(std::istreambuf_iterator<char>(std::cin), {});
-    document = Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    std::cerr << "the input is not valid JSON: " << e.what() << "\n";
+  std::string text(std::istreambuf_iterator<char>(std::cin), {});
+  JsonReadResult read = read_json(text);
+  if (!read.ok()) {
+    std::cerr << "the input is not valid JSON: " << read.error << "\n";
     return 1;
   }
+  Json document = std::move(read.value);
   const Json* selected = compiled.select(document);
-  std::cout << (selected ? selected->dump(-1, ' ', false, Json::error_handler_t::replace) : "null")
-            << "\n";
+  std::cout << (selected ? write_json(*selected) : "null") << "\n";
   return 0;
 }
 

@@ -50,6 +50,15 @@ TEST(RenderCommand, PrintsTheRenderedTextExactlyWithoutNewline) {
   EXPECT_EQ(r.out, "x=é|[1, {'c': None}]");
 }
 
+// --item is read as the poller reads OpenCTI's answers: an integer beyond 64 bits keeps its
+// digits, and 1e999 is accepted as Python's json.loads accepts it.
+TEST(RenderCommand, ItemsAreReadAsThePollerReadsThem) {
+  CtlRun r = webhookctl({"render", "--template", "{item['n'] + 1}|{item['f']}", "--item",
+                         R"({"n": 123456789012345678901234567890, "f": 1e999})"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "123456789012345678901234567891|inf");
+}
+
 TEST(RenderCommand, CompileErrorExitsTwoWithTheCaret) {
   CtlRun r = webhookctl({"render", "--template", "a}b"});
   EXPECT_EQ(r.exit_code, 2);
@@ -102,6 +111,9 @@ TEST(ExtractCommand, PrintsTheSelectedValueOrNull) {
   EXPECT_EQ(r.out, "null\n");
   r = webhookctl({"extract", "--location", "data"}, doc);
   EXPECT_EQ(r.exit_code, 2);
+  r = webhookctl({"extract", "--location", "['n']"}, R"({"n": 18446744073709551616})");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "18446744073709551616\n");
 }
 
 }  // namespace
