@@ -198,6 +198,31 @@ TEST(CheckConfig, EveryTemplateIsCompiledAsThePollerDoesWithTheSameMessage) {
   }
 }
 
+// Issue 21: a flat chain of 20,000 terms passed check-config, then crashed the poller on the
+// first item (SIGSEGV); a `**` chain crashed at compile time. Both are now refused by
+// check-config and the poller alike, exit 2 with the same message, never a signal.
+TEST(CheckConfig, FlatChainsTooDeepToEvaluateAreRefusedAsThePollerRefusesThem) {
+  auto chain = [](const std::string& op, int terms) {
+    std::string text = "1";
+    for (int i = 1; i < terms; ++i) text += op + "1";
+    return "http://x/{" + text + "}";
+  };
+  for (const std::string& url :
+       {chain("+", 20'000), chain("**", 20'000), chain(" and ", 20'000)}) {
+    SCOPED_TRACE(url.substr(0, 20));
+    TempDir dir;
+    auto env = base_env(dir);
+    env["WEBHOOK_URL"] = url;
+    auto ctl = run_command({kCtl, "check-config", "--quiet"}, env);
+    auto poller = run_command({kPoller, "--once"}, env);
+    EXPECT_EQ(ctl.exit_code, 2) << ctl.err.substr(0, 300);
+    EXPECT_EQ(poller.exit_code, 2) << poller.err.substr(0, 300);
+    EXPECT_EQ(ctl.err.rfind("WEBHOOK_URL: ", 0), 0u) << ctl.err.substr(0, 300);
+    EXPECT_NE(ctl.err.find("column"), std::string::npos) << ctl.err.substr(0, 300);
+    EXPECT_EQ(ctl.err, poller.err);
+  }
+}
+
 TEST(CheckConfig, TemplatesOfEveryFeedAreCompiledAndTheFeedIsNamed) {
   TempDir dir;
   std::string file = dir.write("config.yml",
