@@ -1,6 +1,7 @@
 // Benchmark helper: fills a job database quickly through the real JobStore, the way the
 // poller commits jobs. Not a benchmark itself; bench/dispatch_bench.sh calls it.
 //
+// DB is a SQLite file or a postgresql:// URL (then the PostgreSQL store).
 //   enqueue_jobs DB URL_PREFIX COUNT            COUNT GET jobs URL_PREFIX<n>, 10,000 a commit
 //   enqueue_jobs DB URL_PREFIX COUNT RATE       one job a commit, RATE commits a second, URL
 //                                               URL_PREFIX<commit time ms>/<n> (pickup latency)
@@ -43,7 +44,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   webhook::store::StoreOptions options;
-  options.path = argv[1];
+  const std::string db = argv[1];
+  if (db.starts_with("postgresql://") || db.starts_with("postgres://")) {
+    options.url = db;
+  } else {
+    options.path = db;
+  }
   options.durability = "NORMAL";
   const std::string prefix = argv[2];
   const int64_t count = std::stoll(argv[3]);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/json_bigint.h"
+#include "common/template/unicode.h"
 
 namespace webhook {
 namespace {
@@ -35,25 +36,6 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// Appends a code point, surrogates included, in (generalized) UTF-8.
-void append_code_point(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // The length of the well-formed UTF-8 sequence at `p` (Unicode table 3-7), or, negated, the
@@ -217,7 +199,7 @@ bool Reader::read_string(std::string& out) {
             p_ += 6;
           }
         }
-        append_code_point(cp, out);
+        tmpl::append_utf8(out, cp);  // surrogates too: generalized UTF-8
         continue;
       }
       default:

@@ -207,8 +207,7 @@ TEST(CheckConfig, FlatChainsTooDeepToEvaluateAreRefusedAsThePollerRefusesThem) {
     for (int i = 1; i < terms; ++i) text += op + "1";
     return "http://x/{" + text + "}";
   };
-  for (const std::string& url :
-       {chain("+", 20'000), chain("**", 20'000), chain(" and ", 20'000)}) {
+  for (const std::string& url : {chain("+", 20'000), chain("**", 20'000), chain(" and ", 20'000)}) {
     SCOPED_TRACE(url.substr(0, 20));
     TempDir dir;
     auto env = base_env(dir);

@@ -1,7 +1,9 @@
-// docker/docker-compose.yml and the README's snippet for an existing OpenCTI stack, checked
-// with Debian's docker-compose: `config` parses, validates and resolves a compose project
-// without a Docker engine.
+// docker/docker-compose.yml, docker/compose.postgres.yml and the README's snippet for an existing
+// OpenCTI stack, checked with Debian's docker-compose: `config` parses, validates and resolves a
+// compose project without a Docker engine.
 #include <yaml-cpp/yaml.h>
+
+#include <fstream>
 
 #include "common/setting_table.h"
 #include "tests/deploy/deploy_support.h"
@@ -70,6 +72,65 @@ TEST(ComposeFileTest, PollerAndDispatcherShareTheVolumeAndTheEnvFile) {
       EXPECT_TRUE(service["environment"][std::string(spec.env)]) << spec.env;
     }
   }
+}
+
+// docker/compose.postgres.yml in the operator's layout, with `extra_env` appended to .env.
+CommandResult postgres_compose_config(const TempDir& project, const std::string& extra_env) {
+  std::filesystem::create_directories(project.path() / "docker");
+  std::filesystem::copy_file(source_file("docker/compose.postgres.yml"),
+                             project.path() / "docker/compose.postgres.yml");
+  std::ofstream(project.path() / "docker/.env")
+      << read_text(source_file("docker/.env.example")) << extra_env;
+  return run_command({"docker-compose", "-f",
+                      (project.path() / "docker/compose.postgres.yml").string(), "config"});
+}
+
+TEST(ComposeFileTest, PostgresComposeWaitsForAHealthyServerAndScalesTheDispatcher) {
+  TempDir project;
+  const std::string password = "pw-from-the-env-file-5f1c";
+  CommandResult r = postgres_compose_config(project, "POSTGRES_PASSWORD=" + password + "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  YAML::Node config = YAML::Load(r.out);
+
+  YAML::Node db = config["services"]["postgres"];
+  ASSERT_TRUE(db) << "no postgres service";
+  EXPECT_EQ(db["image"].as<std::string>(), "postgres:15");
+  EXPECT_NE(health_test(db).find("pg_isready"), std::string::npos) << health_test(db);
+  ASSERT_TRUE(config["volumes"]["postgres-data"]) << "the named volume postgres-data is missing";
+  ASSERT_TRUE(db["volumes"]);
+  EXPECT_TRUE(
+      db["volumes"][0].as<std::string>().starts_with("postgres-data:/var/lib/postgresql/data"));
+  EXPECT_EQ(db["environment"]["POSTGRES_PASSWORD"].as<std::string>(), password);
+  EXPECT_FALSE(db["ports"]) << "the server is reached on the project's network only";
+
+  for (const std::string name : {"poller", "dispatcher"}) {
+    SCOPED_TRACE(name);
+    YAML::Node service = config["services"][name];
+    ASSERT_TRUE(service) << "service missing";
+    EXPECT_EQ(service["command"][0].as<std::string>(), "webhook-" + name);
+    EXPECT_EQ(service["depends_on"]["postgres"]["condition"].as<std::string>(), "service_healthy");
+    EXPECT_EQ(service["restart"].as<std::string>(), "always");
+    EXPECT_NE(health_test(service).find("webhookctl health --process " + name), std::string::npos);
+    const std::string url = service["environment"]["WEBHOOK_DATABASE_URL"].as<std::string>();
+    EXPECT_EQ(url, "postgresql://webhook@postgres:5432/webhook");
+    EXPECT_EQ(url.find(password), std::string::npos) << "the password is not in the URL";
+    // libpq reads PGPASSWORD: the password comes from .env, not from the image.
+    EXPECT_EQ(service["environment"]["PGPASSWORD"].as<std::string>(), password);
+  }
+  // `docker compose up --scale dispatcher=3` needs a dispatcher Docker may start many times:
+  // no fixed container name, no host port two of them would fight over.
+  YAML::Node dispatcher = config["services"]["dispatcher"];
+  EXPECT_FALSE(dispatcher["container_name"]);
+  EXPECT_FALSE(dispatcher["ports"]);
+  EXPECT_EQ(read_text(source_file("docker/Dockerfile")).find("PGPASSWORD"), std::string::npos)
+      << "the image never holds the password";
+}
+
+TEST(ComposeFileTest, PostgresComposeRefusesToRunWithoutAPassword) {
+  TempDir project;
+  CommandResult r = postgres_compose_config(project, "");
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.err.find("set POSTGRES_PASSWORD in docker/.env"), std::string::npos) << r.err;
 }
 
 // The ```yaml block between the README's opencti-stack-snippet markers.

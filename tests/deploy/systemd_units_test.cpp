@@ -79,6 +79,37 @@ TEST(SystemdUnitsTest, VerifyReportsAMistake) {
   EXPECT_NE((r.out + r.err).find("ignoring: very"), std::string::npos) << r.out << r.err;
 }
 
+TEST(SystemdUnitsTest, PostgresDropInPassesVerifyOnBothUnits) {
+  // As the README says to install it: the installed drop-in in each unit's .d folder, beside
+  // the installed unit (verify reads the drop-ins of the folder it loads the unit from).
+  ScratchInstall install;
+  const std::filesystem::path drop_in = install / "share/opencti-webhook/postgres.conf";
+  ASSERT_TRUE(std::filesystem::exists(drop_in)) << "make install puts the drop-in there";
+  UnitKeys keys = parse_unit(read_text(drop_in.string()));
+  EXPECT_EQ(keys["Service.EnvironmentFile"],
+            std::vector<std::string>{"/etc/opencti-webhook/postgres.env"});
+  EXPECT_EQ(keys["Unit.After"], std::vector<std::string>{"postgresql.service"});
+  TempDir units;
+  for (const auto& [unit, program] : kServices) {
+    SCOPED_TRACE(unit);
+    std::string text = read_text((install / "lib/systemd/system" / unit).string());
+    // verify insists that ExecStart exists; which program it is does not matter here.
+    const std::string exec_start = (install.prefix() / "bin" / program).string();
+    text.replace(text.find(exec_start), exec_start.size(), (install / "bin/webhookctl").string());
+    std::filesystem::path checked = units.write(unit, text);
+    std::filesystem::create_directories(units.path() / (unit + ".d"));
+    std::filesystem::copy_file(drop_in, units.path() / (unit + ".d") / "postgres.conf");
+    CommandResult r = verify(checked);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(r.out + r.err, "");
+    // What this relies on: a mistake in a drop-in there shows in verify's output.
+    units.write(unit + ".d/mistake.conf", "[Service]\nProtectSystem=very\n");
+    r = verify(checked);
+    EXPECT_NE((r.out + r.err).find("mistake.conf"), std::string::npos) << r.out << r.err;
+    std::filesystem::remove(units.path() / (unit + ".d/mistake.conf"));
+  }
+}
+
 TEST(SystemdUnitsTest, ServicesAreNotifyHardenedAndShareStateAndUser) {
   const std::map<std::string, std::string> expected{
       {"Service.Type", "notify"},

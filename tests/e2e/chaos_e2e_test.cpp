@@ -2,6 +2,7 @@
 // records flow. Nothing is lost; a record reaches the receiver twice only when its request
 // was in flight when a dispatcher died (an `interrupted` attempt of a killed dispatcher
 // shows it); the cursor never moves back and never passes a record that is not on disk.
+// Once per store driver.
 #include <atomic>
 #include <iostream>
 #include <random>
@@ -45,16 +46,13 @@ class CursorWatch {
     while (running_) {
       std::this_thread::sleep_for(50ms);
       auto records = system_.schedule().made();
-      auto db = system_.db();
-      if (!db) continue;
       try {
         auto cursor = system_.cursor();
         if (!cursor) continue;
-        SQLite::Statement jobs(*db, "SELECT seq, url FROM jobs WHERE seq > ? ORDER BY seq");
-        jobs.bind(1, last_seq);
-        while (jobs.executeStep()) {
-          last_seq = jobs.getColumn(0).getInt64();
-          for (const auto& [name, value] : query_parameters(jobs.getColumn(1).getString())) {
+        for (const auto& row : system_.rows("SELECT seq, url FROM jobs WHERE seq > " +
+                                            std::to_string(last_seq) + " ORDER BY seq")) {
+          last_seq = std::stoll(row[0].value_or("0"));
+          for (const auto& [name, value] : query_parameters(row[1].value_or(""))) {
             if (name == "id") on_disk.insert(value);
           }
         }
@@ -71,7 +69,7 @@ class CursorWatch {
                                ") which is not on disk");
           }
         }
-      } catch (const SQLite::Exception&) {
+      } catch (const std::exception&) {
         // A busy or half-created database: sample again.
       }
       if (problems.size() > 20) return;
@@ -83,11 +81,13 @@ class CursorWatch {
   std::thread thread_;
 };
 
-TEST(Chaos, RandomSigkillsOfBothProcessesLoseNothingAndDuplicateOnlyInterruptedRequests) {
+class Chaos : public ::testing::TestWithParam<Driver> {};
+
+TEST_P(Chaos, RandomSigkillsOfBothProcessesLoseNothingAndDuplicateOnlyInterruptedRequests) {
   testing::RecordScheduleOptions schedule;
   schedule.every = 3ms;
   schedule.limit = kRecords;
-  E2eSystem system({}, schedule);
+  E2eSystem system({}, schedule, GetParam());
   system.env()["WEBHOOK_UNSUCCESSFUL_RETRY_ATTEMPTS"] = "20";
   system.env()["WEBHOOK_POLL_OVERLAP"] = "2";
   system.start_poller();
@@ -130,16 +130,13 @@ TEST(Chaos, RandomSigkillsOfBothProcessesLoseNothingAndDuplicateOnlyInterruptedR
   // Every duplicate is explained by an interrupted attempt of a dispatcher that was killed.
   std::map<std::string, int> deliveries_by_key;
   for (const auto& r : system.sink().requests()) ++deliveries_by_key[r.header("Idempotency-Key")];
-  auto db = system.db();
-  SQLite::Statement attempts(*db,
-                             "SELECT j.id, a.error, a.worker FROM attempts AS a "
-                             "JOIN jobs AS j ON j.seq = a.job_seq");
   std::map<std::string, int> attempts_by_key, killed_interruptions_by_key;
-  while (attempts.executeStep()) {
-    std::string id = attempts.getColumn(0).getString();
+  for (const auto& row : system.rows("SELECT j.id, a.error, a.worker FROM attempts AS a "
+                                     "JOIN jobs AS j ON j.seq = a.job_seq")) {
+    const std::string id = row[0].value_or("");
     ++attempts_by_key[id];
-    if (attempts.getColumn(1).getString() == "interrupted: lease expired" &&
-        system.killed_pids().count(pid_of_worker(attempts.getColumn(2).getString())) != 0) {
+    if (row[1] == "interrupted: lease expired" &&
+        system.killed_pids().count(pid_of_worker(row[2].value_or("::"))) != 0) {
       ++killed_interruptions_by_key[id];
     }
   }
@@ -158,6 +155,9 @@ TEST(Chaos, RandomSigkillsOfBothProcessesLoseNothingAndDuplicateOnlyInterruptedR
             << " SIGKILLs, " << duplicates << " duplicate deliveries (all interrupted), "
             << watch.samples << " cursor samples\n";
 }
+
+INSTANTIATE_TEST_SUITE_P(Store, Chaos, ::testing::ValuesIn(testing::kAllDrivers),
+                         testing::driver_name);
 
 }  // namespace
 }  // namespace webhook::e2e

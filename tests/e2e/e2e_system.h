@@ -1,15 +1,18 @@
 // The whole system for process-level tests: an in-process fake OpenCTI and sink (so a test
 // can make the platform or the receiver fail at a chosen moment), a record schedule with its
 // ground truth, and the real webhook-poller and webhook-dispatcher binaries as child processes
-// on one SQLite file, restarted and killed with real signals. Every run uses a recognisable
-// token and webhook secret, so that the logs can be searched for them. One per test; not
-// thread-safe except where noted.
+// on one store (a SQLite file, or a fresh database on this test process's throwaway
+// PostgreSQL cluster), restarted and killed with real signals. The store is read the way an
+// operator would, with SQL both dialects share. Every run uses a recognisable token, webhook
+// secret and database password, so that the logs can be searched for them. One per test;
+// rows() and scalar() may be called from another thread, the rest not.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <libpq-fe.h>
 
 #include <filesystem>
 #include <fstream>
@@ -23,7 +26,9 @@
 
 #include "tests/support/child_process.h"
 #include "tests/support/fake_opencti.h"
+#include "tests/support/postgres_cluster.h"
 #include "tests/support/record_schedule.h"
+#include "tests/support/store_fixtures.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_receiver.h"
 
@@ -31,6 +36,7 @@ namespace webhook::e2e {
 
 using namespace std::chrono_literals;
 using testing::ChildProcess;
+using testing::Driver;
 using testing::eventually;
 using testing::FakeFailure;
 using testing::FakeOpencti;
@@ -42,6 +48,9 @@ using testing::Script;
 inline const std::string kToken = "e2e-opencti-token-DO-NOT-LOG-4b1d";
 inline const std::string kSecretBytes = "e2e-webhook-secret-DO-NOT-LOG";
 inline const std::string kSecret = "whsec_ZTJlLXdlYmhvb2stc2VjcmV0LURPLU5PVC1MT0c=";
+// In WEBHOOK_DATABASE_URL on PostgreSQL (the test cluster trusts loopback, so any password
+// connects): a secret like the others.
+inline const std::string kDatabasePassword = "e2e-db-password-DO-NOT-LOG-9c2e";
 
 // The README's pagination example (FilterGroup syntax), selecting the id the URL carries.
 inline const std::string kPagedWorksQuery =
@@ -89,9 +98,10 @@ inline std::string read_text(const std::string& path) {
 class E2eSystem {
  public:
   explicit E2eSystem(testing::FakeOpenctiOptions fake_options = {},
-                     testing::RecordScheduleOptions schedule = {})
+                     testing::RecordScheduleOptions schedule = {}, Driver driver = Driver::kSqlite)
       : fake_(with_token(std::move(fake_options))),
-        schedule_(fake_.records(), with_truth(std::move(schedule), dir_)) {
+        schedule_(fake_.records(), with_truth(std::move(schedule), dir_)),
+        driver_(driver) {
     env_ = {{"OPENCTI_URL", fake_.url()},
             {"OPENCTI_TOKEN", kToken},
             {"OPENCTI_JSON_LOGGING", "false"},
@@ -109,9 +119,17 @@ class E2eSystem {
             {"WEBHOOK_TIMEOUT", "3"},            // generous: a loaded machine is slow, not broken
             {"WEBHOOK_HOST_CONCURRENCY", "16"},  // one round per lease: 3 s + 5 s
             {"WEBHOOK_SHUTDOWN_GRACE", "2"},
-            {"WEBHOOK_SECRET", kSecret},
-            {"WEBHOOK_DATABASE_PATH", db_path()},
-            {"WEBHOOK_DATABASE_SYNCHRONOUS", "NORMAL"}};
+            {"WEBHOOK_SECRET", kSecret}};
+    if (driver_ == Driver::kPostgres) {
+      // The URL the driver connects with carries a password; the one this test reads with
+      // does not need it.
+      url_ = testing::PostgresCluster::shared().fresh_database();
+      const std::string user = "postgresql://webhook";
+      env_["WEBHOOK_DATABASE_URL"] = user + ":" + kDatabasePassword + url_.substr(user.size());
+    } else {
+      env_["WEBHOOK_DATABASE_PATH"] = db_path();
+      env_["WEBHOOK_DATABASE_SYNCHRONOUS"] = "NORMAL";
+    }
   }
 
   ~E2eSystem() {
@@ -127,6 +145,11 @@ class E2eSystem {
   testing::RecordSchedule& schedule() { return schedule_; }
   testing::TempDir& dir() { return dir_; }
   std::string db_path() const { return dir_.file("webhook.db"); }
+  Driver driver() const { return driver_; }
+  // What `webhookctl --database` takes: the file or the URL.
+  std::string database() const {
+    return driver_ == Driver::kPostgres ? env_.at("WEBHOOK_DATABASE_URL") : db_path();
+  }
 
   // --- processes ---
   void start_poller() {
@@ -158,21 +181,22 @@ class E2eSystem {
   }
 
   // --- the database, read the way an operator would ---
+  // The rows of `sql` as text (nullopt for NULL); empty when the store does not exist or is
+  // not migrated yet, or is busy.
+  using Row = std::vector<std::optional<std::string>>;
+  // SQLite only: the file itself, for SQLite-only checks.
   std::unique_ptr<SQLite::Database> db() const {
     if (!std::filesystem::exists(db_path())) return nullptr;
     auto db = std::make_unique<SQLite::Database>(db_path(), SQLite::OPEN_READONLY);
     db->setBusyTimeout(5000);
     return db;
   }
+  std::vector<Row> rows(const std::string& sql) const {
+    return driver_ == Driver::kPostgres ? postgres_rows(sql) : sqlite_rows(sql);
+  }
   int64_t scalar(const std::string& sql) const {
-    auto d = db();
-    if (!d) return -1;
-    try {
-      SQLite::Statement s(*d, sql);
-      return s.executeStep() && !s.getColumn(0).isNull() ? s.getColumn(0).getInt64() : -1;
-    } catch (const SQLite::Exception&) {
-      return -1;  // not migrated yet
-    }
+    auto r = rows(sql);
+    return r.empty() || r[0].empty() || !r[0][0] ? -1 : std::stoll(*r[0][0]);
   }
   std::optional<int64_t> cursor(const std::string& feed = "default") const {
     int64_t c = scalar("SELECT last_poll_time FROM cursors WHERE feed = '" + feed + "'");
@@ -231,9 +255,52 @@ class E2eSystem {
     EXPECT_EQ(all.find("ZTJlLXdlYmhvb2stc2VjcmV0"), std::string::npos)
         << "the webhook secret is in a log";
     EXPECT_EQ(all.find(kSecretBytes), std::string::npos) << "the secret's bytes are in a log";
+    EXPECT_EQ(all.find(kDatabasePassword), std::string::npos) << "the DB password is in a log";
   }
 
  private:
+  std::vector<Row> sqlite_rows(const std::string& sql) const {
+    std::vector<Row> out;
+    if (!std::filesystem::exists(db_path())) return out;
+    try {
+      SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
+      db.setBusyTimeout(5000);
+      SQLite::Statement s(db, sql);
+      while (s.executeStep()) {
+        Row row;
+        for (int i = 0; i < s.getColumnCount(); ++i) {
+          auto column = s.getColumn(i);
+          row.push_back(column.isNull() ? std::nullopt
+                                        : std::optional<std::string>(column.getString()));
+        }
+        out.push_back(std::move(row));
+      }
+    } catch (const SQLite::Exception&) {
+      out.clear();  // not migrated yet, or busy
+    }
+    return out;
+  }
+  std::vector<Row> postgres_rows(const std::string& sql) const {
+    std::vector<Row> out;
+    PGconn* conn = PQconnectdb(url_.c_str());
+    if (PQstatus(conn) == CONNECTION_OK) {
+      PGresult* r = PQexec(conn, sql.c_str());
+      if (PQresultStatus(r) == PGRES_TUPLES_OK) {  // else not migrated yet, or the server down
+        for (int i = 0; i < PQntuples(r); ++i) {
+          Row row;
+          for (int j = 0; j < PQnfields(r); ++j) {
+            row.push_back(PQgetisnull(r, i, j) ? std::nullopt
+                                               : std::optional<std::string>(PQgetvalue(r, i, j)));
+          }
+          out.push_back(std::move(row));
+        }
+      }
+      PQclear(r);
+    }
+    PQfinish(conn);
+    return out;
+  }
+
   static testing::FakeOpenctiOptions with_token(testing::FakeOpenctiOptions options) {
     options.token = kToken;
     return options;
@@ -248,6 +315,8 @@ class E2eSystem {
   FakeOpencti fake_;
   testing::TestReceiver sink_;
   testing::RecordSchedule schedule_;
+  const Driver driver_;
+  std::string url_;  // PostgreSQL, without the password
   std::map<std::string, std::string> env_;
   std::unique_ptr<ChildProcess> poller_;
   std::unique_ptr<ChildProcess> dispatcher_;

@@ -1,6 +1,6 @@
 // Restarts (SIGTERM) of either process, an OpenCTI outage, a receiver outage and every kind
 // of bad answer from OpenCTI, with records flowing: nothing lost, nothing duplicated, and the
-// database says what failed.
+// database says what failed. Each runs once per store driver (SQLite file, PostgreSQL server).
 #include "tests/e2e/e2e_system.h"
 
 namespace webhook::e2e {
@@ -20,8 +20,11 @@ void start_both(E2eSystem& system) {
   ASSERT_TRUE(eventually([&] { return system.cursor().has_value(); })) << system.logs();
 }
 
-TEST(Restarts, SigtermOfEitherProcessAnyNumberOfTimesLosesAndDuplicatesNothing) {
-  E2eSystem system({}, every(15ms));
+class Restarts : public ::testing::TestWithParam<Driver> {};
+class Outages : public ::testing::TestWithParam<Driver> {};
+
+TEST_P(Restarts, SigtermOfEitherProcessAnyNumberOfTimesLosesAndDuplicatesNothing) {
+  E2eSystem system({}, every(15ms), GetParam());
   start_both(system);
   system.schedule().start();
   for (int round = 0; round < 4; ++round) {
@@ -41,8 +44,8 @@ TEST(Restarts, SigtermOfEitherProcessAnyNumberOfTimesLosesAndDuplicatesNothing) 
   EXPECT_EQ(system.scalar("SELECT count(*) FROM attempts WHERE error != ''"), 0);
 }
 
-TEST(Outages, OpenctiDownForSeveralPollsLosesNothingAndThePollRowsSayWhy) {
-  E2eSystem system({}, every(20ms));
+TEST_P(Outages, OpenctiDownForSeveralPollsLosesNothingAndThePollRowsSayWhy) {
+  E2eSystem system({}, every(20ms), GetParam());
   start_both(system);
   system.schedule().start();
   ASSERT_TRUE(system.sink().wait_for_count(5, 30s)) << system.logs();
@@ -62,20 +65,17 @@ TEST(Outages, OpenctiDownForSeveralPollsLosesNothingAndThePollRowsSayWhy) {
   ASSERT_TRUE(system.wait_all_delivered(60s)) << system.logs();
   system.expect_each_record_exactly_once();
   EXPECT_GT(system.cursor().value_or(0), cursor_during.value_or(0));
-  auto db = system.db();
-  SQLite::Statement failed(*db, "SELECT error FROM polls WHERE status = 'failed'");
-  int rows = 0;
-  while (failed.executeStep()) {
-    ++rows;
-    EXPECT_NE(failed.getColumn(0).getString().find("cannot get an answer from"), std::string::npos)
-        << failed.getColumn(0).getString();
+  auto failed = system.rows("SELECT error FROM polls WHERE status = 'failed'");
+  for (const auto& row : failed) {
+    EXPECT_NE(row[0].value_or("").find("cannot get an answer from"), std::string::npos)
+        << row[0].value_or("NULL");
   }
-  EXPECT_GE(rows, 3);
+  EXPECT_GE(failed.size(), 3u);
   EXPECT_TRUE(system.poller().running());
 }
 
-TEST(Outages, ReceiverDownRetriesAsConfiguredThenDeadThenRetryDeadDeliversOnce) {
-  E2eSystem system({}, every(20ms));
+TEST_P(Outages, ReceiverDownRetriesAsConfiguredThenDeadThenRetryDeadDeliversOnce) {
+  E2eSystem system({}, every(20ms), GetParam());
   system.sink().set_default_script(Script::always(Reply::status_only(503)));
   start_both(system);
   constexpr int kRecords = 8;
@@ -101,7 +101,7 @@ TEST(Outages, ReceiverDownRetriesAsConfiguredThenDeadThenRetryDeadDeliversOnce) 
 
   system.sink().set_default_script(Script::always(Reply{}));
   auto retry = testing::run_command(
-      {WEBHOOK_BINARY_DIR "/ctl/webhookctl", "retry", "--dead", "--database", system.db_path()});
+      {WEBHOOK_BINARY_DIR "/ctl/webhookctl", "retry", "--dead", "--database", system.database()});
   EXPECT_EQ(retry.exit_code, 0) << retry.out << retry.err;
   ASSERT_TRUE(system.wait_all_delivered(30s)) << system.logs();
   system.expect_each_record_exactly_once();
@@ -114,16 +114,17 @@ struct BadAnswer {
   const char* reason;  // in the failed poll's error
 };
 
-class BadAnswers : public ::testing::TestWithParam<BadAnswer> {};
+class BadAnswers : public ::testing::TestWithParam<std::tuple<BadAnswer, Driver>> {};
 
 TEST_P(BadAnswers, FailThePollWithAClearReasonKeepTheCursorAndTheNextPollCatchesUp) {
-  E2eSystem system;
+  const BadAnswer& bad = std::get<0>(GetParam());
+  E2eSystem system({}, {}, std::get<1>(GetParam()));
   system.env()["WEBHOOK_GRAPHQL_MAX_RESPONSE_BYTES"] = "1048576";
   start_both(system);
   system.schedule().make_one();
   ASSERT_TRUE(system.wait_all_delivered(30s)) << system.logs();
 
-  system.fake().fail_next(GetParam().failure);
+  system.fake().fail_next(bad.failure);
   system.schedule().make_one();  // made while the poll that fails is due
   ASSERT_TRUE(eventually(
       [&] { return system.scalar("SELECT count(*) FROM polls WHERE status = 'failed'") == 1; },
@@ -134,36 +135,44 @@ TEST_P(BadAnswers, FailThePollWithAClearReasonKeepTheCursorAndTheNextPollCatches
   ASSERT_TRUE(system.wait_all_delivered(30s)) << system.logs();
   system.expect_each_record_exactly_once();
 
-  auto db = system.db();
-  SQLite::Statement failed(*db, "SELECT id, error, window_from FROM polls WHERE status = 'failed'");
-  ASSERT_TRUE(failed.executeStep());
-  int64_t id = failed.getColumn(0).getInt64();
-  std::string error = failed.getColumn(1).getString();
-  EXPECT_NE(error.find(GetParam().reason), std::string::npos) << error;
+  auto failed = system.rows("SELECT id, error, window_from FROM polls WHERE status = 'failed'");
+  ASSERT_EQ(failed.size(), 1u);
+  const std::string error = failed[0][1].value_or("");
+  EXPECT_NE(error.find(bad.reason), std::string::npos) << error;
   // The cursor did not move: the next poll asked for the same window.
-  SQLite::Statement next(*db, "SELECT window_from, status FROM polls WHERE id > ? ORDER BY id");
-  next.bind(1, id);
-  ASSERT_TRUE(next.executeStep());
-  EXPECT_EQ(next.getColumn(0).getInt64(), failed.getColumn(2).getInt64());
-  EXPECT_EQ(next.getColumn(1).getString(), "ok");
+  auto next = system.rows("SELECT window_from, status FROM polls WHERE id > " +
+                          failed[0][0].value_or("0") + " ORDER BY id");
+  ASSERT_FALSE(next.empty());
+  EXPECT_EQ(next[0][0], failed[0][2]);
+  EXPECT_EQ(next[0][1], "ok");
   EXPECT_TRUE(system.poller().running());
   EXPECT_EQ(system.stop_poller(), 0);
 }
 
+INSTANTIATE_TEST_SUITE_P(Store, Restarts, ::testing::ValuesIn(testing::kAllDrivers),
+                         testing::driver_name);
+INSTANTIATE_TEST_SUITE_P(Store, Outages, ::testing::ValuesIn(testing::kAllDrivers),
+                         testing::driver_name);
+
 INSTANTIATE_TEST_SUITE_P(
     FromOpencti, BadAnswers,
-    ::testing::Values(
-        BadAnswer{"Http502", FakeFailure::http_status(502), "HTTP 502 from"},
-        BadAnswer{"Timeout", FakeFailure::stalled(10s), "no complete answer from"},
-        BadAnswer{"MalformedJson", FakeFailure::of(FakeFailure::Kind::kMalformedJson),
-                  "answered with a body that is not JSON"},
-        BadAnswer{"GraphqlErrors",
-                  FakeFailure::graphql_errors("INTERNAL_SERVER_ERROR", "Elastic is down"),
-                  "INTERNAL_SERVER_ERROR: Elastic is down"},
-        BadAnswer{"EmptyBody", FakeFailure::of(FakeFailure::Kind::kEmptyBody),
-                  "answered with an empty body"},
-        BadAnswer{"Oversized", FakeFailure::huge(10 * 1024 * 1024), "is larger than"}),
-    [](const ::testing::TestParamInfo<BadAnswer>& info) { return info.param.name; });
+    ::testing::Combine(
+        ::testing::Values(
+            BadAnswer{"Http502", FakeFailure::http_status(502), "HTTP 502 from"},
+            BadAnswer{"Timeout", FakeFailure::stalled(10s), "no complete answer from"},
+            BadAnswer{"MalformedJson", FakeFailure::of(FakeFailure::Kind::kMalformedJson),
+                      "answered with a body that is not JSON"},
+            BadAnswer{"GraphqlErrors",
+                      FakeFailure::graphql_errors("INTERNAL_SERVER_ERROR", "Elastic is down"),
+                      "INTERNAL_SERVER_ERROR: Elastic is down"},
+            BadAnswer{"EmptyBody", FakeFailure::of(FakeFailure::Kind::kEmptyBody),
+                      "answered with an empty body"},
+            BadAnswer{"Oversized", FakeFailure::huge(10 * 1024 * 1024), "is larger than"}),
+        ::testing::ValuesIn(testing::kAllDrivers)),
+    [](const ::testing::TestParamInfo<std::tuple<BadAnswer, Driver>>& info) {
+      return std::string(std::get<0>(info.param).name) +
+             (std::get<1>(info.param) == Driver::kPostgres ? "_Postgres" : "");
+    });
 
 }  // namespace
 }  // namespace webhook::e2e

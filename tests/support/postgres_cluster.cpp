@@ -64,10 +64,7 @@ PostgresCluster::PostgresCluster() : bin_dir_(kBinDir) {
                  " --username=webhook --auth=trust --encoding=UTF8 --no-instructions >" + root_ +
                  "/initdb.log" + " 2>&1");
     port_ = free_port();
-    pg_ctl("start -w -t 60 -l " + root_ + "/server.log" +
-           " -o \"-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port_) +
-           " -c unix_socket_directories=" + root_ + " -c fsync=on -c synchronous_commit=on\"");
-    running_ = true;
+    start();
   } catch (...) {
     std::error_code ec;
     fs::remove_all(root_, ec);
@@ -82,6 +79,25 @@ PostgresCluster::~PostgresCluster() {
   }
   std::error_code ec;
   std::filesystem::remove_all(root_, ec);
+}
+
+void PostgresCluster::start() {
+  pg_ctl("start -w -t 60 -l " + root_ + "/server.log" +
+         " -o \"-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port_) +
+         " -c unix_socket_directories=" + root_ + " -c fsync=on -c synchronous_commit=on\"");
+  running_ = true;
+}
+
+void PostgresCluster::stop() {
+  // Immediate: the server dies as if it crashed (no checkpoint); the next start recovers.
+  pg_ctl("stop -m immediate -w -t 60");
+  running_ = false;
+}
+
+void PostgresCluster::restart() {
+  // The same port and options as the first start (pg_ctl keeps them in postmaster.opts).
+  pg_ctl("restart -m immediate -w -t 60 -l " + root_ + "/server.log");
+  running_ = true;
 }
 
 PostgresCluster& PostgresCluster::shared() {

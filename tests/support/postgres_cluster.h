@@ -27,6 +27,12 @@ class PostgresCluster {
   std::string url(const std::string& database = "postgres") const;
   // Creates an empty database with a new name and returns its URL.
   std::string fresh_database();
+  // A crash and what follows it, for fault tests: stop() kills the server at once (pg_ctl
+  // stop -m immediate: no shutdown checkpoint, clients cut off); start() brings it back on the
+  // same port, recovering from its WAL; restart() is both in one step.
+  void stop();
+  void start();
+  void restart();
   // Runs pg_ctl with `arguments` as the cluster's owner (e.g. "restart -m immediate -w").
   void pg_ctl(const std::string& arguments) const;
 
