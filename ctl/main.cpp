@@ -52,9 +52,9 @@ const std::map<std::string, Command>& commands() {
         "rewind --feed F --to TIME   poll again from TIME (ISO-8601 or epoch ms)"}},
       {"copy-store",
        {webhook::ctl::copy_store_command,
-        "copy-store --to postgresql://USER@HOST/DB [--database PATH] [--config FILE]   copy the\n"
-        "         SQLite queue (cursors, seen hashes, jobs, attempts, polls) into an empty\n"
-        "         PostgreSQL store, in one transaction"}},
+        "copy-store --to postgresql://USER@HOST:PORT/DB [--database PATH] [--config FILE]\n"
+        "         copy the SQLite queue of the stopped processes (cursors, seen hashes, polls,\n"
+        "         jobs, attempts, heartbeats) into an empty PostgreSQL store, in one transaction"}},
       {"render",
        {webhook::ctl::render_command,
         "render --template TEXT [--item JSON] [--query] [--last-poll-time MS] | render --batch"

@@ -123,12 +123,4 @@ void FaultInjectingStore::rewind(std::string_view feed, int64_t to) {
   around("rewind", [&](JobStore& s) { s.rewind(feed, to); });
 }
 
-std::unique_ptr<SnapshotReader> FaultInjectingStore::read_snapshot(int batch) {
-  return around("read_snapshot", [&](JobStore& s) { return s.read_snapshot(batch); });
-}
-
-void FaultInjectingStore::import_snapshot(SnapshotReader& source) {
-  around("import_snapshot", [&](JobStore& s) { s.import_snapshot(source); });
-}
-
 }  // namespace webhook::store

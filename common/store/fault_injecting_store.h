@@ -62,8 +62,6 @@ class FaultInjectingStore final : public JobStore, private FaultPoints {
   int cancel(std::span<const std::string> job_ids, int64_t now) override;
   PruneResult prune(int64_t before, int batch) override;
   void rewind(std::string_view feed, int64_t to) override;
-  std::unique_ptr<SnapshotReader> read_snapshot(int batch) override;
-  void import_snapshot(SnapshotReader& source) override;
 
  private:
   FaultInjectingStore() = default;

@@ -17,11 +17,9 @@
 #include <memory>
 #include <optional>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_set>
-#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -201,58 +199,6 @@ struct PruneResult {
   int64_t polls = 0;
 };
 
-// The whole content of a store, handed over in batches, for moving a queue to another
-// database (webhookctl copy-store): every row of every table with the columns the
-// operator-facing types leave out (attempt_seq, lease_token), so nothing is replayed or lost.
-struct SnapshotJob {
-  JobRow row;               // lease_owner / lease_expires_at hold only while running
-  int64_t attempt_seq = 0;  // the number the job's last attempt row got
-  int64_t lease_token = 0;  // the last claim's fencing token
-};
-
-struct SnapshotAttempt {
-  int64_t job_seq = 0;
-  AttemptRow row;
-};
-
-// One row of a feed's seen item hashes (one hash per line), as one poll recorded them.
-struct SnapshotSeen {
-  int64_t id = 0;
-  std::string feed;
-  int64_t seen_at = 0;
-  std::string hashes;
-};
-
-struct StoreSnapshot {
-  std::vector<std::pair<std::string, int64_t>> cursors;  // feed -> last poll time
-  std::vector<PollRow> polls;
-  std::vector<SnapshotJob> jobs;
-  std::vector<SnapshotAttempt> attempts;
-  std::vector<SnapshotSeen> seen;
-  std::vector<HeartbeatRow> heartbeats;
-  bool empty() const {
-    return cursors.empty() && polls.empty() && jobs.empty() && attempts.empty() && seen.empty() &&
-           heartbeats.empty();
-  }
-};
-
-// Reads one store's content in batches from one consistent read snapshot. Borrows the
-// store it came from (must not outlive it, and that store serves nothing else meanwhile).
-// Parents come before children: every poll before any job, every job before any attempt.
-class SnapshotReader {
- public:
-  virtual ~SnapshotReader() = default;
-  // Replaces `batch` with the next rows (at most the reader's batch size per table);
-  // false, `batch` empty, when everything was read.
-  virtual bool next(StoreSnapshot& batch) = 0;
-};
-
-// Thrown by import_snapshot when the target already holds a queue; what() says what it holds.
-class StoreNotEmpty : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 class JobStore {
  public:
   virtual ~JobStore() = default;
@@ -318,14 +264,6 @@ class JobStore {
   // Moves a feed's cursor to `to` and forgets its seen hashes from `to` on, so the window
   // is asked again and re-enqueued.
   virtual void rewind(std::string_view feed, int64_t to) = 0;
-
-  // --- moving a queue (webhookctl copy-store) ---
-  // This store's whole content, `batch` rows per table at a time, from one read snapshot.
-  virtual std::unique_ptr<SnapshotReader> read_snapshot(int batch) = 0;
-  // Writes everything `source` reads into this store, ids, seq numbers and states kept, in
-  // one transaction, then moves its id generators past the copied ids. Throws StoreNotEmpty
-  // (nothing written) when this store holds any job, poll or cursor.
-  virtual void import_snapshot(SnapshotReader& source) = 0;
 };
 
 // A new job id, the one generator of them: a UUIDv7 (RFC 9562) from `now_ms` and 74 bits

@@ -11,7 +11,6 @@
 #include <unordered_set>
 
 #include "common/store/postgres/pg_connection.h"
-#include "common/store/postgres/postgres_snapshot_import.h"
 #include "common/store/postgres/postgres_store.h"
 #include "common/store/row_helpers.h"
 #include "schema/migrations.h"
@@ -672,18 +671,6 @@ class PostgresJobStore final : public JobStore {
                        "DELETE FROM seen_items WHERE feed = $1 AND seen_at >= $2",
                        PgParams().add(feed).add(to));
     });
-  }
-
-  // --- moving a queue ---
-  // A server's queue moves with the server's own tools (pg_dump); copy-store reads files.
-  std::unique_ptr<SnapshotReader> read_snapshot(int) override {
-    throw std::runtime_error(
-        "copy-store reads a SQLite file; a PostgreSQL store moves with "
-        "pg_dump");
-  }
-  void import_snapshot(SnapshotReader& source) override {
-    ready();
-    import_postgres_snapshot(connection_, source);
   }
 
  private:

@@ -3,14 +3,12 @@
 #include <sqlite3.h>
 
 #include <memory>
-#include <stdexcept>
 
 #include "common/store/sqlite/migrator.h"
 #include "common/store/sqlite/sqlite_connection.h"
 #include "common/store/sqlite/sqlite_lease_queue.h"
 #include "common/store/sqlite/sqlite_operator_queries.h"
 #include "common/store/sqlite/sqlite_poll_writer.h"
-#include "common/store/sqlite/sqlite_snapshot_reader.h"
 #include "common/store/sqlite/sqlite_store.h"
 
 namespace webhook::store {
@@ -88,17 +86,6 @@ class SqliteJobStore final : public JobStore {
   }
   PruneResult prune(int64_t before, int batch) override { return operator_.prune(before, batch); }
   void rewind(std::string_view feed, int64_t to) override { polls_.rewind(feed, to); }
-
-  std::unique_ptr<SnapshotReader> read_snapshot(int batch) override {
-    return std::make_unique<SqliteSnapshotReader>(connection_, batch);
-  }
-  // A queue moves from a file to a server, not back: a server's queue is copied with the
-  // server's own tools (pg_dump), and a file with a file copy.
-  void import_snapshot(SnapshotReader&) override {
-    throw std::runtime_error(
-        "copying into a SQLite file is not supported: copy-store's target "
-        "is a PostgreSQL store");
-  }
 
  private:
   SqliteConnection connection_;

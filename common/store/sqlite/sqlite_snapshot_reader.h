@@ -1,39 +1,35 @@
-// Reads a SQLite store's whole content in batches for webhookctl copy-store: one read
-// transaction (one snapshot) held from the first batch to the last, each table walked in
-// key order (keyset pages, so a big queue never sits in memory at once). Borrows the
-// connection; one thread at a time.
+// The SQLite half of copy-store (common/store/store_snapshot.h): opens an existing file,
+// migrates it to this binary's schema, and reads every table of snapshot_tables() in key
+// order from one read transaction held from the first batch to the last, so the copy is one
+// consistent snapshot even if a process wrote meanwhile. Each table is walked by one open
+// statement, `batch` rows at a time, so a big queue never sits in memory at once.
+// Owns its connection; one thread at a time.
 #pragma once
 
+#include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
-#include <cstdint>
-#include <optional>
+#include <cstddef>
+#include <memory>
 
-#include "common/store/job_store.h"
 #include "common/store/sqlite/sqlite_connection.h"
+#include "common/store/store_snapshot.h"
 
 namespace webhook::store {
 
 class SqliteSnapshotReader final : public SnapshotReader {
  public:
-  SqliteSnapshotReader(SqliteConnection& connection, int batch);
-  bool next(StoreSnapshot& batch) override;
+  // REQUIRES: batch >= 1. Throws std::runtime_error (naming the file) when it is missing,
+  // not ours, or newer than this binary.
+  SqliteSnapshotReader(const SqliteOptions& options, int batch);
+  bool next(SnapshotBatch& batch) override;
 
  private:
-  // Parents before children, as import_snapshot on a server with foreign keys needs.
-  enum class Phase { kSmallTables, kPolls, kSeen, kJobs, kAttempts, kDone };
-  void read_small_tables(StoreSnapshot& batch);
-  bool read_polls(StoreSnapshot& batch);
-  bool read_seen(StoreSnapshot& batch);
-  bool read_jobs(StoreSnapshot& batch);
-  bool read_attempts(StoreSnapshot& batch);
-
-  SqliteConnection& connection_;
+  SqliteConnection connection_;
   SQLite::Transaction snapshot_;
   const int batch_;
-  Phase phase_ = Phase::kSmallTables;
-  int64_t after_ = 0;         // the last key read in the current phase
-  int64_t after_number_ = 0;  // attempts: the last number within job `after_`
+  std::size_t table_ = 0;                    // the table being read
+  std::unique_ptr<SQLite::Statement> rows_;  // its SELECT, stepped across batches
 };
 
 }  // namespace webhook::store
