@@ -23,7 +23,7 @@ const std::map<std::string, Command>& commands() {
         "check-config [--config FILE] [--quiet]   validate every setting"}},
       {"health",
        {webhook::ctl::health_command,
-        "health --process poller|dispatcher [--config FILE] [--database PATH] [--intervals N]\n"
+        "health --process poller|dispatcher [--config FILE] [--database PATH|URL] [--intervals N]\n"
         "         [--max-heartbeat-age S] [--max-due-delay S] [--max-pending-age S]\n"
         "         exit 0 if that process made progress recently, 1 (saying why) if not"}},
       {"serve",
