@@ -4,14 +4,19 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "common/clock.h"
 #include "common/store/job_store.h"
 #include "common/store/open_store.h"
 #include "tests/support/child_process.h"
+#include "tests/support/fake_opencti.h"
+#include "tests/support/fake_records.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/store_fixtures.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_receiver.h"
 
 namespace webhook::ctl {
 namespace {
@@ -19,6 +24,8 @@ namespace {
 using namespace std::chrono_literals;
 
 const std::string kCtl = WEBHOOK_BINARY_DIR "/ctl/webhookctl";
+const std::string kPoller = WEBHOOK_BINARY_DIR "/poller/webhook-poller";
+const std::string kDispatcher = WEBHOOK_BINARY_DIR "/dispatcher/webhook-dispatcher";
 constexpr const char* kPassword = "s3cret-pw-123";
 constexpr int64_t kT = 1'700'000'000'000;
 
@@ -87,6 +94,67 @@ TEST_F(CopyStoreCommandTest, CopiesTheQueuePrintsTheCountsThenRefusesToCopyAgain
             std::string::npos)
       << again.err;
   expect_no_password(again);
+}
+
+// The move as an operator makes it, with the real programs: the poller takes two works on
+// SQLite, the queue is copied, and on the server the poller asks again from the copied
+// cursor (the two come back in the overlap and are skipped by their copied hashes) and
+// enqueues only the new one, and a dispatcher delivers each of the three exactly once.
+TEST_F(CopyStoreCommandTest, ThePollerAndTheDispatcherCarryOnOnTheServerWithoutReplaying) {
+  testing::FakeOpencti fake;
+  testing::TestReceiver receiver;
+  SystemClock clock;
+  auto add_work = [&](const std::string& id) {
+    const int64_t now = clock.now_ms();
+    fake.records().add("works",
+                       testing::FakeRecords::work(id, "Import", {"done"}, now - 1000, now));
+  };
+  std::map<std::string, std::string> env = {
+      {"OPENCTI_URL", fake.url()},
+      {"OPENCTI_TOKEN", fake.token()},
+      {"OPENCTI_JSON_LOGGING", "false"},
+      {"WEBHOOK_GRAPHQL_QUERY",
+       "{{works(filters:{{mode:and,filters:[{{key:\"completed_time\",operator:gt,values:["
+       "\"LAST_POLL_TIME\"]}}],filterGroups:[]}}){{edges{{node{{id}}}}}}}}"},
+      {"WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", "['data']['works']['edges']"},
+      {"WEBHOOK_URL", receiver.url("/hook") + "?id={item['node']['id']}"},
+      {"WEBHOOK_DATABASE_PATH", dir_.file("moving.db")}};
+  add_work("w1");
+  add_work("w2");
+  auto first = testing::run_command({kPoller, "--once"}, env);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+
+  const std::optional<int64_t> cursor =
+      testing::open_test_store(env["WEBHOOK_DATABASE_PATH"])->cursor("default");
+  ASSERT_TRUE(cursor);
+  auto copied = testing::run_command({kCtl, "copy-store", "--to", secret_url_}, env);
+  ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  EXPECT_NE(copied.out.find("  jobs: 2 row(s)\n"), std::string::npos) << copied.out;
+  auto server = store::open_store(target_);
+  EXPECT_EQ(server->cursor("default"), cursor);
+
+  env.erase("WEBHOOK_DATABASE_PATH");  // from now on the file must not be read
+  env["WEBHOOK_DATABASE_URL"] = secret_url_;
+  add_work("w3");
+  auto second = testing::run_command({kPoller, "--once"}, env);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  auto polls = server->list_polls("default", 10);  // newest first
+  ASSERT_EQ(polls.size(), 2u);
+  EXPECT_EQ(polls[0].record.jobs_enqueued, 1);
+  EXPECT_EQ(polls[0].record.duplicates_skipped, 2) << "the copied hashes skip the overlap";
+  EXPECT_LE(polls[0].record.window_from, *cursor) << "asked from the copied cursor";
+
+  auto delivered = testing::run_command({kDispatcher, "--once"}, env);
+  ASSERT_EQ(delivered.exit_code, 0) << delivered.err;
+  std::multiset<std::string> targets;
+  for (const auto& request : receiver.requests()) targets.insert(request.target);
+  EXPECT_EQ(targets, (std::multiset<std::string>{"/hook?id=w1", "/hook?id=w2", "/hook?id=w3"}));
+  store::JobFilter all;
+  all.limit = 10;
+  for (const auto& job : server->list_jobs(all)) {
+    EXPECT_EQ(job.state, store::JobState::kDelivered) << job.url;
+  }
+  for (const auto& r : {first, copied, second, delivered}) expect_no_password(r);
 }
 
 TEST_F(CopyStoreCommandTest, ARecentHeartbeatInTheSourceIsRefusedAndNothingIsWritten) {
