@@ -7,14 +7,13 @@
 #include <string_view>
 
 #include "common/store/postgres/pg_connection.h"
-#include "common/store/postgres/postgres_store.h"
+#include "common/store/postgres/postgres_channel.h"
+#include "common/store/postgres/postgres_migrator.h"
 #include "common/store/row_helpers.h"
 
 namespace webhook::store {
 namespace {
 
-// The channel PostgresJobStore's dispatchers LISTEN on for new due jobs.
-constexpr const char* kJobsChannel = "webhook_jobs";
 // libpq's limit is 65535 parameters a statement.
 constexpr std::size_t kMaxParameters = 60000;
 // A copy waits this long for a process of the target holding a table (it should not run).
@@ -97,13 +96,8 @@ std::string tables_with_rows(PgConnection& connection) {
 }  // namespace
 
 CopyReport import_postgres_snapshot(const std::string& url, SnapshotReader& source) {
-  {
-    // The store migrates its schema at first use; one cheap question is that use.
-    PostgresOptions options;
-    options.url = url;
-    open_postgres_store(options)->last_heartbeat("dispatcher");
-  }
   PgConnection connection(url, "");
+  migrate_postgres(connection);  // the tables, as the processes would create them
   CopyReport report;
   std::map<std::string, int64_t> copied;
   for (const SnapshotTable& table : snapshot_tables()) copied[table.name] = 0;
@@ -145,7 +139,7 @@ CopyReport import_postgres_snapshot(const std::string& url, SnapshotReader& sour
               " HAVING count(*) > 0");
     }
     // Dispatchers already waiting hear of the copied jobs at the commit.
-    connection.exec("signalling new jobs", std::string("NOTIFY ") + kJobsChannel);
+    notify_new_jobs(connection);
   });
   for (const SnapshotTable& table : snapshot_tables()) {
     report.rows.emplace_back(table.name, copied[table.name]);
