@@ -101,14 +101,14 @@ CopyReport import_postgres_snapshot(const std::string& url, SnapshotReader& sour
   CopyReport report;
   std::map<std::string, int64_t> copied;
   for (const SnapshotTable& table : snapshot_tables()) copied[table.name] = 0;
-  bool started = false;
+  bool read = false;
   connection.write("copying the queue into " + connection.display(), [&] {
-    // The source is read once: a transaction the server asks to run again cannot be.
-    if (started) {
+    // The source is read once: a transaction the server asks to run again after reading
+    // began (a deadlock, a serialization failure) cannot be.
+    if (read) {
       throw std::runtime_error("the copy's transaction conflicted with another session on " +
                                connection.display() + "; nothing was written, run it again");
     }
-    started = true;
     connection.exec("setting the lock timeout",
                     std::string("SET LOCAL lock_timeout = '") + kLockTimeout + "'");
     // Writers wait until the copy commits (readers do not), so the emptiness checked here
@@ -125,6 +125,7 @@ CopyReport import_postgres_snapshot(const std::string& url, SnapshotReader& sour
                           "never mixed (nothing was written)");
     }
     SnapshotBatch batch;
+    read = true;
     while (source.next(batch)) {
       insert_batch(connection, batch);
       copied[batch.table->name] += static_cast<int64_t>(batch.rows.size());
