@@ -3,7 +3,10 @@
 // with easy handles reused), nothing recorded. bench/dispatch_bench.sh runs it beside the
 // dispatcher against the same nginx, so the dispatcher's rate reads as a share of what its
 // own library can do on this machine, in the same run.
-//   bare_curl_loop URL_PREFIX COUNT CONNECTIONS   requests URL_PREFIX<n>, n = 0..COUNT-1
+//   bare_curl_loop URL_PREFIX COUNT CONNECTIONS [OPTIONS]
+// requests URL_PREFIX<n>, n = 0..COUNT-1. OPTIONS "dispatcher" also sets what the dispatcher
+// sets on each request (its options, its four headers, a header callback), to tell what
+// those cost inside libcurl from what the dispatcher itself costs.
 // Prints one line: "requests ok seconds requests/s cpu_us_per_request".
 #include <curl/curl.h>
 #include <sys/resource.h>
@@ -29,18 +32,47 @@ double cpu_seconds() {
 struct Slot {
   CURL* easy = nullptr;
   std::string url;  // curl copies URLs, but keeping it avoids one allocation per request
+  curl_slist* headers = nullptr;
 };
+
+// What dispatcher/transfer.cpp sets, with fixed values where it has a job's.
+void set_dispatcher_options(Slot& slot, long n) {
+  CURL* easy = slot.easy;
+  if (n == 0) {  // once per handle, as the dispatcher does
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 30000L);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "opencti-webhook/bench");
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &discard);
+    return;
+  }
+  curl_slist_free_all(slot.headers);
+  slot.headers = nullptr;
+  const std::string id = "0190f5c2-8a4b-7cde-8f00-" + std::to_string(100000000000 + n);
+  for (const std::string& line :
+       {std::string("Expect:"), "Idempotency-Key: " + id, "webhook-id: " + id}) {
+    slot.headers = curl_slist_append(slot.headers, line.c_str());
+  }
+  curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, slot.headers);
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::cerr << "usage: bare_curl_loop URL_PREFIX COUNT CONNECTIONS\n";
+  if (argc != 4 && !(argc == 5 && std::string(argv[4]) == "dispatcher")) {
+    std::cerr << "usage: bare_curl_loop URL_PREFIX COUNT CONNECTIONS [dispatcher]\n";
     return 2;
   }
   const std::string prefix = argv[1];
   const long count = std::stol(argv[2]);
   const int connections = std::stoi(argv[3]);
+  const bool dispatcher_options = argc == 5;
   if (count < 1 || connections < 1) {
     std::cerr << "bare_curl_loop: COUNT and CONNECTIONS must be positive\n";
     return 2;
@@ -56,6 +88,7 @@ int main(int argc, char** argv) {
     curl_easy_setopt(slot.easy, CURLOPT_WRITEFUNCTION, &discard);
     curl_easy_setopt(slot.easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(slot.easy, CURLOPT_PRIVATE, static_cast<void*>(&slot));
+    if (dispatcher_options) set_dispatcher_options(slot, 0);
     idle.push_back(&slot);
   }
 
@@ -68,6 +101,7 @@ int main(int argc, char** argv) {
       idle.pop_back();
       slot->url = prefix + std::to_string(next++);
       curl_easy_setopt(slot->easy, CURLOPT_URL, slot->url.c_str());
+      if (dispatcher_options) set_dispatcher_options(*slot, next);
       curl_multi_add_handle(multi, slot->easy);
     }
     int running = 0;
@@ -92,7 +126,10 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu = cpu_seconds() - cpu_start;
 
-  for (Slot& slot : slots) curl_easy_cleanup(slot.easy);
+  for (Slot& slot : slots) {
+    curl_easy_cleanup(slot.easy);
+    curl_slist_free_all(slot.headers);
+  }
   curl_multi_cleanup(multi);
   curl_global_cleanup();
   std::printf("%ld %ld %.3f %.0f %.2f\n", count, ok, seconds, static_cast<double>(count) / seconds,

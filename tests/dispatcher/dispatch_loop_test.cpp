@@ -87,6 +87,36 @@ TEST(DispatchLoop, EveryMethodCarriesItsBodyAndNoInventedContentType) {
   }
 }
 
+// One request at a time, so every job after the first goes out on the easy handle the one
+// before it used: each must send its own method and body, never the previous job's.
+TEST(DispatchLoop, AReusedHandleCarriesNothingOfThePreviousJob) {
+  TestReceiver receiver;
+  DispatchHarness harness;
+  const std::vector<std::pair<std::string, std::string>> sequence = {
+      {"HEAD", ""},           {"POST", "first body"}, {"GET", ""},
+      {"PUT", "second body"}, {"HEAD", ""},           {"GET", ""},
+      {"PATCH", "third"},     {"DELETE", ""},         {"GET", ""}};
+  std::vector<JobSpec> specs;
+  for (std::size_t i = 0; i < sequence.size(); ++i) {
+    JobSpec spec{receiver.url("/seq/" + std::to_string(i))};
+    spec.method = sequence[i].first;
+    spec.body = sequence[i].second;
+    specs.push_back(spec);
+  }
+  auto ids = enqueue(harness.store(), specs);
+  auto settings = test_settings();
+  settings.concurrency = 1;
+  settings.host_concurrency = 1;
+  ASSERT_EQ(harness.run_once(settings), dispatcher::LoopExit::kFinished);
+  for (const auto& id : ids) EXPECT_EQ(harness.state(id), JobState::kDelivered);
+  for (std::size_t i = 0; i < sequence.size(); ++i) {
+    auto requests = receiver.requests_to("/seq/" + std::to_string(i));
+    ASSERT_EQ(requests.size(), 1u) << i;
+    EXPECT_EQ(requests[0].method, sequence[i].first) << i;
+    EXPECT_EQ(requests[0].body, sequence[i].second) << i;
+  }
+}
+
 TEST(DispatchLoop, AFailingReceiverGetsExactlyNPlusOneAttemptsAtTheConfiguredInterval) {
   TestReceiver receiver;
   receiver.set_default_script(Script::always(Reply{500, "broken", {}, {}, false}));
