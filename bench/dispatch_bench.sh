@@ -94,7 +94,7 @@ print(f"  deliveries:      {delivered} of {jobs} delivered in {cpu['seconds']:.2
 print(f"  bare curl loop:  {bare_ok} of {jobs} requests, {bare_rate:.0f} requests/s")
 print(f"  ratio:           {rate / bare_rate:.2f} of the bare loop (target >= 0.7)")
 print(f"  wrk -c{connections}:        {wrk_rate:.0f} requests/s ({rate / wrk_rate:.2f} of it)")
-names = {"webhook-dispatc": "loop thread", "store-worker": "store thread"}
+names = {"main": "loop thread", "store-worker": "store thread"}
 per = max(1, delivered)
 parts = ", ".join(f"{names.get(n, n)} {s * 1e6 / per:.1f}" for n, s in sorted(cpu["threads"].items()))
 print(f"  CPU per delivery: {cpu['total_cpu_s'] * 1e6 / per:.1f} us in all ({parts}) beside the bare loop's"

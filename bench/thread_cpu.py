@@ -5,7 +5,8 @@ Benchmark helper for bench/dispatch_bench.sh, not a benchmark itself. It samples
 /proc/<pid>/task/*/stat every few milliseconds while the command runs (a thread's times
 vanish with the process, so the last sample is what is reported) and takes the exact total
 from wait4(). Usage: thread_cpu.py OUT_JSON COMMAND [ARGS...]; the command's exit status is
-passed on. OUT_JSON gets {"seconds": wall, "total_cpu_s": exact, "threads": {name: cpu_s}}.
+passed on. OUT_JSON gets {"seconds": wall, "total_cpu_s": exact, "threads": {name: cpu_s}}, the main
+thread named "main".
 """
 import json
 import os
@@ -46,9 +47,15 @@ def main():
     seconds = time.monotonic() - start
     # poll() reaped it; the rusage of children covers it (this script starts no other).
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # The main thread is "main"; others by name, numbered when several share one.
     threads = {}
-    for name, cpu in seen.values():
-        threads[name] = threads.get(name, 0.0) + cpu
+    for tid, (name, cpu) in sorted(seen.items(), key=lambda item: int(item[0])):
+        name = "main" if int(tid) == child.pid else name
+        key, n = name, 1
+        while key in threads:
+            n += 1
+            key = f"{name}#{n}"
+        threads[key] = cpu
     with open(out, "w") as f:
         json.dump({"seconds": seconds, "total_cpu_s": usage.ru_utime + usage.ru_stime,
                    "threads": threads}, f)
