@@ -41,6 +41,17 @@ std::string single_line(std::string_view text) {
   return out;
 }
 
+// Whether none of the variables libcurl takes a proxy from is set. libcurl reads them again
+// for every request (five lookups and copies, about 3,000 instructions); when there are
+// none, telling a handle once that there is no proxy gives the same answer without them.
+bool proxy_environment_empty() {
+  for (const char* name : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                           "ALL_PROXY", "no_proxy", "NO_PROXY"}) {
+    if (std::getenv(name) != nullptr) return false;
+  }
+  return true;
+}
+
 template <typename T>
 void set(CURL* easy, CURLoption option, T value) {
   if (CURLcode rc = curl_easy_setopt(easy, option, value); rc != CURLE_OK) {
@@ -83,6 +94,10 @@ void Transfer::configure_handle(const DispatcherSettings& settings) {
   if (!settings.ca_file.empty()) set(easy, CURLOPT_CAINFO, settings.ca_file.c_str());
   set(easy, CURLOPT_NOSIGNAL, 1L);
   set(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  if (proxy_environment_empty()) {
+    set(easy, CURLOPT_PROXY, "");    // "": no proxy, and no lookup of the variables
+    set(easy, CURLOPT_NOPROXY, "");  // nor of no_proxy
+  }
   set(easy, CURLOPT_USERAGENT, "opencti-webhook/" WEBHOOK_VERSION);
   set(easy, CURLOPT_WRITEFUNCTION, &Transfer::on_body);
   set(easy, CURLOPT_HEADERFUNCTION, &Transfer::on_header);

@@ -120,6 +120,23 @@ TEST(DispatchLoop, AReusedHandleCarriesNothingOfThePreviousJob) {
   }
 }
 
+// The dispatcher tells curl "no proxy" itself only when no proxy variable is set (see
+// Transfer): with one set, requests still go through the proxy it names.
+TEST(DispatchLoop, TheProxyEnvironmentIsStillHonoured) {
+  TestReceiver proxy;  // answers the absolute-form request a proxy gets
+  struct EnvGuard {
+    explicit EnvGuard(const std::string& value) { ::setenv("http_proxy", value.c_str(), 1); }
+    ~EnvGuard() { ::unsetenv("http_proxy"); }
+  } guard(proxy.url(""));
+  DispatchHarness harness;
+  const std::string id = enqueue_one(harness.store(), {"http://receiver.invalid/via-proxy"});
+  ASSERT_EQ(harness.run_once(test_settings()), dispatcher::LoopExit::kFinished);
+  EXPECT_EQ(harness.state(id), JobState::kDelivered);
+  auto requests = proxy.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].target, "http://receiver.invalid/via-proxy");
+}
+
 TEST(DispatchLoop, AFailingReceiverGetsExactlyNPlusOneAttemptsAtTheConfiguredInterval) {
   TestReceiver receiver;
   receiver.set_default_script(Script::always(Reply{500, "broken", {}, {}, false}));
