@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # webhook-dispatcher against a local nginx that answers 204 with keep-alive:
 #   1. deliveries/s draining JOBS pending jobs with `--once`, every outcome committed, beside
-#      wrk against the same nginx URL with the same connection count, in the same run;
+#      two references in the same run against the same nginx with the same connection count:
+#      bare_curl_loop (one thread, one curl multi handle, the same URLs, nothing recorded:
+#      the ceiling of the library the dispatcher drives) and wrk; with the CPU time per
+#      delivery of each dispatcher thread beside the bare loop's CPU time per request;
 #   2. pickup latency at low load: commit -> request at nginx ($msec), p50/p99;
 #   3. peak RSS (/usr/bin/time) of a dispatcher draining BIG_JOBS pending jobs.
 # Prints figures and asserts nothing. Starts its own nginx on a free loopback port and stops
 # it on exit. Usage: bench/dispatch_bench.sh BUILD_DIR   (scripts/bench.sh passes it)
-# Knobs (environment): JOBS (100000), BIG_JOBS (1000000), CONNECTIONS (128),
+# Knobs (environment): JOBS (100000), BIG_JOBS (1000000), CONNECTIONS (16),
 # SYNC ("FULL NORMAL": the throughput run is repeated for each WEBHOOK_DATABASE_SYNCHRONOUS),
 # LOG_LEVEL (info), LATENCY_JOBS (200), LATENCY_RATE (20 a second), LATENCY_SYNC (FULL).
 set -euo pipefail
 build=$(realpath "${1:-build-bench}")
 jobs=${JOBS:-100000}
 big_jobs=${BIG_JOBS:-1000000}
-connections=${CONNECTIONS:-128}
+connections=${CONNECTIONS:-16}
 sync_modes=${SYNC:-FULL NORMAL}
 log_level=${LOG_LEVEL:-info}
 latency_jobs=${LATENCY_JOBS:-200}
@@ -21,7 +24,9 @@ latency_rate=${LATENCY_RATE:-20}
 latency_sync=${LATENCY_SYNC:-FULL}
 dispatcher="$build/dispatcher/webhook-dispatcher"
 enqueue="$build/bench/enqueue_jobs"
-for program in "$dispatcher" "$enqueue"; do
+bare="$build/bench/bare_curl_loop"
+thread_cpu="$(dirname "$0")/thread_cpu.py"
+for program in "$dispatcher" "$enqueue" "$bare"; do
   [[ -x $program ]] || { echo "dispatch_bench: $program is not built" >&2; exit 2; }
 done
 
@@ -66,28 +71,35 @@ count_state() { sqlite3 "$1" "SELECT count(*) FROM jobs WHERE state = '$2'"; }
 echo "nginx on $base (1 worker), WEBHOOK_CONCURRENCY=$connections, log level $log_level," \
   "$(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 
-# 1. Throughput, beside wrk, for each synchronous mode.
+# 1. Throughput, beside the bare curl loop and wrk, for each synchronous mode. The three run
+# one after the other (each alone with nginx), the bare loop right before the dispatcher.
 for sync in $sync_modes; do
   db="$work/throughput-$sync.db"
   "$enqueue" "$db" "$base/hook/" "$jobs"
-  start=$(now)
+  read -r _ bare_ok bare_s bare_rate bare_cpu_us < <("$bare" "$base/hook/" "$jobs" "$connections")
   env "${run_env[@]}" WEBHOOK_DATABASE_SYNCHRONOUS="$sync" WEBHOOK_DATABASE_PATH="$db" \
-    /usr/bin/time -f '%U %S' -o "$work/cpu" "$dispatcher" --once 2> "$work/throughput.log"
-  end=$(now)
+    python3 "$thread_cpu" "$work/cpu.json" "$dispatcher" --once 2> "$work/throughput.log"
   delivered=$(count_state "$db" delivered)
-  cpu_us=$(python3 -c "u, s = map(float, open('$work/cpu').read().split()); print(round((u + s) * 1e6 / max(1, $delivered)))")
-  rate=$(python3 -c "print(round($delivered / ($end - $start)))")
   wrk_rate=$(wrk -t2 -c"$connections" -d5s "$base/hook/1" | awk '/Requests\/sec/ {print int($2)}')
-  ratio=$(python3 -c "print(round($rate / $wrk_rate, 2))")
   printf 'synchronous=%s\n' "$sync"
-  printf '  deliveries:      %d of %d delivered in %.2f s = %d deliveries/s (target >= 20000)\n' \
-    "$delivered" "$jobs" "$(python3 -c "print($end - $start)")" "$rate"
-  printf '  wrk -c%d:        %d requests/s\n' "$connections" "$wrk_rate"
-  printf '  ratio:           %s of wrk (target >= 0.5)\n' "$ratio"
-  printf '  dispatcher CPU:  %d us (user + system) per delivery\n' "$cpu_us"
-  python3 - "$work/throughput.log" <<'PY'
+  python3 - "$work/cpu.json" "$work/throughput.log" "$delivered" "$jobs" "$bare_rate" \
+    "$bare_cpu_us" "$bare_ok" "$wrk_rate" "$connections" <<'PY'
 import json, sys
-for line in open(sys.argv[1]):
+cpu_file, log, delivered, jobs, bare_rate, bare_cpu_us, bare_ok, wrk_rate, connections = sys.argv[1:]
+delivered, jobs, bare_ok = int(delivered), int(jobs), int(bare_ok)
+bare_rate, bare_cpu_us, wrk_rate = float(bare_rate), float(bare_cpu_us), float(wrk_rate)
+cpu = json.load(open(cpu_file))
+rate = delivered / cpu["seconds"]
+print(f"  deliveries:      {delivered} of {jobs} delivered in {cpu['seconds']:.2f} s = {rate:.0f} deliveries/s")
+print(f"  bare curl loop:  {bare_ok} of {jobs} requests, {bare_rate:.0f} requests/s")
+print(f"  ratio:           {rate / bare_rate:.2f} of the bare loop (target >= 0.7)")
+print(f"  wrk -c{connections}:        {wrk_rate:.0f} requests/s ({rate / wrk_rate:.2f} of it)")
+names = {"main": "loop thread", "store-worker": "store thread"}
+per = max(1, delivered)
+parts = ", ".join(f"{names.get(n, n)} {s * 1e6 / per:.1f}" for n, s in sorted(cpu["threads"].items()))
+print(f"  CPU per delivery: {cpu['total_cpu_s'] * 1e6 / per:.1f} us in all ({parts}) beside the bare loop's"
+      f" {bare_cpu_us:.1f} us a request")
+for line in open(log):
     try:
         entry = json.loads(line)
     except ValueError:

@@ -13,7 +13,10 @@ std::string iso_time(int64_t epoch_ms) { return format_utc_ms(epoch_ms); }
 void log_attempt(const store::ClaimedJob& job, const store::Outcome& outcome,
                  const std::string& reason) {
   const UrlSummary url = summarize_url(job.url);
-  nlohmann::ordered_json attributes;
+  nlohmann::ordered_json attributes = nlohmann::ordered_json::object();
+  // Room for every attribute up front: growing the object one key at a time moved all of
+  // them four times, a sixth of the line's cost (callgrind).
+  attributes.get_ref<nlohmann::ordered_json::object_t&>().reserve(12);
   attributes["job"] = job.id;
   attributes["feed"] = job.feed;
   attributes["method"] = job.method;

@@ -13,17 +13,8 @@ using std::chrono::milliseconds;
 constexpr milliseconds kStoreErrorPause{1000};  // after a database error
 constexpr milliseconds kStoppingTick{50};       // how often a second signal is noticed
 constexpr int64_t kDayMs = 24 * 3600 * 1000;
-// Under load, claim once a 1/kClaimDivisor of the slots is free, so one transaction serves
-// many requests. Outcomes need no such rule: they wait while the worker commits the
-// previous batch, so batches grow with the load by themselves.
-constexpr int kClaimDivisor = 4;
-// Claiming ahead: when requests are this fast on average, up to 8 x `concurrency` more jobs are
-// claimed than there are free slots, so a slot is refilled the moment its request ends
-// instead of a commit later. A job claimed ahead that found no slot within half the lease
-// margin goes back uncharged, so its lease always outlasts its request.
-constexpr double kClaimAheadBelowMs = 50;
-constexpr int kClaimAheadFactor = 8;        // jobs claimed ahead, per slot
-constexpr double kDurationSmoothing = 0.1;  // weight of the latest request in the mean
+// How much a claim takes is the ClaimPacer's affair. Outcomes need no such rule: they wait
+// while the worker commits the previous batch, so batches grow with the load by themselves.
 
 std::function<double()> default_random() {
   auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
@@ -39,6 +30,7 @@ DispatchLoop::DispatchLoop(store::JobStore& store, const Clock& clock, Dispatche
       stop_(stop),
       random_(random ? std::move(random) : default_random()),
       client_(settings_.host_concurrency),
+      pacer_(settings_.concurrency, settings_.lease_margin),
       store_worker_(store, settings_.worker, settings_.lease()) {
   for (const auto& [name, feed] : settings_.feeds) {
     if (feed.secret) signers_[name] = std::make_unique<WebhookSigner>(*feed.secret);
@@ -79,7 +71,7 @@ LoopExit DispatchLoop::run() {
     try {
       turn(now);
     } catch (const std::exception& error) {
-      // curl failed: nothing already finished is forgotten (outcomes_ keeps it), and the
+      // curl failed: nothing already finished is forgotten (attempts_ keeps it), and the
       // loop tries again after a pause. (Database errors come back in the worker's replies.)
       log_event(spdlog::level::err, "dispatch loop error", {{"error", error.what()}});
       store_retry_at_ = clock_.now_ms() + kStoreErrorPause.count();
@@ -127,7 +119,7 @@ void DispatchLoop::turn(int64_t now) {
   start_ready(now);
   if (stopping_) {
     if (now >= grace_deadline_ && client_.in_flight() > 0) abort_in_flight();
-    if (client_.in_flight() == 0 && ready_.empty() && outcomes_.empty() && releases_.empty() &&
+    if (client_.in_flight() == 0 && ready_.empty() && attempts_.empty() && releases_.empty() &&
         !store_worker_.busy()) {
       done_ = true;
       return;
@@ -148,16 +140,19 @@ void DispatchLoop::collect_finished() {
 
 void DispatchLoop::apply_reply(StoreReply reply, int64_t now) {
   const int64_t claimed_at = in_hand_.submitted_at;
+  const AttemptBatch& attempts = reply.attempts;
   if (reply.recorded) {
-    if (in_hand_.delivered + in_hand_.retried + in_hand_.dead > 0) ++counters_.commits;
+    if (!attempts.empty()) ++counters_.commits;
     counters_.outcomes += reply.record_result.applied;
     counters_.stale_outcomes += reply.record_result.stale;
-    counters_.delivered += in_hand_.delivered;
-    counters_.retried += in_hand_.retried;
-    counters_.dead += in_hand_.dead;
+    counters_.delivered += attempts.delivered();
+    counters_.retried += attempts.retried();
+    counters_.dead += attempts.dead();
     // After the commit, as the listeners expect; stale outcomes too (the call was made).
-    for (std::size_t i = 0; i < reply.outcomes.size() && i < in_hand_.feeds.size(); ++i) {
-      for (auto* listener : listeners_) listener->on_attempt(reply.outcomes[i], in_hand_.feeds[i]);
+    for (std::size_t i = 0; i < attempts.size(); ++i) {
+      for (auto* listener : listeners_) {
+        listener->on_attempt(attempts.outcomes()[i], attempts.notes()[i].job.feed);
+      }
     }
     if (reply.record_result.stale > 0) {
       // Our lease ran out and another dispatcher took the job: its attempt counts, ours not.
@@ -171,9 +166,9 @@ void DispatchLoop::apply_reply(StoreReply reply, int64_t now) {
     may_have_due_ = static_cast<int>(reply.claimed.size()) == in_hand_.claim_max;
     if (!may_have_due_) next_due_ = reply.next_due;
   }
-  if (reply.recorded && in_hand_.earliest_retry) {
-    next_due_ =
-        next_due_ ? std::min(*next_due_, *in_hand_.earliest_retry) : *in_hand_.earliest_retry;
+  if (reply.recorded && attempts.earliest_retry()) {
+    const int64_t retry = *attempts.earliest_retry();
+    next_due_ = next_due_ ? std::min(*next_due_, retry) : retry;
   }
   if (reply.reclaimed > 0) {
     log_event(spdlog::level::warn, "expired leases taken back", {{"jobs", reply.reclaimed}});
@@ -191,19 +186,13 @@ void DispatchLoop::apply_reply(StoreReply reply, int64_t now) {
     // The store reports other connections' work, not our own: look for them again.
     may_have_due_ = true;
   }
-  std::vector<std::string> feeds = std::exchange(in_hand_.feeds, {});
   in_hand_ = {};
   if (!reply.error.empty()) {
     // Nothing already finished is forgotten: what was not written goes back in front of
     // what came since, and the loop tries again after a pause.
     log_event(spdlog::level::err, "dispatch loop error", {{"error", reply.error}});
     store_retry_at_ = now + kStoreErrorPause.count();
-    if (!reply.recorded) {
-      outcomes_.insert(outcomes_.begin(), std::make_move_iterator(reply.outcomes.begin()),
-                       std::make_move_iterator(reply.outcomes.end()));
-      outcome_feeds_.insert(outcome_feeds_.begin(), std::make_move_iterator(feeds.begin()),
-                            std::make_move_iterator(feeds.end()));
-    }
+    if (!reply.recorded) attempts_.prepend(std::move(reply.attempts));
     releases_.insert(releases_.begin(), std::make_move_iterator(reply.unreleased.begin()),
                      std::make_move_iterator(reply.unreleased.end()));
   }
@@ -212,10 +201,9 @@ void DispatchLoop::apply_reply(StoreReply reply, int64_t now) {
 }
 
 void DispatchLoop::start_ready(int64_t now) {
-  const int64_t max_wait = settings_.lease_margin.count() / 2;
   while (!ready_.empty()) {
     // Stopping, or waited too long for a slot: back to pending, uncharged.
-    if (stopping_ || now - ready_.front().claimed_at > max_wait) {
+    if (stopping_ || now > pacer_.slot_deadline(ready_.front().claimed_at)) {
       releases_.push_back(ready_.front().job.id);
       ready_.pop_front();
       continue;
@@ -235,40 +223,28 @@ void DispatchLoop::start_ready(int64_t now) {
   }
 }
 
-int DispatchLoop::claimable() const {
-  const int ahead =
-      mean_duration_ms_ < kClaimAheadBelowMs ? kClaimAheadFactor * settings_.concurrency : 0;
-  return settings_.concurrency + ahead - static_cast<int>(client_.in_flight()) -
-         static_cast<int>(ready_.size());
-}
-
 bool DispatchLoop::claim_has_room() const {
-  const int free = claimable();
-  // Under load, wait for a quarter of the slots to free up so one claim serves many
-  // requests; when idle, claim at once.
-  const int batch = std::max(1, settings_.concurrency / kClaimDivisor);
-  return free > 0 && (free >= batch || (client_.in_flight() == 0 && ready_.empty()));
+  return pacer_.worth_claiming(static_cast<int>(client_.in_flight()),
+                               static_cast<int>(ready_.size()));
 }
 
-int DispatchLoop::claim_size(int64_t now, std::optional<milliseconds>& wait_for_work) {
-  if (!claim_has_room()) return 0;
-  const int free = claimable();
-  if (may_have_due_ || (next_due_ && *next_due_ <= now)) return free;
+DispatchLoop::ClaimPlan DispatchLoop::plan_claim(int64_t now) const {
+  if (!claim_has_room()) return {};
+  const int free =
+      pacer_.claimable(static_cast<int>(client_.in_flight()), static_cast<int>(ready_.size()));
+  if (may_have_due_ || (next_due_ && *next_due_ <= now)) return {free, std::nullopt};
   // --once delivers what is due now; it does not wait for more.
-  if (settings_.once) return 0;
+  if (settings_.once) return {};
   // Nothing known to be due: claim only once the store says work came (the poller
   // committed), waiting for it on the worker's thread; see submit() for how long.
-  wait_for_work = idle_wait(now);
-  return free;
+  return {free, idle_wait(now)};
 }
 
 milliseconds DispatchLoop::idle_wait(int64_t now) const {
   int64_t until = std::min({next_reclaim_, next_heartbeat_, next_prune_}) - now;
   if (next_due_) until = std::min(until, *next_due_ - now);
-  if (!ready_.empty()) {
-    until =
-        std::min(until, ready_.front().claimed_at + settings_.lease_margin.count() / 2 + 1 - now);
-  }
+  if (!ready_.empty())
+    until = std::min(until, pacer_.slot_deadline(ready_.front().claimed_at) + 1 - now);
   return milliseconds(std::max<int64_t>(0, until));
 }
 
@@ -276,7 +252,7 @@ void DispatchLoop::submit(int64_t now) {
   if (store_worker_.busy()) {
     // A request waiting for work holds the worker: get it back when there is something
     // to write or the loop is stopping.
-    if (in_hand_.waits && (stopping_ || !outcomes_.empty() || !releases_.empty())) {
+    if (in_hand_.waits && (stopping_ || !attempts_.empty() || !releases_.empty())) {
       store_worker_.interrupt();
     }
     return;
@@ -285,7 +261,9 @@ void DispatchLoop::submit(int64_t now) {
   StoreRequest request;
   request.now = now;
   if (!stopping_) {
-    request.claim_max = claim_size(now, request.wait_for_work);
+    const ClaimPlan plan = plan_claim(now);
+    request.claim_max = plan.max;
+    request.wait_for_work = plan.wait_for_work;
     if (now >= next_reclaim_) {
       request.reclaim = true;  // a dispatcher killed earlier may have left leases behind
       next_reclaim_ = now + settings_.reclaim_every.count();
@@ -300,31 +278,16 @@ void DispatchLoop::submit(int64_t now) {
       next_prune_ = now + settings_.prune_every.count();
     }
   }
-  if (outcomes_.empty() && notes_.empty() && releases_.empty() && request.claim_max == 0 &&
-      !request.reclaim && !request.heartbeat && !request.prune_before) {
-    return;
-  }
+  const bool other_work = !attempts_.empty() || !releases_.empty() || request.reclaim ||
+                          request.heartbeat || request.prune_before.has_value();
+  if (!other_work && request.claim_max == 0) return;
   // With anything else to do, the request only looks for work; it never waits.
-  if (request.wait_for_work && (!outcomes_.empty() || !notes_.empty() || !releases_.empty() ||
-                                request.reclaim || request.heartbeat || request.prune_before)) {
-    request.wait_for_work = milliseconds(0);
-  }
+  if (request.wait_for_work && other_work) request.wait_for_work = milliseconds(0);
   in_hand_ = {};
   in_hand_.claim_max = request.claim_max;
   in_hand_.waits = request.wait_for_work && request.wait_for_work->count() > 0;
   in_hand_.submitted_at = now;
-  for (const auto& outcome : outcomes_) {
-    in_hand_.delivered += outcome.kind == store::OutcomeKind::kDelivered;
-    in_hand_.dead += outcome.kind == store::OutcomeKind::kDead;
-    if (outcome.kind == store::OutcomeKind::kRetry) {
-      ++in_hand_.retried;
-      in_hand_.earliest_retry =
-          std::min(in_hand_.earliest_retry.value_or(INT64_MAX), outcome.next_attempt_at);
-    }
-  }
-  in_hand_.feeds = std::exchange(outcome_feeds_, {});
-  request.outcomes = std::exchange(outcomes_, {});
-  request.notes = std::exchange(notes_, {});
+  request.attempts = std::exchange(attempts_, {});
   request.releases = std::exchange(releases_, {});
   store_worker_.submit(std::move(request));
 }
@@ -349,13 +312,12 @@ void DispatchLoop::add_outcome(Transfer& transfer, const TransferResult& result,
   outcome.next_attempt_at = decision.next_attempt_at;
   outcome.started_at = transfer.started_at();
   outcome.duration_ms = std::max<int64_t>(0, now - transfer.started_at());
-  mean_duration_ms_ +=
-      kDurationSmoothing * (static_cast<double>(outcome.duration_ms) - mean_duration_ms_);
+  pacer_.request_took(outcome.duration_ms);
   outcome.http_status = result.http_status;
   outcome.error = result.error;
   if (decision.kind == store::OutcomeKind::kDead) outcome.error += "; dead: " + decision.reason;
   outcome.response_head = result.response_head;
-  queue_outcome(transfer.take_job(), std::move(outcome), decision.reason);
+  attempts_.add(std::move(outcome), transfer.take_job(), decision.reason);
 }
 
 void DispatchLoop::add_unsendable(store::ClaimedJob job, const std::string& error, int64_t now) {
@@ -371,25 +333,11 @@ void DispatchLoop::add_unsendable(store::ClaimedJob job, const std::string& erro
   outcome.kind = decision.kind;
   outcome.next_attempt_at = decision.next_attempt_at;
   outcome.error = "cannot build the request: " + error;
-  queue_outcome(std::move(job), std::move(outcome), decision.reason);
-}
-
-void DispatchLoop::queue_outcome(store::ClaimedJob job, store::Outcome outcome,
-                                 std::string reason) {
-  AttemptNote note{std::move(job), {}, std::move(reason)};
-  note.outcome.job_id = outcome.job_id;
-  note.outcome.kind = outcome.kind;
-  note.outcome.next_attempt_at = outcome.next_attempt_at;
-  note.outcome.duration_ms = outcome.duration_ms;
-  note.outcome.http_status = outcome.http_status;
-  note.outcome.error = outcome.error;
-  outcome_feeds_.push_back(note.job.feed);
-  notes_.push_back(std::move(note));
-  outcomes_.push_back(std::move(outcome));
+  attempts_.add(std::move(outcome), std::move(job), decision.reason);
 }
 
 bool DispatchLoop::nothing_left(int64_t now) const {
-  return client_.in_flight() == 0 && ready_.empty() && outcomes_.empty() && releases_.empty() &&
+  return client_.in_flight() == 0 && ready_.empty() && attempts_.empty() && releases_.empty() &&
          !store_worker_.busy() && !may_have_due_ && (!next_due_ || *next_due_ > now);
 }
 
@@ -406,11 +354,9 @@ std::chrono::milliseconds DispatchLoop::own_wait_time(int64_t now) const {
   if (now < store_retry_at_) return milliseconds(store_retry_at_ - now);
   // A busy worker wakes the loop through its descriptor when it is done.
   int64_t until = std::min({next_reclaim_, next_heartbeat_, next_prune_}) - now;
-  if (!ready_.empty()) {
-    until =
-        std::min(until, ready_.front().claimed_at + settings_.lease_margin.count() / 2 + 1 - now);
-  }
-  // A claim waits for room (see claim_size); with none, finishing requests wake the loop.
+  if (!ready_.empty())
+    until = std::min(until, pacer_.slot_deadline(ready_.front().claimed_at) + 1 - now);
+  // A claim waits for room (see ClaimPacer); with none, finishing requests wake the loop.
   if (!store_worker_.busy() && claim_has_room() && next_due_) {
     until = std::min(until, *next_due_ - now);
   }

@@ -21,6 +21,8 @@
 
 #include "common/clock.h"
 #include "common/store/job_store.h"
+#include "dispatcher/attempt_batch.h"
+#include "dispatcher/claim_pacer.h"
 #include "dispatcher/dispatcher_settings.h"
 #include "dispatcher/http_client.h"
 #include "dispatcher/stop_source.h"
@@ -84,24 +86,27 @@ class DispatchLoop {
   void add_listener(DispatchListener* listener) { listeners_.push_back(listener); }
 
  private:
-  // What a request in the worker's hands will change once it is committed.
+  // What the loop must remember of the request in the worker's hands (the reply carries
+  // the rest, its attempts included).
   struct InHand {
     int claim_max = 0;
     bool waits = false;  // the request waits for work before claiming
     int64_t submitted_at = 0;
-    std::vector<std::string> feeds;  // of the outcomes, in their order
-    int64_t delivered = 0, retried = 0, dead = 0;
-    std::optional<int64_t> earliest_retry;
+  };
+  // The claim the next request makes.
+  struct ClaimPlan {
+    int max = 0;  // jobs at most; 0: no claim
+    // Set: claim only once the store says work came, waiting up to this long for it.
+    std::optional<std::chrono::milliseconds> wait_for_work;
   };
 
   void turn(int64_t now);
   void collect_finished();
   void apply_reply(StoreReply reply, int64_t now);
   void start_ready(int64_t now);
-  int claimable() const;
   void submit(int64_t now);
   bool claim_has_room() const;
-  int claim_size(int64_t now, std::optional<std::chrono::milliseconds>& wait_for_work);
+  ClaimPlan plan_claim(int64_t now) const;
   // How long an idle claim may wait for work: until the loop has something else to do.
   std::chrono::milliseconds idle_wait(int64_t now) const;
   bool nothing_left(int64_t now) const;
@@ -113,7 +118,6 @@ class DispatchLoop {
   // Both queue the outcome and its log line (the job is moved into the line).
   void add_outcome(Transfer& transfer, const TransferResult& result, int64_t now);
   void add_unsendable(store::ClaimedJob job, const std::string& error, int64_t now);
-  void queue_outcome(store::ClaimedJob job, store::Outcome outcome, std::string reason);
   const WebhookSigner* signer_for(const std::string& feed) const;
 
   const Clock& clock_;
@@ -124,19 +128,17 @@ class DispatchLoop {
   std::map<std::string, std::unique_ptr<WebhookSigner>, std::less<>> signers_;
   std::unique_ptr<WebhookSigner> fallback_signer_;
 
-  std::vector<store::Outcome> outcomes_;    // finished attempts not yet handed to the worker
-  std::vector<AttemptNote> notes_;          // their log lines, likewise
-  std::vector<std::string> outcome_feeds_;  // the feed of each of outcomes_, for listeners
-  std::vector<std::string> releases_;       // jobs to give back uncharged (shutdown)
-  InHand in_hand_;                          // what the worker's current request carries
+  AttemptBatch attempts_;              // finished attempts not yet handed to the worker
+  std::vector<std::string> releases_;  // jobs to give back uncharged (shutdown)
+  InHand in_hand_;                     // what the worker's current request carries
   struct ReadyJob {
     store::ClaimedJob job;
     int64_t claimed_at = 0;
   };
-  std::deque<ReadyJob> ready_;        // claimed, waiting for a free slot, oldest first
-  double mean_duration_ms_ = 1000.0;  // of recent requests; starts slow: no claiming ahead
-  bool may_have_due_ = true;          // the last claim was full, or jobs came back
-  std::optional<int64_t> next_due_;   // earliest pending job's time, as last read
+  std::deque<ReadyJob> ready_;  // claimed, waiting for a free slot, oldest first
+  ClaimPacer pacer_;
+  bool may_have_due_ = true;         // the last claim was full, or jobs came back
+  std::optional<int64_t> next_due_;  // earliest pending job's time, as last read
   int64_t next_reclaim_ = 0;
   int64_t next_heartbeat_ = 0;
   int64_t next_prune_ = 0;

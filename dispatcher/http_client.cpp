@@ -131,7 +131,7 @@ void HttpClient::recycle(std::unique_ptr<Transfer> transfer) {
   CurlEasy handle = transfer->release_handle();
   transfer.reset();
   if (!handle || idle_handles_.size() >= kMaxIdleHandles) return;
-  curl_easy_reset(handle.get());
+  // Not reset: the next Transfer keeps the options every request shares (see Transfer).
   idle_handles_.push_back(std::move(handle));
 }
 

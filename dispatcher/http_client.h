@@ -33,8 +33,9 @@ class HttpClient {
 
   void add(std::unique_ptr<Transfer> transfer);
 
-  // An easy handle for the next Transfer: a reset one from earlier transfers when there is
-  // one (fewer allocations per request), else null (the Transfer makes one).
+  // An easy handle for the next Transfer: one an earlier Transfer used, options kept, when
+  // there is one (fewer allocations and options per request), else null (the Transfer makes
+  // one). Every Transfer of one client must be built with the same settings.
   CurlEasy reusable_handle();
   // Takes a finished transfer's handle back for reuse.
   void recycle(std::unique_ptr<Transfer> transfer);

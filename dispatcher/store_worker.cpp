@@ -1,5 +1,6 @@
 #include "dispatcher/store_worker.h"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -71,6 +72,8 @@ void StoreWorker::interrupt() {
 }
 
 void StoreWorker::run() {
+  // Named, so per-thread CPU figures (top -H, /proc, the benchmark) tell it from the loop.
+  pthread_setname_np(pthread_self(), "store-worker");
   for (;;) {
     StoreRequest request;
     {
@@ -93,7 +96,10 @@ void StoreWorker::run() {
 StoreReply StoreWorker::execute(StoreRequest& request) {
   StoreReply reply;
   const int64_t now = request.now;
-  for (const AttemptNote& note : request.notes) log_attempt(note.job, note.outcome, note.reason);
+  const AttemptBatch& attempts = request.attempts;
+  for (std::size_t i = 0; i < attempts.size(); ++i) {
+    log_attempt(attempts.notes()[i].job, attempts.outcomes()[i], attempts.notes()[i].reason);
+  }
   try {
     // Expired leases first, so their jobs can be claimed below.
     if (request.reclaim) reply.reclaimed = store_.reclaim_expired_leases(now);
@@ -102,9 +108,9 @@ StoreReply StoreWorker::execute(StoreRequest& request) {
         !store_.wait_for_work(*request.wait_for_work, interrupt_fd_)) {
       claim_max = 0;  // no new work came (or the loop needs the worker back)
     }
-    if (!request.outcomes.empty() || claim_max > 0) {
+    if (!attempts.empty() || claim_max > 0) {
       store::RecordAndClaim done =
-          store_.record_and_claim(request.outcomes, worker_, claim_max, lease_, now);
+          store_.record_and_claim(attempts.outcomes(), worker_, claim_max, lease_, now);
       reply.record_result = done.recorded;
       reply.claim_ran = claim_max > 0;
       reply.claimed = std::move(done.claimed);  // committed: the loop must have them
@@ -123,7 +129,7 @@ StoreReply StoreWorker::execute(StoreRequest& request) {
   } catch (const std::exception& error) {
     reply.error = error.what();
   }
-  reply.outcomes = std::move(request.outcomes);
+  reply.attempts = std::move(request.attempts);
   if (!reply.released) reply.unreleased = std::move(request.releases);
   return reply;
 }

@@ -19,23 +19,17 @@
 #include <vector>
 
 #include "common/store/job_store.h"
+#include "dispatcher/attempt_batch.h"
 
 namespace webhook::dispatcher {
 
-// An attempt's log line, written by the worker so that formatting it costs the network
-// thread nothing. `outcome` is the attempt's outcome without its response head.
-struct AttemptNote {
-  store::ClaimedJob job;
-  store::Outcome outcome;
-  std::string reason;  // why the job is dead, when it is
-};
-
 struct StoreRequest {
   int64_t now = 0;
-  std::vector<store::Outcome> outcomes;  // to record
-  std::vector<AttemptNote> notes;        // to log (first: whatever the database does)
-  std::vector<std::string> releases;     // job ids to give back uncharged
-  int claim_max = 0;                     // jobs to claim at most (0: none)
+  // To record, and to log first whatever the database does (the worker writes the attempt
+  // lines, so formatting them costs the network thread nothing).
+  AttemptBatch attempts;
+  std::vector<std::string> releases;  // job ids to give back uncharged
+  int claim_max = 0;                  // jobs to claim at most (0: none)
   // Set: claim only if the store says work may have come since its last claim, waiting up
   // to this long for it (zero: only look); interrupt() ends the wait. Unset: claim anyway.
   std::optional<std::chrono::milliseconds> wait_for_work;
@@ -49,8 +43,8 @@ struct StoreReply {
   // Each part that did not run (because an earlier one failed) is handed back.
   bool recorded = false;  // outcomes written (with the claim, in one transaction)
   store::RecordResult record_result;
-  // The request's outcomes, given back: for the listeners once recorded, to try again if not.
-  std::vector<store::Outcome> outcomes;
+  // The request's attempts, given back: for the listeners once recorded, to try again if not.
+  AttemptBatch attempts;
   bool claim_ran = false;
   std::vector<store::ClaimedJob> claimed;
   std::optional<int64_t> next_due;  // read when the claim was not full

@@ -1,7 +1,8 @@
 // One HTTP attempt of one claimed job: the configured curl easy handle, its header list, and
 // what the answer brought back (status, Retry-After, the first 4 KiB of the body). A
 // Transfer is owned by the HttpClient while in flight and carried in CURLOPT_PRIVATE; it
-// must not move once built (curl holds pointers into it). One thread.
+// must not move once built (curl holds pointers into it). It borrows the settings, which
+// must outlive it. One thread.
 #pragma once
 
 #include <curl/curl.h>
@@ -33,7 +34,9 @@ class Transfer {
  public:
   // Builds the request for `job`: method, URL, the job's headers and body, User-Agent,
   // Idempotency-Key and webhook-id, and the Standard Webhooks signature when `signer` is
-  // given (timestamp from `started_at`), on `handle` (fresh or reset; a new one if null).
+  // given (timestamp from `started_at`). `handle` is null (a new one is made and configured)
+  // or one a previous Transfer with the same `settings` released: the options that are the
+  // same for every request stay as that one set them, so a request sets only its own.
   // When curl refuses an option the request cannot be sent: setup_error() says why.
   Transfer(store::ClaimedJob job, const DispatcherSettings& settings, const WebhookSigner* signer,
            int64_t started_at, CurlEasy handle = nullptr);
@@ -57,7 +60,10 @@ class Transfer {
   static size_t on_body(char* data, size_t size, size_t count, void* self);
   static size_t on_header(char* data, size_t size, size_t count, void* self);
 
-  void configure(const DispatcherSettings& settings, const WebhookSigner* signer);
+  // The options every request of these settings shares, on a new handle.
+  void configure_handle(const DispatcherSettings& settings);
+  // This job's options.
+  void configure(const WebhookSigner* signer);
   // At the end of a response's headers: false (and refused_redirect_ set) when it
   // redirects to an origin the settings do not let this job's request follow to.
   bool redirect_allowed();
@@ -69,11 +75,12 @@ class Transfer {
   CurlSlist headers_;
   std::string response_head_;
   std::optional<std::string> retry_after_;
-  int status_ = 0;                       // of the response whose headers are arriving
-  std::string location_;                 // its Location header
-  std::optional<UrlOrigin> origin_;      // the job URL's
-  bool cross_origin_redirects_ = false;  // WEBHOOK_CROSS_ORIGIN_REDIRECTS
-  std::vector<std::string> allowed_hosts_;
+  int status_ = 0;                   // of the response whose headers are arriving
+  std::string location_;             // its Location header
+  std::optional<UrlOrigin> origin_;  // the job URL's, once origin_parsed_
+  bool origin_parsed_ = false;
+  bool cross_origin_redirects_ = false;                      // WEBHOOK_CROSS_ORIGIN_REDIRECTS
+  const std::vector<std::string>* allowed_hosts_ = nullptr;  // the job's feed's, in settings
   std::string refused_redirect_;  // set: the attempt stopped at a redirect; why
   char error_[CURL_ERROR_SIZE] = {};
 };

@@ -1,11 +1,14 @@
 // Test harness for the dispatcher: a real SQLite store in a temp folder (migrated by the
 // production code), jobs enqueued the way the poller commits them, the DispatchLoop run on
-// its own thread with its own connection, and condition waits on the database.
+// its own thread with its own connection, and condition waits on the database. The loop runs
+// on the system clock unless a test gives it a ManualClock (use_clock), which the test then
+// moves to each retry's due time (step_to_next_attempt): retry timing is checked exactly.
 // Header-only because tests/dispatcher compiles only *_test.cpp files. One per test.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -108,11 +111,18 @@ class DispatchHarness {
   const std::string& path() const { return path_; }
   const testing::TempDir& dir() const { return dir_; }
 
+  // The loop started next runs on `clock` (borrowed) and, if given, takes its backoff
+  // jitter from `random` (uniform in [0, 1)).
+  void use_clock(const Clock& clock, std::function<double()> random = nullptr) {
+    clock_ = &clock;
+    random_ = std::move(random);
+  }
+
   // Runs a DispatchLoop with `settings` on a thread, on its own connection.
   void start(DispatcherSettings settings) {
     loop_store_ = open_store(path_);
-    loop_ = std::make_unique<dispatcher::DispatchLoop>(*loop_store_, clock_, std::move(settings),
-                                                       stop_);
+    loop_ = std::make_unique<dispatcher::DispatchLoop>(*loop_store_, *clock_, std::move(settings),
+                                                       stop_, random_);
     thread_ = std::thread([this] { exit_ = loop_->run(); });
   }
 
@@ -120,7 +130,8 @@ class DispatchHarness {
   dispatcher::LoopExit run_once(DispatcherSettings settings, const Clock* clock = nullptr) {
     settings.once = true;
     auto connection = open_store(path_);
-    dispatcher::DispatchLoop loop(*connection, clock ? *clock : clock_, std::move(settings), stop_);
+    dispatcher::DispatchLoop loop(*connection, clock ? *clock : *clock_, std::move(settings), stop_,
+                                  random_);
     return loop.run();
   }
 
@@ -147,13 +158,33 @@ class DispatchHarness {
     return eventually([&] { return state(id) == wanted; }, timeout);
   }
 
+  // With a ManualClock: waits until job `id` is pending after `attempts` attempts, then sets
+  // `clock` to its retry's due time, so the loop makes the next attempt at exactly that time.
+  // Returns the due time, or nullopt when the job did not get there.
+  std::optional<int64_t> step_to_next_attempt(ManualClock& clock, const std::string& id,
+                                              int64_t attempts) {
+    std::optional<int64_t> due;
+    const bool waiting = eventually([&] {
+      auto detail = store_->job(id);
+      if (!detail || detail->job.state != JobState::kPending || detail->job.attempts != attempts)
+        return false;
+      due = detail->job.next_attempt_at;
+      return true;
+    });
+    if (!waiting) return std::nullopt;
+    clock.set(std::max(clock.now_ms(), *due));
+    return due;
+  }
+
  private:
   dispatcher::CurlGlobal curl_;
   testing::TempDir dir_;
   std::string path_;
   std::unique_ptr<store::JobStore> store_;
   std::unique_ptr<store::JobStore> loop_store_;
-  SystemClock clock_;
+  SystemClock system_clock_;
+  const Clock* clock_ = &system_clock_;
+  std::function<double()> random_;
   dispatcher::ManualStopSource stop_;
   std::unique_ptr<dispatcher::DispatchLoop> loop_;
   std::thread thread_;

@@ -68,7 +68,7 @@ TEST(StoreWorker, RecordsOutcomesAndClaimsTheNextJobsInOneRequest) {
   EXPECT_EQ(store->last_heartbeat("dispatcher"), now);  // the worker is idle: safe to read
 
   StoreRequest second = request_at(now + 1, 5);
-  second.outcomes.push_back(delivered(first.claimed[0], "w1", now));
+  second.attempts.add(delivered(first.claimed[0], "w1", now), first.claimed[0], "");
   worker.submit(std::move(second));
   StoreReply reply = wait_reply(worker);
   EXPECT_TRUE(reply.recorded);
@@ -128,14 +128,14 @@ TEST(StoreWorker, HandsBackWhatAFailingDatabaseDidNotWrite) {
               [](std::string_view) { throw std::runtime_error("disk on fire"); });
   StoreWorker worker(*failing, "w1", 30s);
   StoreRequest request = request_at(now);
-  request.outcomes.push_back(delivered(jobs[0], "w1", now));
+  request.attempts.add(delivered(jobs[0], "w1", now), jobs[0], "");
   request.releases.push_back("some-job");
   worker.submit(std::move(request));
   StoreReply reply = wait_reply(worker);
   EXPECT_NE(reply.error.find("disk on fire"), std::string::npos) << reply.error;
   EXPECT_FALSE(reply.recorded);
-  ASSERT_EQ(reply.outcomes.size(), 1u);
-  EXPECT_EQ(reply.outcomes[0].job_id, jobs[0].id);
+  ASSERT_EQ(reply.attempts.size(), 1u);
+  EXPECT_EQ(reply.attempts.outcomes()[0].job_id, jobs[0].id);
   EXPECT_FALSE(reply.released);
   EXPECT_EQ(reply.unreleased, std::vector<std::string>{"some-job"});
   EXPECT_EQ(setup->job(jobs[0].id)->job.state, JobState::kRunning);
