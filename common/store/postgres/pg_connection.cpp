@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "common/logging.h"
+#include "common/store/store_connectivity.h"
 
 namespace webhook::store {
 namespace {
@@ -148,6 +149,8 @@ void PgConnection::lost() {
   conn_ = nullptr;
   in_transaction_ = false;
   prepared_.clear();
+  cut_off_ = true;
+  StoreConnectivity::process().cut_off();
   backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, kMaxBackoff);
   next_connect_ = std::chrono::steady_clock::now() + backoff_;
 }
@@ -189,6 +192,8 @@ PGconn* PgConnection::connected(std::string_view what) {
   if (backoff_.count() > 0) {
     log_event(spdlog::level::info, "PostgreSQL connection restored", {{"store", display_}});
   }
+  StoreConnectivity::process().connected(cut_off_);
+  cut_off_ = false;
   backoff_ = std::chrono::milliseconds(0);
   return conn_;
 }

@@ -146,6 +146,7 @@ class PgConnection {
   std::chrono::milliseconds backoff_{0};
   std::string last_connect_error_;
   std::set<std::string, std::less<>> prepared_;  // on conn_; emptied when it is lost
+  bool cut_off_ = false;                         // lost or unreachable since it last connected
 };
 
 }  // namespace webhook::store
