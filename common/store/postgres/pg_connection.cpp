@@ -179,6 +179,14 @@ PGconn* PgConnection::connected(std::string_view what) {
                              display_ + ": " + last_connect_error_);
   }
   conn_ = conn;
+  // The server's notices (e.g. "relation … already exists, skipping" from the migration's
+  // CREATE TABLE IF NOT EXISTS) go to the log at debug level, not raw to stderr.
+  PQsetNoticeProcessor(
+      conn_,
+      [](void*, const char* message) {
+        log_event(spdlog::level::debug, "PostgreSQL notice", {{"message", trimmed(message)}});
+      },
+      nullptr);
   if (!channel_.empty()) {
     PGresult* r = PQexec(conn_, ("LISTEN " + channel_).c_str());
     const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
