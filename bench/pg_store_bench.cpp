@@ -204,15 +204,25 @@ Figures run_bare(const std::string& url) {
       "FROM due WHERE j.seq = due.seq "
       "RETURNING j.seq, j.id, j.feed, j.method, j.url, j.headers, j.body, j.attempts, "
       "j.max_attempts, j.created_at, j.lease_token, j.attempt_seq, j.next_attempt_at";
-  const std::string deliver =
-      "WITH changed AS (UPDATE jobs SET attempts = attempts + 1, attempt_seq = attempt_seq + 1, "
-      "state = 'delivered', finished_at = $1, lease_owner = NULL, lease_expires_at = NULL, "
-      "updated_at = $1, last_status = $2, last_error = $3 WHERE seq = ($5::bigint >> 20) AND "
-      "id = $4 AND state = 'running' AND lease_token = $5 AND lease_owner = $6 RETURNING seq, "
-      "attempt_seq) INSERT INTO attempts (job_seq, number, started_at, duration_ms, "
-      "http_status, error, response_head, worker) SELECT seq, attempt_seq, $8::bigint, "
-      "$9::bigint, $2::integer, $3::text, $10::text, $6::text FROM changed WHERE $7::bigint IS "
-      "NULL OR TRUE";
+  const std::string record =
+      "WITH o AS (SELECT * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], "
+      "$6::integer[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[]) "
+      "AS o (kind, token, id, worker, status, error, next_at, started_at, duration_ms, head)), "
+      "changed AS (UPDATE jobs AS j SET attempts = j.attempts + 1, attempt_seq = j.attempt_seq + "
+      "1, state = CASE WHEN o.kind <> 'retry' THEN o.kind "
+      "WHEN j.attempts + 1 >= j.max_attempts THEN 'dead' ELSE 'pending' END, "
+      "finished_at = CASE WHEN o.kind <> 'retry' OR j.attempts + 1 >= j.max_attempts "
+      "THEN $1::bigint END, "
+      "next_attempt_at = CASE WHEN o.kind = 'retry' THEN coalesce(o.next_at, j.next_attempt_at) "
+      "ELSE j.next_attempt_at END, "
+      "lease_owner = NULL, lease_expires_at = NULL, updated_at = $1, last_status = o.status, "
+      "last_error = o.error FROM o WHERE j.seq = (o.token >> 20) AND j.id = o.id "
+      "AND j.state = 'running' AND j.lease_token = o.token AND j.lease_owner = o.worker "
+      "RETURNING j.seq, j.attempt_seq, o.started_at, o.duration_ms, o.status, o.error, o.head, "
+      "o.worker) "
+      "INSERT INTO attempts (job_seq, number, started_at, duration_ms, http_status, error, "
+      "response_head, worker) SELECT seq, attempt_seq, started_at, duration_ms, status, error, "
+      "head, worker FROM changed";
   int done = 0;
   std::vector<std::pair<std::string, std::string>> claimed;  // id, token
   auto start = std::chrono::steady_clock::now();
@@ -227,13 +237,33 @@ Figures run_bare(const std::string& url) {
     PQclear(r);
     if (claimed.empty()) break;
     const std::string recorded = std::to_string(clock.now_ms());
-    db.run("BEGIN");
+    // One array per field, element i for job i (ids and tokens need no quoting).
+    std::string kinds = "{", tokens = "{", ids = "{", workers = "{", statuses = "{", errors = "{",
+                next_at = "{", started = "{", durations = "{", heads = "{";
     for (const auto& [id, token] : claimed) {
-      PGresult* o = db.exec(deliver, {recorded.c_str(), "200", "", id.c_str(), token.c_str(),
-                                      "bench", nullptr, now.c_str(), "5", "ok"});
-      done += std::atoi(PQcmdTuples(o));
-      PQclear(o);
+      const char* sep = kinds.size() > 1 ? "," : "";
+      kinds += sep + std::string("delivered");
+      tokens += sep + token;
+      ids += sep + ("\"" + id + "\"");
+      workers += sep + std::string("bench");
+      statuses += sep + std::string("200");
+      errors += sep + std::string("\"\"");
+      next_at += sep + std::string("NULL");
+      started += sep + now;
+      durations += sep + std::string("5");
+      heads += sep + std::string("ok");
     }
+    for (std::string* a : {&kinds, &tokens, &ids, &workers, &statuses, &errors, &next_at, &started,
+                           &durations, &heads}) {
+      *a += "}";
+    }
+    db.run("BEGIN");
+    PGresult* o =
+        db.exec(record, {recorded.c_str(), kinds.c_str(), tokens.c_str(), ids.c_str(),
+                         workers.c_str(), statuses.c_str(), errors.c_str(), next_at.c_str(),
+                         started.c_str(), durations.c_str(), heads.c_str()});
+    done += std::atoi(PQcmdTuples(o));
+    PQclear(o);
     db.run("COMMIT");
   }
   f.cycle_per_s = done / seconds_since(start);

@@ -30,6 +30,21 @@ std::string_view outcome_label(store::OutcomeKind kind) {
   return "unknown";
 }
 
+StoreMetrics::StoreMetrics(MetricsRegistry& r)
+    : up(r.gauge(kStoreUp,
+                 "1 while the database can be reached, 0 while this process is cut off "
+                 "from its server.")),
+      reconnects(
+          r.counter(kStoreReconnects, "Database connections that came back after being cut off.")),
+      subscription(
+          store::StoreConnectivity::process().observe([this](bool reachable, int64_t total) {
+            up.get().set(reachable ? 1 : 0);
+            Counter& counter = reconnects.get();
+            if (static_cast<double>(total) > counter.value()) {
+              counter.inc(static_cast<double>(total) - counter.value());
+            }
+          })) {}
+
 void register_build_info(MetricsRegistry& registry, std::string_view process) {
   registry
       .gauge(kBuildInfo, "Always 1; the labels tell the version and the process.",
@@ -50,8 +65,9 @@ PollerMetrics::PollerMetrics(MetricsRegistry& r)
       render_errors(
           r.counter(kRenderErrors, "Items whose request could not be rendered.", {"feed"})),
       cursor_lag(r.gauge(kCursorLag, "Seconds between now and the feed's cursor.", {"feed"})),
-      last_successful_poll(r.gauge(kLastSuccessfulPoll,
-                                   "Unix time of the feed's last successful poll.", {"feed"})) {}
+      last_successful_poll(
+          r.gauge(kLastSuccessfulPoll, "Unix time of the feed's last successful poll.", {"feed"})),
+      store(r) {}
 
 void PollerMetrics::record_poll(const store::PollRecord& poll, std::optional<int64_t> cursor,
                                 int64_t now_ms) {
@@ -93,7 +109,8 @@ DispatcherMetrics::DispatcherMetrics(MetricsRegistry& r)
           r.gauge(kOldestPendingAge, "Age of the oldest pending job; 0 when none is pending.")),
       dead_jobs(r.counter(kDeadJobs, "Jobs given up after their last attempt.", {"feed"})),
       leases_reclaimed(
-          r.counter(kLeasesReclaimed, "Running jobs taken back after their lease expired.")) {}
+          r.counter(kLeasesReclaimed, "Running jobs taken back after their lease expired.")),
+      store(r) {}
 
 void DispatcherMetrics::record_outcome(const store::Outcome& outcome, std::string_view feed) {
   std::string feed_name(feed);

@@ -12,6 +12,7 @@
 
 #include "common/metrics_registry.h"
 #include "common/store/job_store.h"
+#include "common/store/store_connectivity.h"
 
 namespace webhook::metrics {
 
@@ -39,6 +40,10 @@ inline constexpr std::string_view kDeadJobs = "webhook_dead_jobs_total";        
 inline constexpr std::string_view kLeasesReclaimed = "webhook_leases_reclaimed_total";  // no labels
 // --- both ---
 inline constexpr std::string_view kBuildInfo = "webhook_build_info";  // {version, process}
+// 1 while the database can be reached (a file store always), 0 while a connection of this
+// process is cut off from the server; and how often one came back.
+inline constexpr std::string_view kStoreUp = "webhook_store_up";                        // no labels
+inline constexpr std::string_view kStoreReconnects = "webhook_store_reconnects_total";  // no labels
 
 // Upper bounds of the duration histograms, in seconds: a poll may take up to the GraphQL
 // timeout (60 s by default), a webhook call up to WEBHOOK_TIMEOUT (30 s).
@@ -51,6 +56,16 @@ std::string_view outcome_label(store::OutcomeKind kind);
 
 // Sets webhook_build_info{version,process} to 1, the usual way of exposing the version.
 void register_build_info(MetricsRegistry& registry, std::string_view process);
+
+// webhook_store_up and webhook_store_reconnects_total, kept current from
+// store::StoreConnectivity::process() for as long as this object lives.
+struct StoreMetrics {
+  explicit StoreMetrics(MetricsRegistry& registry);
+
+  Family<Gauge>& up;
+  Family<Counter>& reconnects;
+  store::StoreConnectivity::Subscription subscription;  // last: uses the two above
+};
 
 struct PollerMetrics {
   explicit PollerMetrics(MetricsRegistry& registry);
@@ -69,6 +84,7 @@ struct PollerMetrics {
   Family<Counter>& render_errors;
   Family<Gauge>& cursor_lag;
   Family<Gauge>& last_successful_poll;
+  StoreMetrics store;
 };
 
 struct DispatcherMetrics {
@@ -87,6 +103,7 @@ struct DispatcherMetrics {
   Family<Gauge>& oldest_pending_age;
   Family<Counter>& dead_jobs;
   Family<Counter>& leases_reclaimed;
+  StoreMetrics store;
 };
 
 }  // namespace webhook::metrics

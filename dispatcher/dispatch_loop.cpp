@@ -12,6 +12,7 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kStoreErrorPause{1000};  // after a database error
 constexpr milliseconds kStoppingTick{50};       // how often a second signal is noticed
+constexpr milliseconds kBusyWorkerTick{1000};   // at most, while the worker has a request
 constexpr int64_t kDayMs = 24 * 3600 * 1000;
 // How much a claim takes is the ClaimPacer's affair. Outcomes need no such rule: they wait
 // while the worker commits the previous batch, so batches grow with the load by themselves.
@@ -352,8 +353,12 @@ std::chrono::milliseconds DispatchLoop::own_wait_time(int64_t now) const {
     return std::clamp(milliseconds(grace_deadline_ - now), milliseconds(0), kStoppingTick);
   }
   if (now < store_retry_at_) return milliseconds(store_retry_at_ - now);
-  // A busy worker wakes the loop through its descriptor when it is done.
-  int64_t until = std::min({next_reclaim_, next_heartbeat_, next_prune_}) - now;
+  // A busy worker wakes the loop through its descriptor when it is done; housekeeping that
+  // fell due meanwhile waits for it (submit() cannot hand it over before), so it must not
+  // make this thread spin while a slow transaction runs.
+  int64_t until = store_worker_.busy()
+                      ? kBusyWorkerTick.count()
+                      : std::min({next_reclaim_, next_heartbeat_, next_prune_}) - now;
   if (!ready_.empty())
     until = std::min(until, pacer_.slot_deadline(ready_.front().claimed_at) + 1 - now);
   // A claim waits for room (see ClaimPacer); with none, finishing requests wake the loop.

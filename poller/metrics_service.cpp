@@ -17,7 +17,15 @@ std::unique_ptr<MetricsService> MetricsService::start(const Config& config,
   service->metrics_ = std::make_unique<metrics::PollerMetrics>(*service->registry_);
 
   std::map<std::string, std::optional<int64_t>> cursors;
-  for (const auto& feed : config.feeds()) cursors[feed.name] = store.cursor(feed.name);
+  try {
+    for (const auto& feed : config.feeds()) cursors[feed.name] = store.cursor(feed.name);
+  } catch (const std::exception& e) {
+    // A database server not up yet is waited for, not a reason to stop: the lag shows
+    // from the first poll that reaches it.
+    cursors.clear();
+    log_event(spdlog::level::warn, "cannot read the cursors for the metrics yet",
+              {{"error", e.what()}});
+  }
   service->listener_ =
       std::make_unique<MetricsListener>(*service->metrics_, clock, std::move(cursors));
   service->listener_->on_turn(clock.now_ms());  // a lag from the first scrape on

@@ -58,6 +58,32 @@ Answer healthz_until(int port, int status) {
   return answer;
 }
 
+// The value of an unlabelled sample on /metrics ("" when absent or unanswered).
+std::string metric(int port, const std::string& name) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(2);
+  client.set_read_timeout(10);
+  auto res = client.Get("/metrics");
+  if (!res || res->status != 200) return "";
+  const std::string line = "\n" + name + " ";
+  const auto at = res->body.find(line);
+  if (at == std::string::npos) return "";
+  const auto start = at + line.size();
+  return res->body.substr(start, res->body.find('\n', start) - start);
+}
+
+// Asks /metrics until `name` reads `value` or the deadline passes; the last value either way.
+std::string metric_until(int port, const std::string& name, const std::string& value) {
+  std::string last;
+  eventually(
+      [&] {
+        last = metric(port, name);
+        return last == value;
+      },
+      60s, 100ms);
+  return last;
+}
+
 std::size_t occurrences(const std::string& text, const std::string& what) {
   std::size_t n = 0;
   for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
@@ -164,12 +190,71 @@ TEST(PostgresOutage, ServerDownKeepsBothRunningLoggingAndUnhealthyThenHealthyAnd
   }
   EXPECT_TRUE(system.poller().running()) << system.logs();
   EXPECT_TRUE(system.dispatcher().running()) << system.logs();
+  // Their metrics say so too: cut off now, no reconnect yet.
+  for (int port : {poller_port, dispatcher_port}) {
+    EXPECT_EQ(metric_until(port, "webhook_store_up", "0"), "0") << port;
+    EXPECT_EQ(metric(port, "webhook_store_reconnects_total"), "0") << port;
+  }
 
   cluster().start();
   EXPECT_EQ(healthz_until(poller_port, 200).status, 200) << system.logs();
   EXPECT_EQ(healthz_until(dispatcher_port, 200).status, 200) << system.logs();
+  for (int port : {poller_port, dispatcher_port}) {
+    EXPECT_EQ(metric_until(port, "webhook_store_up", "1"), "1") << port;
+    EXPECT_NE(metric(port, "webhook_store_reconnects_total"), "0") << port;
+  }
+  EXPECT_GE(occurrences(read_text(system.dir().file("poller.log")), "connection restored"), 1u);
+  EXPECT_GE(occurrences(read_text(system.dir().file("dispatcher.log")), "connection restored"), 1u);
   const auto during = system.sink().count();
   ASSERT_TRUE(system.sink().wait_for_count(during + 10, 60s)) << system.logs();
+  system.schedule().stop();
+  ASSERT_TRUE(system.wait_all_delivered(60s)) << system.logs();
+  expect_nothing_lost_duplicates_explained(system);
+  EXPECT_EQ(system.stop_poller(), 0);
+  EXPECT_EQ(system.stop_dispatcher(), 0);
+}
+
+// A server that is not up yet when both processes start: they keep running, retrying with
+// backoff, unhealthy and reporting the store down, then catch up once it comes up.
+TEST(PostgresOutage, AServerDownAtStartIsWaitedForNotAReasonToExit) {
+  testing::RecordScheduleOptions schedule;
+  schedule.every = 20ms;
+  E2eSystem system({}, schedule, Driver::kPostgres);
+  const int poller_port = free_port(), dispatcher_port = free_port();
+  system.env()["CONNECTOR_EXPOSE_METRICS"] = "true";
+  system.env()["WEBHOOK_METRICS_HOST"] = "127.0.0.1";
+  system.env()["CONNECTOR_METRICS_PORT"] = std::to_string(poller_port);
+  system.env()["WEBHOOK_DISPATCHER_METRICS_PORT"] = std::to_string(dispatcher_port);
+  cluster().stop();
+  system.start_poller();
+  system.start_dispatcher();
+  system.schedule().start();
+  const std::string refused = "cannot connect to PostgreSQL";
+  ASSERT_TRUE(eventually(
+      [&] {
+        return occurrences(read_text(system.dir().file("poller.log")), refused) >= 1 &&
+               occurrences(read_text(system.dir().file("dispatcher.log")), refused) >= 1;
+      },
+      60s))
+      << system.logs();
+  EXPECT_EQ(healthz_until(poller_port, 503).status, 503) << system.logs();
+  EXPECT_EQ(healthz_until(dispatcher_port, 503).status, 503) << system.logs();
+  for (int port : {poller_port, dispatcher_port}) {
+    EXPECT_EQ(metric_until(port, "webhook_store_up", "0"), "0") << port;
+  }
+  EXPECT_TRUE(system.poller().running()) << system.logs();
+  EXPECT_TRUE(system.dispatcher().running()) << system.logs();
+  EXPECT_EQ(read_text(system.dir().file("poller.log")).find(kDatabasePassword), std::string::npos);
+  EXPECT_EQ(read_text(system.dir().file("dispatcher.log")).find(kDatabasePassword),
+            std::string::npos);
+
+  cluster().start();
+  EXPECT_EQ(healthz_until(poller_port, 200).status, 200) << system.logs();
+  EXPECT_EQ(healthz_until(dispatcher_port, 200).status, 200) << system.logs();
+  for (int port : {poller_port, dispatcher_port}) {
+    EXPECT_EQ(metric_until(port, "webhook_store_up", "1"), "1") << port;
+  }
+  ASSERT_TRUE(system.sink().wait_for_count(10, 60s)) << system.logs();
   system.schedule().stop();
   ASSERT_TRUE(system.wait_all_delivered(60s)) << system.logs();
   expect_nothing_lost_duplicates_explained(system);

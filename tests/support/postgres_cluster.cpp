@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
 
 namespace webhook::testing {
@@ -37,6 +39,26 @@ int free_port() {
 // Our own paths (no spaces or quotes) are passed unquoted; the whole command is quoted once.
 std::string quoted(const std::string& text) { return "'" + text + "'"; }
 
+constexpr const char* kInitdbOptions =
+    "--username=webhook --auth=trust --encoding=UTF8 --no-instructions";
+
+#ifndef WEBHOOK_BINARY_DIR
+#define WEBHOOK_BINARY_DIR ""
+#endif
+
+// Where the data directory every cluster of this build tree starts from is kept: initdb
+// takes seconds, a copy a fraction of one. Named after the build tree, the server and the
+// initdb options, so a change of any of them makes a new one; under /tmp so that the
+// unprivileged owner can read it.
+std::string template_root() {
+  const std::size_t key = std::hash<std::string>{}(std::string(WEBHOOK_BINARY_DIR) + "|" + kBinDir +
+                                                   "|" + kInitdbOptions);
+  char name[96];
+  std::snprintf(name, sizeof name, "/tmp/webhook-pg-template-%u-%016zx",
+                static_cast<unsigned>(::geteuid()), key);
+  return name;
+}
+
 }  // namespace
 
 PostgresCluster::PostgresCluster() : bin_dir_(kBinDir) {
@@ -60,9 +82,10 @@ PostgresCluster::PostgresCluster() : bin_dir_(kBinDir) {
   }
   fs::permissions(root_, fs::perms::owner_all);
   try {
-    run_as_owner(bin_dir_ + "/initdb --pgdata=" + data_dir_ +
-                 " --username=webhook --auth=trust --encoding=UTF8 --no-instructions >" + root_ +
-                 "/initdb.log" + " 2>&1");
+    // A copy of the template (made by initdb once, see template_root): a cluster of its
+    // own, sharing nothing with the others.
+    const std::string from = template_data_dir();
+    run_as_owner("cp -a " + from + " " + data_dir_ + " >" + root_ + "/initdb.log 2>&1");
     port_ = free_port();
     start();
   } catch (...) {
@@ -70,6 +93,36 @@ PostgresCluster::PostgresCluster() : bin_dir_(kBinDir) {
     fs::remove_all(root_, ec);
     throw;
   }
+}
+
+std::string PostgresCluster::template_data_dir() const {
+  namespace fs = std::filesystem;
+  const std::string root = template_root();
+  if (fs::exists(root + "/data/PG_VERSION")) return root + "/data";
+  // Made aside, then renamed into place in one step: a test process starting meanwhile
+  // never copies half a template; when two make one at once, the first rename wins.
+  const std::string building = root_ + "-template";
+  fs::create_directory(building);
+  if (!owner_.empty()) {
+    passwd* user = ::getpwnam(owner_.c_str());
+    if (user == nullptr || ::chown(building.c_str(), user->pw_uid, user->pw_gid) != 0) {
+      throw std::runtime_error("PostgresCluster: cannot give " + building + " to " + owner_);
+    }
+  }
+  fs::permissions(building, fs::perms::owner_all);
+  try {
+    run_as_owner(bin_dir_ + "/initdb --pgdata=" + building + "/data " + kInitdbOptions + " >" +
+                 root_ + "/initdb.log 2>&1");
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(building, ec);
+    throw;
+  }
+  if (::rename(building.c_str(), root.c_str()) != 0) {
+    std::error_code ec;
+    fs::remove_all(building, ec);  // another process's template won
+  }
+  return root + "/data";
 }
 
 PostgresCluster::~PostgresCluster() {

@@ -1,5 +1,6 @@
-// A throwaway PostgreSQL 15 cluster for tests: initdb into a temporary folder (as the
-// unprivileged `postgres` user when the tests run as root, since the server refuses root),
+// A throwaway PostgreSQL 15 cluster for tests: a temporary folder holding a copy of a data
+// directory initdb made once per build tree (as the unprivileged `postgres` user when the
+// tests run as root, since the server refuses root),
 // listening on 127.0.0.1 only, on a free port, trust authentication for its own superuser.
 // Stopped (pg_ctl stop -m immediate) and removed by the destructor, whatever the tests did.
 // If it cannot start, the constructor throws: tests fail loudly, never skip.
@@ -38,6 +39,8 @@ class PostgresCluster {
 
  private:
   std::string run_as_owner(const std::string& command) const;
+  // The template's data directory, made by initdb if it does not exist yet.
+  std::string template_data_dir() const;
 
   std::string root_;      // the temporary folder
   std::string data_dir_;  // root_/data

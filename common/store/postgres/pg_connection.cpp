@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "common/logging.h"
+#include "common/store/store_connectivity.h"
 
 namespace webhook::store {
 namespace {
@@ -107,6 +108,29 @@ std::vector<const char*> PgParams::pointers() const {
   return out;
 }
 
+PgArray& PgArray::add(std::string_view value) {
+  separate();
+  text_ += '"';
+  for (char c : value) {
+    if (c == '"' || c == '\\') text_ += '\\';
+    text_ += c;
+  }
+  text_ += '"';
+  return *this;
+}
+
+PgArray& PgArray::add(int64_t value) {
+  separate();
+  text_ += std::to_string(value);
+  return *this;
+}
+
+PgArray& PgArray::add_null() {
+  separate();
+  text_ += "NULL";
+  return *this;
+}
+
 PgConnection::PgConnection(std::string url, std::string listen_channel)
     : url_(std::move(url)), display_(mask_database_url(url_)), channel_(std::move(listen_channel)) {
   check_database_url(url_);
@@ -124,6 +148,9 @@ void PgConnection::lost() {
   if (conn_ != nullptr) PQfinish(conn_);
   conn_ = nullptr;
   in_transaction_ = false;
+  prepared_.clear();
+  cut_off_ = true;
+  StoreConnectivity::process().cut_off();
   backoff_ = std::clamp(backoff_ * 2, kFirstBackoff, kMaxBackoff);
   next_connect_ = std::chrono::steady_clock::now() + backoff_;
 }
@@ -152,6 +179,14 @@ PGconn* PgConnection::connected(std::string_view what) {
                              display_ + ": " + last_connect_error_);
   }
   conn_ = conn;
+  // The server's notices (e.g. "relation … already exists, skipping" from the migration's
+  // CREATE TABLE IF NOT EXISTS) go to the log at debug level, not raw to stderr.
+  PQsetNoticeProcessor(
+      conn_,
+      [](void*, const char* message) {
+        log_event(spdlog::level::debug, "PostgreSQL notice", {{"message", trimmed(message)}});
+      },
+      nullptr);
   if (!channel_.empty()) {
     PGresult* r = PQexec(conn_, ("LISTEN " + channel_).c_str());
     const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -165,6 +200,8 @@ PGconn* PgConnection::connected(std::string_view what) {
   if (backoff_.count() > 0) {
     log_event(spdlog::level::info, "PostgreSQL connection restored", {{"store", display_}});
   }
+  StoreConnectivity::process().connected(cut_off_);
+  cut_off_ = false;
   backoff_ = std::chrono::milliseconds(0);
   return conn_;
 }
@@ -174,6 +211,20 @@ PgResult PgConnection::exec(std::string_view what, const std::string& sql, const
   std::vector<const char*> values = params.pointers();
   PGresult* raw = PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr,
                                values.data(), nullptr, nullptr, 0);
+  return checked(what, conn, raw);
+}
+
+PgResult PgConnection::exec_prepared(std::string_view what, const std::string& name,
+                                     const std::string& sql, const PgParams& params) {
+  PGconn* conn = connected(what);
+  if (!prepared_.contains(name)) {
+    checked(what, conn,
+            PQprepare(conn, name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr));
+    prepared_.insert(name);
+  }
+  std::vector<const char*> values = params.pointers();
+  PGresult* raw = PQexecPrepared(conn, name.c_str(), static_cast<int>(values.size()), values.data(),
+                                 nullptr, nullptr, 0);
   return checked(what, conn, raw);
 }
 

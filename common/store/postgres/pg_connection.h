@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,6 +79,21 @@ class PgParams {
   std::vector<bool> null_;
 };
 
+// A one-dimensional array parameter in PostgreSQL's text form ({"a","b",NULL}), so that one
+// statement can carry a whole batch (unnest($n::text[]) …) instead of a statement per row.
+class PgArray {
+ public:
+  PgArray& add(std::string_view value);
+  PgArray& add(int64_t value);
+  PgArray& add(const std::optional<int64_t>& value) { return value ? add(*value) : add_null(); }
+  PgArray& add_null();
+  std::string text() const { return text_ + "}"; }
+
+ private:
+  void separate() { text_ += text_.size() > 1 ? "," : ""; }
+  std::string text_ = "{";
+};
+
 class PgConnection {
  public:
   // Checks the URL (std::invalid_argument when malformed) but does not connect: the first
@@ -89,6 +105,11 @@ class PgConnection {
 
   // Runs one statement; throws std::runtime_error("<what> failed on <server>: <error>").
   PgResult exec(std::string_view what, const std::string& sql, const PgParams& params = {});
+  // The same as a named prepared statement, prepared on this connection at first use (again
+  // after a reconnect): the server parses and plans it once instead of at every call.
+  // `name` identifies `sql`; one name, one text.
+  PgResult exec_prepared(std::string_view what, const std::string& name, const std::string& sql,
+                         const PgParams& params = {});
   // Several statements without parameters (a migration), on the simple query protocol.
   void exec_script(std::string_view what, const std::string& sql);
 
@@ -124,6 +145,8 @@ class PgConnection {
   std::chrono::steady_clock::time_point next_connect_{};
   std::chrono::milliseconds backoff_{0};
   std::string last_connect_error_;
+  std::set<std::string, std::less<>> prepared_;  // on conn_; emptied when it is lost
+  bool cut_off_ = false;                         // lost or unreachable since it last connected
 };
 
 }  // namespace webhook::store

@@ -21,18 +21,41 @@ constexpr const char* kClaimSql =
     "RETURNING j.seq, j.id, j.feed, j.method, j.url, j.headers, j.body, j.attempts, "
     "j.max_attempts, j.created_at, j.lease_token, j.attempt_seq, j.next_attempt_at";
 
-// Shared by every outcome, as on SQLite: fenced by the lease token, one attempt charged.
-// $1 now, $2 last_status, $3 last_error, $4 id, $5 token, $6 worker, $7 next_attempt_at.
-std::string outcome_sql(const std::string& set) {
-  return "WITH changed AS (UPDATE jobs SET attempts = attempts + 1, attempt_seq = attempt_seq + "
-         "1, " +
-         set +
-         ", lease_owner = NULL, lease_expires_at = NULL, updated_at = $1, last_status = $2, "
-         "last_error = $3 WHERE seq = ($5::bigint >> 20) AND id = $4 AND state = 'running' "
-         "AND lease_token = $5 AND lease_owner = $6 RETURNING seq, attempt_seq) "
-         "INSERT INTO attempts (job_seq, number, started_at, duration_ms, http_status, error, "
-         "response_head, worker) SELECT seq, attempt_seq, $8::bigint, $9::bigint, $2::integer, "
-         "$3::text, $10::text, $6::text FROM changed WHERE $7::bigint IS NULL OR TRUE";
+// Every outcome of a batch in one statement, as SQLite applies them one by one: fenced by
+// the lease token (a stale outcome matches no row), one attempt charged and one attempts row
+// written per outcome applied. $1 now; then one array per field, element i of each being
+// outcome i: $2 kind, $3 token, $4 job id, $5 worker, $6 http status, $7 error,
+// $8 next_attempt_at (retries), $9 started_at, $10 duration_ms, $11 response head.
+constexpr const char* kRecordSql =
+    "WITH o AS (SELECT * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], "
+    "$6::integer[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[]) "
+    "AS o (kind, token, id, worker, status, error, next_at, started_at, duration_ms, head)), "
+    "changed AS (UPDATE jobs AS j SET attempts = j.attempts + 1, attempt_seq = j.attempt_seq + 1, "
+    "state = CASE WHEN o.kind <> 'retry' THEN o.kind "
+    "WHEN j.attempts + 1 >= j.max_attempts THEN 'dead' ELSE 'pending' END, "
+    "finished_at = CASE WHEN o.kind <> 'retry' OR j.attempts + 1 >= j.max_attempts "
+    "THEN $1::bigint END, "
+    "next_attempt_at = CASE WHEN o.kind = 'retry' THEN coalesce(o.next_at, j.next_attempt_at) "
+    "ELSE j.next_attempt_at END, "
+    "lease_owner = NULL, lease_expires_at = NULL, updated_at = $1, last_status = o.status, "
+    "last_error = o.error FROM o WHERE j.seq = (o.token >> 20) AND j.id = o.id "
+    "AND j.state = 'running' AND j.lease_token = o.token AND j.lease_owner = o.worker "
+    "RETURNING j.seq, j.attempt_seq, o.started_at, o.duration_ms, o.status, o.error, o.head, "
+    "o.worker) "
+    "INSERT INTO attempts (job_seq, number, started_at, duration_ms, http_status, error, "
+    "response_head, worker) SELECT seq, attempt_seq, started_at, duration_ms, status, error, "
+    "head, worker FROM changed";
+
+const char* kind_text(OutcomeKind kind) {
+  switch (kind) {
+    case OutcomeKind::kDelivered:
+      return "delivered";
+    case OutcomeKind::kRetry:
+      return "retry";
+    case OutcomeKind::kDead:
+      return "dead";
+  }
+  return "dead";
 }
 
 constexpr const char* kRetrySet =
@@ -50,10 +73,12 @@ std::vector<ClaimedJob> PostgresLeaseQueue::claim(std::string_view worker, int m
                                                   milliseconds lease, int64_t now) {
   std::vector<ClaimedJob> jobs;
   if (max_jobs <= 0) return jobs;
+  // From here on wait_for_work waits for news (or the slow poll) instead of saying look.
+  claimed_once_ = true;
   last_claim_ = std::chrono::steady_clock::now();
   const int64_t expires_at = now + lease.count();
-  PgResult r = connection_.exec(
-      "claiming jobs", kClaimSql,
+  PgResult r = connection_.exec_prepared(
+      "claiming jobs", "claim", kClaimSql,
       PgParams().add(worker).add(expires_at).add(now).add(static_cast<int64_t>(max_jobs)));
   std::vector<std::pair<std::pair<int64_t, int64_t>, ClaimedJob>> sorted;
   for (int i = 0; i < r.rows(); ++i) {
@@ -83,15 +108,44 @@ std::vector<ClaimedJob> PostgresLeaseQueue::claim(std::string_view worker, int m
 RecordResult PostgresLeaseQueue::record_outcomes(std::span<const Outcome> outcomes, int64_t now) {
   RecordResult result;
   if (outcomes.empty()) return result;
+  PgArray kinds, tokens, ids, workers, statuses, errors, next_at, started, durations, heads;
+  for (const Outcome& o : outcomes) {
+    kinds.add(kind_text(o.kind));
+    tokens.add(o.lease_token);
+    ids.add(o.job_id);
+    workers.add(o.worker);
+    statuses.add(optional_status(o.http_status));
+    errors.add(o.error);
+    next_at.add(o.kind == OutcomeKind::kRetry ? std::optional<int64_t>(o.next_attempt_at)
+                                              : std::nullopt);
+    started.add(o.started_at);
+    durations.add(std::max<int64_t>(o.duration_ms, 0));
+    heads.add(o.response_head.size() > kMaxResponseHead
+                  ? truncate_utf8(o.response_head, kMaxResponseHead)
+                  : o.response_head);
+  }
+  PgParams params;
+  params.add(now)
+      .add(kinds.text())
+      .add(tokens.text())
+      .add(ids.text())
+      .add(workers.text())
+      .add(statuses.text())
+      .add(errors.text())
+      .add(next_at.text())
+      .add(started.text())
+      .add(durations.text())
+      .add(heads.text());
+  const int total = static_cast<int>(outcomes.size());
   connection_.write("recording outcomes", [&] {
-    result = {};
-    for (const Outcome& o : outcomes) {
-      if (apply(o, now)) {
-        if (++result.applied == 1) fault("record_outcomes:first_applied");
-      } else {
-        ++result.stale;
-      }
-    }
+    const int applied =
+        connection_.exec_prepared("recording outcomes", "record_outcomes", kRecordSql, params)
+            .changed();
+    // A job named twice in one batch is changed once: its second outcome is stale.
+    if (applied > total) expect_changes(applied, total, "recording outcomes");
+    result.applied = applied;
+    result.stale = total - applied;
+    if (applied > 0) fault("record_outcomes:first_applied");
   });
   return result;
 }
@@ -208,36 +262,6 @@ std::optional<int64_t> PostgresLeaseQueue::last_heartbeat(std::string_view proce
       connection_.exec("reading heartbeats", "SELECT max(at) FROM heartbeats WHERE process = $1",
                        PgParams().add(process));
   return r.optional_int64(0, 0);
-}
-
-bool PostgresLeaseQueue::apply(const Outcome& o, int64_t now) {
-  static const std::string deliver = outcome_sql("state = 'delivered', finished_at = $1");
-  static const std::string retry = outcome_sql(kRetrySet);
-  static const std::string kill = outcome_sql("state = 'dead', finished_at = $1");
-  const std::string& sql = o.kind == OutcomeKind::kDelivered ? deliver
-                           : o.kind == OutcomeKind::kRetry   ? retry
-                                                             : kill;
-  const std::string head = o.response_head.size() > kMaxResponseHead
-                               ? truncate_utf8(o.response_head, kMaxResponseHead)
-                               : o.response_head;
-  PgParams params;
-  params.add(now)
-      .add(optional_status(o.http_status))
-      .add(o.error)
-      .add(o.job_id)
-      .add(o.lease_token)
-      .add(o.worker);
-  if (o.kind == OutcomeKind::kRetry) {
-    params.add(o.next_attempt_at);
-  } else {
-    params.add_null();
-  }
-  params.add(o.started_at).add(std::max<int64_t>(o.duration_ms, 0)).add(head);
-  const int changed =
-      connection_.exec("recording the outcome of job " + o.job_id, sql, params).changed();
-  if (changed == 0) return false;
-  if (changed != 1) expect_changes(changed, 1, "recording the outcome of job " + o.job_id);
-  return true;
 }
 
 void PostgresLeaseQueue::insert_attempt(int64_t job_seq, int64_t number, int64_t started_at,

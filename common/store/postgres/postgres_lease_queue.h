@@ -39,8 +39,6 @@ class PostgresLeaseQueue {
   std::optional<int64_t> last_heartbeat(std::string_view process);
 
  private:
-  // Applies one outcome; false when it is stale (job not running under that token).
-  bool apply(const Outcome& o, int64_t now);
   void insert_attempt(int64_t job_seq, int64_t number, int64_t started_at, int64_t duration_ms,
                       std::optional<int> http_status, const std::string& error,
                       const std::string& response_head, const std::string& worker);
