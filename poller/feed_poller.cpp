@@ -35,9 +35,10 @@ PollResult FeedPoller::poll(const CancelFn& cancel, bool commit) {
   store::PollRecord& record = result.record;
   record.feed = name();
   record.started_at = clock_.now_ms();
+  // A new feed starts one interval back, as the Python connector did, from the first try.
+  if (!new_feed_from_) new_feed_from_ = record.started_at - feed_.config.polling_interval.count();
   std::optional<int64_t> stored = store_ != nullptr ? store_->cursor(name()) : std::nullopt;
-  // A new feed starts one interval back, as the Python connector did.
-  int64_t cursor = stored.value_or(record.started_at - feed_.config.polling_interval.count());
+  int64_t cursor = stored.value_or(*new_feed_from_);
   record.window_from = cursor - feed_.config.poll_overlap.count();
 
   std::string error;

@@ -61,6 +61,9 @@ class FeedPoller {
   GraphqlEndpoint& endpoint_;
   store::JobStore* store_;
   const Clock& clock_;
+  // Where a feed with no stored cursor starts: one interval before this poller's first try,
+  // kept across failed tries, so a store or OpenCTI that is down at start skips nothing.
+  std::optional<int64_t> new_feed_from_;
 };
 
 }  // namespace webhook::poller

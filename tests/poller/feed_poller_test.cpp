@@ -40,6 +40,26 @@ TEST(FeedPoller, FirstPollOfANewFeedAsksOneIntervalBackAndMovesTheCursorToWhenIt
   EXPECT_EQ(polls[0].record.jobs_enqueued, 1);
 }
 
+// A new feed whose first tries fail (OpenCTI or the store down at start) still starts one
+// interval before its first try: what was created while it could not poll is not skipped.
+TEST(FeedPoller, ANewFeedWhoseFirstPollFailedStartsFromItsFirstTry) {
+  PollerTestEnv env;
+  env.start();
+  int64_t t0 = env.clock().now_ms();
+  std::string early = env.add_work(30'000);
+  env.fake().fail_next(FakeFailure::of(Kind::kMalformedJson));
+  ASSERT_EQ(env.poller().poll().status, PollStatus::kFailed);
+  EXPECT_FALSE(env.store().cursor("default").has_value());
+
+  env.clock().advance(600'000);  // ten minutes later, ten intervals past the first try
+  PollResult r = env.poller().poll();
+  ASSERT_EQ(r.status, PollStatus::kOk) << r.record.error;
+  EXPECT_EQ(r.record.window_from, t0 - 60'000 - 5'000);
+  auto jobs = env.jobs();
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].url, "http://receiver.test/hook?id=" + early + "&connector=Import");
+}
+
 TEST(FeedPoller, RendersMethodHeadersAndBodyIntoTheJob) {
   PollerTestEnv env(
       Overrides{{"WEBHOOK_METHOD", "POST"},
