@@ -75,7 +75,8 @@ TEST_F(LoggingTest, JsonAttributesOfEveryKindSurviveTheRoundTrip) {
 // log_fields writes the line log_event writes for the same attributes, in JSON and in text:
 // the attempt log's format does not depend on which of the two built it.
 TEST_F(LoggingTest, FieldsWriteTheSameLineAsTheirJsonObject) {
-  const std::string escaped = "quote \" backslash \\ newline \n";
+  // No newline: a text line would be cut in two by it, and this test reads line by line.
+  const std::string escaped = "quote \" backslash \\ tab \t";
   const std::string invalid = "bad \xff byte";
   const std::vector<LogField> fields = {{"job", "job-1"},       {"process", "overridden"},
                                         {"escaped", escaped},   {"unicode", "caf\xc3\xa9"},
