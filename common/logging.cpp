@@ -8,8 +8,11 @@
 #include <chrono>
 #include <ctime>
 #include <iterator>
+#include <memory>
+#include <mutex>
 
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 namespace webhook {
@@ -20,6 +23,8 @@ using json = nlohmann::ordered_json;
 // Attributes of the message being logged on this thread; set by log_event() around the
 // synchronous spdlog call, read by the formatters.
 thread_local const json* t_attributes = nullptr;
+// The same, given as fields (log_fields); at most one of the two is set.
+thread_local const std::span<const LogField>* t_fields = nullptr;
 
 std::string utc_timestamp(spdlog::log_clock::time_point tp) {
   return format_utc_ms(
@@ -92,6 +97,12 @@ class JsonFormatter final : public spdlog::formatter {
     append_field("message", std::string_view(msg.payload.data(), msg.payload.size()), dest);
     constexpr std::string_view kAttributes = ",\"attributes\":{\"process\":";
     dest.append(kAttributes.data(), kAttributes.data() + kAttributes.size());
+    if (t_fields != nullptr) {
+      append_fields(*t_fields, dest);
+      constexpr std::string_view kEnd = "}}\n";
+      dest.append(kEnd.data(), kEnd.data() + kEnd.size());
+      return;
+    }
     // An attribute named "process" replaces ours in its place, as a json object would.
     const bool has_attributes = t_attributes != nullptr && t_attributes->is_object();
     auto own = has_attributes ? t_attributes->find("process") : json::const_iterator();
@@ -118,6 +129,34 @@ class JsonFormatter final : public spdlog::formatter {
   }
 
  private:
+  // As for a json object: a "process" field takes our value's place (keys are distinct).
+  void append_fields(std::span<const LogField> fields, spdlog::memory_buf_t& dest) const {
+    const LogField* own = nullptr;
+    for (const LogField& f : fields) {
+      if (f.key == "process") own = &f;
+    }
+    if (own != nullptr) {
+      append_field_value(*own, dest);
+    } else {
+      append_json_string(process_, dest);
+    }
+    for (const LogField& f : fields) {
+      if (&f == own) continue;
+      dest.push_back(',');
+      append_json_string(f.key, dest);
+      dest.push_back(':');
+      append_field_value(f, dest);
+    }
+  }
+
+  static void append_field_value(const LogField& f, spdlog::memory_buf_t& dest) {
+    if (f.is_number) {
+      fmt::format_to(std::back_inserter(dest), "{}", f.number);
+    } else {
+      append_json_string(f.text, dest);
+    }
+  }
+
   static void append_field(std::string_view key, std::string_view value,
                            spdlog::memory_buf_t& dest) {
     dest.push_back(',');
@@ -137,12 +176,13 @@ class TextFormatter final : public spdlog::formatter {
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     std::string text = utc_timestamp(msg.time) + " " + level_name(msg.level) + " [" + process_ +
                        "] " + std::string(msg.payload.data(), msg.payload.size());
-    if (t_attributes != nullptr && t_attributes->is_object()) {
-      for (const auto& [k, v] : t_attributes->items()) {
-        text += " " + k + "=" +
-                (v.is_string() ? v.get<std::string>()
-                               : v.dump(-1, ' ', false, json::error_handler_t::replace));
+    if (t_fields != nullptr) {
+      for (const LogField& f : *t_fields) {
+        text += " " + std::string(f.key) + "=" +
+                (f.is_number ? std::to_string(f.number) : std::string(f.text));
       }
+    } else if (t_attributes != nullptr && t_attributes->is_object()) {
+      append_attributes(*t_attributes, text);
     }
     text.push_back('\n');
     dest.append(text.data(), text.data() + text.size());
@@ -153,16 +193,113 @@ class TextFormatter final : public spdlog::formatter {
   }
 
  private:
+  static void append_attributes(const json& attributes, std::string& text) {
+    for (const auto& [k, v] : attributes.items()) {
+      text += " " + k + "=" +
+              (v.is_string() ? v.get<std::string>()
+                             : v.dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+  }
+
   std::string process_;
 };
 
+// Lines logged on this thread inside a LogBatch, not yet written.
+thread_local int t_batch_depth = 0;
+thread_local std::string t_batch_lines;
+constexpr size_t kMaxBatchBytes = 64 * 1024;
+
+// Formats every line itself and hands the finished text to `inner` (which prints it as it
+// is), so that lines held by a LogBatch go out in one call. Thread-safe: one mutex around
+// the inner sink; the held lines are the logging thread's own.
+class BatchingSink final : public spdlog::sinks::sink {
+ public:
+  explicit BatchingSink(spdlog::sink_ptr inner) : inner_(std::move(inner)) {
+    inner_->set_formatter(
+        std::make_unique<spdlog::pattern_formatter>("%v", spdlog::pattern_time_type::utc, ""));
+  }
+
+  void log(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    {
+      std::lock_guard lock(mutex_);
+      formatter_->format(msg, line);
+    }
+    if (t_batch_depth > 0) {
+      t_batch_lines.append(line.data(), line.size());
+      if (t_batch_lines.size() >= kMaxBatchBytes) write_held();
+      return;
+    }
+    write(msg, std::string_view(line.data(), line.size()));
+  }
+
+  // The logger flushes after every line; a held line is flushed when its batch is written.
+  void flush() override {
+    if (t_batch_depth > 0) return;
+    std::lock_guard lock(mutex_);
+    inner_->flush();
+  }
+
+  void set_pattern(const std::string& pattern) override {
+    set_formatter(std::make_unique<spdlog::pattern_formatter>(pattern));
+  }
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
+    std::lock_guard lock(mutex_);
+    formatter_ = std::move(formatter);
+  }
+
+  void write_held() {
+    if (t_batch_lines.empty()) return;
+    write(spdlog::details::log_msg("", spdlog::level::info, ""), t_batch_lines);
+    t_batch_lines.clear();
+  }
+
+ private:
+  void write(const spdlog::details::log_msg& like, std::string_view text) {
+    spdlog::details::log_msg whole(like);
+    whole.payload = spdlog::string_view_t(text.data(), text.size());
+    std::lock_guard lock(mutex_);
+    inner_->log(whole);
+    inner_->flush();
+  }
+
+  spdlog::sink_ptr inner_;
+  std::mutex mutex_;
+  std::unique_ptr<spdlog::formatter> formatter_ = std::make_unique<spdlog::pattern_formatter>();
+};
+
+// The sink of the logger setup_logging installed last, which LogBatch writes through.
+std::mutex g_sink_mutex;
+std::shared_ptr<BatchingSink> g_sink;
+
+std::shared_ptr<BatchingSink> current_sink() {
+  std::lock_guard lock(g_sink_mutex);
+  return g_sink;
+}
+
 }  // namespace
+
+LogBatch::LogBatch() { ++t_batch_depth; }
+
+LogBatch::~LogBatch() {
+  if (--t_batch_depth > 0) return;
+  if (auto sink = current_sink()) {
+    sink->write_held();
+  } else {
+    t_batch_lines.clear();
+  }
+}
 
 bool default_json_logging() { return isatty(STDERR_FILENO) == 0; }
 
 void setup_logging(const LogOptions& options, spdlog::sink_ptr sink) {
   if (!sink) sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  auto logger = std::make_shared<spdlog::logger>(options.process, sink);
+  auto batching = std::make_shared<BatchingSink>(std::move(sink));
+  {
+    std::lock_guard lock(g_sink_mutex);
+    g_sink = batching;
+  }
+  auto logger = std::make_shared<spdlog::logger>(options.process, batching);
   if (options.json) {
     logger->set_formatter(std::make_unique<JsonFormatter>(options.connector_name, options.process));
   } else {
@@ -179,6 +316,14 @@ void log_event(spdlog::level::level_enum level, std::string_view message,
   t_attributes = &attributes;
   spdlog::log(level, "{}", message);
   t_attributes = nullptr;
+}
+
+void log_fields(spdlog::level::level_enum level, std::string_view message,
+                std::span<const LogField> fields) {
+  if (!spdlog::should_log(level)) return;
+  t_fields = &fields;
+  spdlog::log(level, "{}", message);
+  t_fields = nullptr;
 }
 
 }  // namespace webhook

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/logging.h"
 #include "dispatcher/attempt_log.h"
 
 namespace webhook::dispatcher {
@@ -97,8 +98,12 @@ StoreReply StoreWorker::execute(StoreRequest& request) {
   StoreReply reply;
   const int64_t now = request.now;
   const AttemptBatch& attempts = request.attempts;
-  for (std::size_t i = 0; i < attempts.size(); ++i) {
-    log_attempt(attempts.notes()[i].job, attempts.outcomes()[i], attempts.notes()[i].reason);
+  {
+    // The batch's attempt lines go out in one write, before its outcomes are committed.
+    LogBatch lines;
+    for (std::size_t i = 0; i < attempts.size(); ++i) {
+      log_attempt(attempts.notes()[i].job, attempts.outcomes()[i], attempts.notes()[i].reason);
+    }
   }
   try {
     // Expired leases first, so their jobs can be claimed below.

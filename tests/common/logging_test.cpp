@@ -1,6 +1,9 @@
 #include "common/logging.h"
 
 #include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -67,6 +70,74 @@ TEST_F(LoggingTest, JsonAttributesOfEveryKindSurviveTheRoundTrip) {
     if (key != "process") expected[key] = value;
   }
   EXPECT_EQ(parsed["attributes"].dump(), expected.dump());
+}
+
+// log_fields writes the line log_event writes for the same attributes, in JSON and in text:
+// the attempt log's format does not depend on which of the two built it.
+TEST_F(LoggingTest, FieldsWriteTheSameLineAsTheirJsonObject) {
+  // No newline: a text line would be cut in two by it, and this test reads line by line.
+  const std::string escaped = "quote \" backslash \\ tab \t";
+  const std::string invalid = "bad \xff byte";
+  const std::vector<LogField> fields = {{"job", "job-1"},       {"process", "overridden"},
+                                        {"escaped", escaped},   {"unicode", "caf\xc3\xa9"},
+                                        {"invalid", invalid},   {"negative", int64_t{-42}},
+                                        {"attempt", int64_t{3}}};
+  json attributes = json::object();
+  for (const LogField& f : fields) {
+    if (f.is_number) {
+      attributes[std::string(f.key)] = f.number;
+    } else {
+      attributes[std::string(f.key)] = std::string(f.text);
+    }
+  }
+  // The timestamp is the only part that may differ between two lines.
+  const auto after_timestamp = [](const std::string& line, size_t skip) {
+    return line.substr(skip);
+  };
+  for (bool as_json : {true, false}) {
+    setup({.json = as_json, .process = "dispatcher"});
+    log_event(spdlog::level::info, "webhook attempt", attributes);
+    log_fields(spdlog::level::info, "webhook attempt", fields);
+    log_fields(spdlog::level::debug, "below the level", fields);
+    std::istringstream lines(out_.str());
+    std::string from_json, from_fields, extra;
+    ASSERT_TRUE(std::getline(lines, from_json));
+    ASSERT_TRUE(std::getline(lines, from_fields));
+    EXPECT_FALSE(std::getline(lines, extra)) << "a line below the level was written: " << extra;
+    // {"timestamp":"2026-11-28T12:00:00.000Z" is 39 characters; the text line's is 24.
+    const size_t skip = as_json ? 39 : 24;
+    EXPECT_EQ(after_timestamp(from_fields, skip), after_timestamp(from_json, skip)) << as_json;
+    out_.str("");
+  }
+}
+
+// Inside a LogBatch a thread's lines are held and written together, in order and whole, when
+// the outermost batch ends; another thread's lines are not held meanwhile.
+TEST_F(LoggingTest, BatchWritesItsLinesTogetherWhenItEnds) {
+  setup({.json = true, .process = "dispatcher"});
+  {
+    LogBatch outer;
+    log_fields(spdlog::level::info, "first", std::vector<LogField>{{"n", int64_t{1}}});
+    {
+      LogBatch inner;
+      log_event(spdlog::level::info, "second", {{"n", 2}});
+    }
+    EXPECT_EQ(out_.str(), "") << "written before the outermost batch ended";
+    std::thread other([] { log_event(spdlog::level::info, "other thread", json::object()); });
+    other.join();
+    EXPECT_NE(out_.str().find("other thread"), std::string::npos);
+    out_.str("");
+  }
+  std::istringstream lines(out_.str());
+  std::vector<std::string> messages;
+  for (std::string line; std::getline(lines, line);) {
+    messages.push_back(json::parse(line)["message"]);
+  }
+  EXPECT_EQ(messages, (std::vector<std::string>{"first", "second"}));
+  // Outside a batch, each line is written at once.
+  out_.str("");
+  log_event(spdlog::level::info, "alone", json::object());
+  EXPECT_NE(out_.str().find("alone"), std::string::npos);
 }
 
 TEST_F(LoggingTest, InvalidUtf8InAttributesIsReplacedNotThrown) {

@@ -25,7 +25,7 @@ class SqliteJobStore final : public JobStore {
   explicit SqliteJobStore(const SqliteOptions& options)
       : connection_(options),
         polls_(migrated(connection_)),
-        queue_(connection_, options.work_probe),
+        queue_(connection_, options.work_probe, options.watched_probe),
         operator_(connection_) {}
 
   std::optional<int64_t> cursor(std::string_view feed) override { return polls_.cursor(feed); }

@@ -31,9 +31,12 @@ constexpr const char* kRetrySet =
 }  // namespace
 
 SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection,
-                                   std::chrono::milliseconds work_probe)
+                                   std::chrono::milliseconds work_probe,
+                                   std::chrono::milliseconds watched_probe)
     : connection_(connection),
       work_probe_(work_probe),
+      watched_probe_(watched_probe),
+      wal_watch_(connection.path()),
       claim_select_(connection.db(), kClaimSelectSql),
       claim_(connection.db(), kClaimSql),
       deliver_(connection.db(), outcome_sql("state = 'delivered', finished_at = ?1")),
@@ -259,14 +262,22 @@ std::optional<int64_t> SqliteLeaseQueue::next_due_at() {
 
 bool SqliteLeaseQueue::wait_for_work(std::chrono::milliseconds timeout, int interrupt_fd) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const bool watched = wal_watch_.fd() >= 0;
+  const auto probe = watched ? watched_probe_ : work_probe_;
   for (;;) {
     if (data_version() != claimed_version_) return true;
     const auto left =
         std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
-    pollfd watched{interrupt_fd, POLLIN, 0};
-    const int wait_ms = static_cast<int>(std::min(left, work_probe_).count());
-    if (::poll(&watched, interrupt_fd >= 0 ? 1 : 0, wait_ms) > 0) return false;
+    // The watch may still hold events of this connection's own commits: the first wake
+    // drains them and looks again. A commit after the drain either shows in that look or
+    // makes the watch readable again, so none is missed.
+    pollfd watched_fds[2] = {{interrupt_fd, POLLIN, 0}, {wal_watch_.fd(), POLLIN, 0}};
+    const int wait_ms = static_cast<int>(std::min(left, probe).count());
+    if (::poll(watched_fds, 2, wait_ms) <= 0) continue;
+    if ((watched_fds[0].revents & POLLIN) != 0) return false;
+    // Whatever the events were about, the next turn asks SQLite, which is what decides.
+    if (watched_fds[1].revents != 0) wal_watch_.drain();
   }
 }
 

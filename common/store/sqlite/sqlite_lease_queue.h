@@ -16,6 +16,7 @@
 #include "common/store/job_store.h"
 #include "common/store/row_helpers.h"
 #include "common/store/sqlite/sqlite_connection.h"
+#include "common/store/sqlite/wal_watch.h"
 
 namespace webhook::store {
 
@@ -39,8 +40,11 @@ inline constexpr const char* kClaimSql =
 
 class SqliteLeaseQueue {
  public:
-  // `work_probe`: how often wait_for_work looks at PRAGMA data_version.
-  SqliteLeaseQueue(SqliteConnection& connection, std::chrono::milliseconds work_probe);
+  // How often wait_for_work looks at PRAGMA data_version: `work_probe` when the database's
+  // folder cannot be watched, `watched_probe` (a safety net) when a write to the -wal file
+  // wakes the wait.
+  SqliteLeaseQueue(SqliteConnection& connection, std::chrono::milliseconds work_probe,
+                   std::chrono::milliseconds watched_probe);
 
   std::vector<ClaimedJob> claim(std::string_view worker, int max_jobs,
                                 std::chrono::milliseconds lease, int64_t now);
@@ -51,7 +55,8 @@ class SqliteLeaseQueue {
   int release(std::string_view worker, std::span<const std::string> job_ids, int64_t now);
   std::optional<int64_t> next_due_at();
   // Another connection committed since the last claim (PRAGMA data_version changed): the
-  // poller's commits reach the dispatcher this way, looked at every work_probe.
+  // poller's commits reach the dispatcher this way, looked at when the -wal file is written
+  // (WalWatch) and every watched_probe, or every work_probe without a watch.
   bool wait_for_work(std::chrono::milliseconds timeout, int interrupt_fd);
   void heartbeat(std::string_view process, std::string_view worker, int64_t now);
   std::optional<int64_t> last_heartbeat(std::string_view process);
@@ -68,6 +73,8 @@ class SqliteLeaseQueue {
 
   SqliteConnection& connection_;
   const std::chrono::milliseconds work_probe_;
+  const std::chrono::milliseconds watched_probe_;
+  WalWatch wal_watch_;
   int64_t claimed_version_ = -1;  // data_version at the last claim; -1: none yet
   SQLite::Statement claim_select_;
   SQLite::Statement claim_;

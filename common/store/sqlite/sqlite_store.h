@@ -18,8 +18,11 @@ struct SqliteOptions {
   // false: a missing file is an error instead (webhookctl's read commands). Default true.
   bool create_if_missing = true;
   FaultPoints* faults = nullptr;  // tests only, borrowed (see fault_points.h)
-  // How often wait_for_work looks at PRAGMA data_version (another connection committed).
+  // How often wait_for_work looks at PRAGMA data_version (another connection committed):
+  // work_probe when the database's folder cannot be watched with inotify; watched_probe, a
+  // safety net, when a write to the -wal file wakes the wait (see wal_watch.h).
   std::chrono::milliseconds work_probe{20};
+  std::chrono::milliseconds watched_probe{1000};
 };
 
 // Opens (creating and migrating as needed) the SQLite store. Throws std::runtime_error

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 #include <atomic>
+#include <fstream>
 #include <new>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -115,6 +116,51 @@ TEST(MultiProcessTest, EveryJobIsClaimedExactlyOnceWhileAnotherProcessEnqueues) 
   // The work was actually shared: every claimer delivered some.
   EXPECT_EQ(db.execAndGet("SELECT count(DISTINCT worker) FROM attempts").getInt(), kClaimers);
   munmap(shared, sizeof(std::atomic<int>));
+}
+
+// True once process `pid` sleeps in poll() (its kernel wait channel says so; where the
+// kernel hides it, once the process sleeps at all).
+bool sleeps_in_poll(pid_t pid) {
+  std::ifstream wchan("/proc/" + std::to_string(pid) + "/wchan");
+  std::string channel;
+  wchan >> channel;
+  if (channel.find("poll") != std::string::npos) return true;
+  if (channel != "0" && !channel.empty()) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const auto close = line.rfind(')');
+  return close != std::string::npos && line.size() > close + 2 && line[close + 2] == 'S';
+}
+
+// The dispatcher idles in wait_for_work without asking SQLite every few milliseconds: a
+// commit by another process (the poller) writes the -wal file, and that write wakes the
+// wait. Both probes are set far beyond the wait here, so only the watch can wake it: the
+// child commits once the parent already sleeps in the wait.
+TEST(MultiProcessTest, AnotherProcessCommitWakesTheWaitWithoutProbing) {
+  webhook::testing::TempDir dir;
+  const std::string path = dir.file("shared.db");
+  SqliteOptions options = options_for(path);
+  options.work_probe = 10min;
+  options.watched_probe = 10min;
+  auto store = open_sqlite_store(options);
+  SystemClock clock;
+  EXPECT_TRUE(store->claim("d1", 1, 30s, clock.now_ms()).empty());
+  const pid_t parent = ::getpid();
+  pid_t pid = fork_child([&] {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!sleeps_in_poll(parent)) {
+      if (std::chrono::steady_clock::now() > deadline) return 3;
+      usleep(1000);
+    }
+    auto poller = open_sqlite_store(options_for(path));
+    webhook::testing::enqueue(*poller, "default", 1, clock.now_ms());
+    return 0;
+  });
+  EXPECT_TRUE(store->wait_for_work(5min, -1)) << "the other process's commit was not noticed";
+  EXPECT_EQ(wait_child(pid), 0);
+  EXPECT_EQ(store->claim("d1", 1, 30s, clock.now_ms()).size(), 1u);
+  EXPECT_FALSE(store->wait_for_work(0ms, -1)) << "its own claim is no news";
 }
 
 // Runs `body` in a child whose fault hook stops at `point`, kills it there with SIGKILL, and
