@@ -32,7 +32,7 @@ constexpr const char* kAttemptColumnsSql =
     "number, started_at, duration_ms, http_status, error, response_head, worker";
 constexpr const char* kPollColumnsSql =
     "id, feed, started_at, finished_at, window_from, window_to, items_found, jobs_enqueued, "
-    "duplicates_skipped, render_errors, status, error";
+    "duplicates_skipped, render_errors, status, error, filtered";
 
 // One statement: lease up to $4 due jobs, oldest first, skipping rows another claimer holds.
 constexpr const char* kClaimSql =
@@ -103,6 +103,7 @@ PollRow read_poll(const PgResult& r, int row) {
   rec.render_errors = r.int64(row, 9);
   rec.ok = r.text(row, 10) == "ok";
   rec.error = r.text(row, 11);
+  rec.filtered = r.int64(row, 12);
   return p;
 }
 
@@ -174,8 +175,8 @@ class PostgresJobStore final : public JobStore {
       PgResult inserted = connection_.exec(
           "inserting the poll row",
           "INSERT INTO polls (feed, started_at, finished_at, window_from, window_to, items_found, "
-          "jobs_enqueued, duplicates_skipped, render_errors, status, error) VALUES ($1, $2, $3, "
-          "$4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+          "jobs_enqueued, duplicates_skipped, render_errors, status, error, filtered) VALUES ($1, "
+          "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
           PgParams()
               .add(p.feed)
               .add(p.started_at)
@@ -187,7 +188,8 @@ class PostgresJobStore final : public JobStore {
               .add(p.duplicates_skipped)
               .add(p.render_errors)
               .add(p.ok ? "ok" : "failed")
-              .add(p.error));
+              .add(p.error)
+              .add(p.filtered));
       const int64_t id = inserted.int64(0, 0);
       insert_jobs(commit.jobs, p.feed, id, now);
       fault("commit_poll:jobs_written");
@@ -214,6 +216,89 @@ class PostgresJobStore final : public JobStore {
   }
 
   // --- dispatcher ---
+  // --- poller, stream feeds ---
+  std::optional<std::string> stream_cursor(std::string_view feed) override {
+    ready();
+    return read_stream_cursor(feed);
+  }
+
+  bool commit_stream(const StreamCommit& c) override {
+    if (c.new_cursor.empty() || c.new_cursor.size() > 64) {
+      throw std::invalid_argument("stream commit of feed " + c.feed + ": a cursor of 1-64 bytes");
+    }
+    std::unordered_set<std::string_view> ids;
+    for (const NewJob& job : c.jobs) {
+      if (!ids.insert(job.id).second) {
+        throw std::runtime_error("stream batch of feed " + c.feed + " repeats job id " + job.id);
+      }
+    }
+    ready();
+    bool written = false;
+    connection_.write("committing stream events of feed " + c.feed, [&] {
+      written = false;
+      // Two pollers of one feed queue here: the second sees the first one's cursor.
+      lock_feed(c.feed);
+      if (read_stream_cursor(c.feed) != c.expected_cursor) return;
+      insert_jobs(c.jobs, c.feed, std::nullopt, c.now);
+      fault("commit_stream:jobs_written");
+      expect_changes(
+          connection_
+              .exec("setting the stream cursor",
+                    "INSERT INTO stream_cursors (feed, last_event_id, updated_at) VALUES ($1, $2, "
+                    "$3) ON CONFLICT (feed) DO UPDATE SET last_event_id = excluded.last_event_id, "
+                    "updated_at = excluded.updated_at",
+                    PgParams().add(c.feed).add(c.new_cursor).add(c.now))
+              .changed(),
+          1, "setting the stream cursor of feed " + c.feed);
+      if (c.connection_id != 0) {
+        connection_.exec(
+            "counting a stream connection's events",
+            "UPDATE stream_connections SET last_id = $1, events = events + $2, heartbeats = "
+            "heartbeats + $3, jobs_enqueued = jobs_enqueued + $4, filtered = filtered + $5, "
+            "render_errors = render_errors + $6 WHERE id = $7",
+            PgParams()
+                .add(c.new_cursor)
+                .add(c.events)
+                .add(c.heartbeats)
+                .add(static_cast<int64_t>(c.jobs.size()) - c.render_errors)
+                .add(c.filtered)
+                .add(c.render_errors)
+                .add(c.connection_id));
+      }
+      if (!c.jobs.empty()) notify();
+      fault("commit_stream:before_commit");
+      written = true;
+    });
+    return written;
+  }
+
+  int64_t open_stream_connection(std::string_view feed, int64_t started_at,
+                                 std::string_view from_id) override {
+    ready();
+    int64_t id = 0;
+    connection_.write("recording a stream connection", [&] {
+      id = connection_
+               .exec("recording a stream connection",
+                     "INSERT INTO stream_connections (feed, started_at, from_id) VALUES ($1, $2, "
+                     "$3) RETURNING id",
+                     PgParams().add(feed).add(started_at).add(from_id))
+               .int64(0, 0);
+    });
+    return id;
+  }
+
+  void close_stream_connection(int64_t id, int64_t ended_at, std::optional<int> http_status,
+                               std::string_view reason) override {
+    ready();
+    connection_.write("recording the end of a stream connection", [&] {
+      connection_.exec(
+          "recording the end of a stream connection",
+          "UPDATE stream_connections SET ended_at = greatest($1, started_at), "
+          "http_status = $2, end_reason = $3 WHERE id = $4",
+          PgParams().add(ended_at).add(optional_status(http_status)).add(reason).add(id));
+    });
+  }
+
   std::vector<ClaimedJob> claim(std::string_view worker, int max_jobs, milliseconds lease,
                                 int64_t now) override {
     std::vector<ClaimedJob> jobs;
@@ -514,6 +599,50 @@ class PostgresJobStore final : public JobStore {
     return rows;
   }
 
+  std::vector<StreamConnectionRow> list_stream_connections(std::optional<std::string> feed,
+                                                           int limit) override {
+    ready();
+    PgParams params;
+    std::string sql =
+        "SELECT id, feed, started_at, ended_at, from_id, last_id, http_status, events, "
+        "heartbeats, jobs_enqueued, filtered, render_errors, end_reason FROM stream_connections";
+    if (feed) {
+      params.add(*feed);
+      sql += " WHERE feed = $1";
+    }
+    params.add(static_cast<int64_t>(std::max(limit, 0)));
+    sql += " ORDER BY id DESC LIMIT $" + std::to_string(params.size());
+    PgResult r = connection_.exec("listing stream connections", sql, params);
+    std::vector<StreamConnectionRow> rows;
+    for (int i = 0; i < r.rows(); ++i) {
+      StreamConnectionRow c;
+      c.id = r.int64(i, 0);
+      c.feed = r.text(i, 1);
+      c.started_at = r.int64(i, 2);
+      c.ended_at = r.optional_int64(i, 3);
+      c.from_id = r.text(i, 4);
+      c.last_id = r.text(i, 5);
+      if (auto status = r.optional_int64(i, 6)) c.http_status = static_cast<int>(*status);
+      c.events = r.int64(i, 7);
+      c.heartbeats = r.int64(i, 8);
+      c.jobs_enqueued = r.int64(i, 9);
+      c.filtered = r.int64(i, 10);
+      c.render_errors = r.int64(i, 11);
+      c.end_reason = r.text(i, 12);
+      rows.push_back(std::move(c));
+    }
+    return rows;
+  }
+
+  std::map<std::string, std::string> stream_cursors() override {
+    ready();
+    PgResult r = connection_.exec("reading the stream cursors",
+                                  "SELECT feed, last_event_id FROM stream_cursors");
+    std::map<std::string, std::string> out;
+    for (int i = 0; i < r.rows(); ++i) out[r.text(i, 0)] = r.text(i, 1);
+    return out;
+  }
+
   std::vector<AttemptMinute> attempts_per_minute(int64_t since) override {
     ready();
     PgResult r = connection_.exec(
@@ -659,6 +788,20 @@ class PostgresJobStore final : public JobStore {
       total.polls += deleted;
       if (deleted < batch) break;
     }
+    // Stream connections are a stream feed's polls: pruned by the same age, open ones kept.
+    for (;;) {
+      int deleted = 0;
+      connection_.write("pruning old stream connections", [&] {
+        deleted = connection_
+                      .exec("pruning old stream connections",
+                            "DELETE FROM stream_connections WHERE id IN (SELECT id FROM "
+                            "stream_connections WHERE ended_at < $1 ORDER BY id LIMIT $2)",
+                            PgParams().add(before).add(static_cast<int64_t>(batch)))
+                      .changed();
+      });
+      total.polls += deleted;
+      if (deleted < batch) break;
+    }
     return total;
   }
 
@@ -730,6 +873,14 @@ class PostgresJobStore final : public JobStore {
     return r.int64(0, 0);
   }
 
+  std::optional<std::string> read_stream_cursor(std::string_view feed) {
+    PgResult r = connection_.exec("reading the stream cursor",
+                                  "SELECT last_event_id FROM stream_cursors WHERE feed = $1",
+                                  PgParams().add(feed));
+    if (r.rows() == 0) return std::nullopt;
+    return r.text(0, 0);
+  }
+
   void set_cursor(std::string_view feed, int64_t value) {
     expect_changes(
         connection_
@@ -741,8 +892,8 @@ class PostgresJobStore final : public JobStore {
         1, "setting the cursor of feed " + std::string(feed));
   }
 
-  void insert_jobs(std::span<const NewJob> jobs, const std::string& feed, int64_t poll_id,
-                   int64_t now) {
+  void insert_jobs(std::span<const NewJob> jobs, const std::string& feed,
+                   std::optional<int64_t> poll_id, int64_t now) {
     constexpr std::size_t kRowsPerInsert = 500;  // 14 parameters each, well under 65535
     while (!jobs.empty()) {
       const std::size_t rows = std::min(jobs.size(), kRowsPerInsert);
