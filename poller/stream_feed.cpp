@@ -4,6 +4,8 @@
 #include <charconv>
 #include <set>
 
+#include <unistd.h>
+
 #include "common/config.h"
 #include "common/json_reader.h"
 #include "common/json_writer.h"
@@ -91,7 +93,17 @@ class StreamFeed::Batch final : public StreamHandler {
     }
     if (now >= next_turn_) {
       next_turn_ = now + std::chrono::seconds(1);
-      for (auto* l : feed_.listeners_) l->on_turn(feed_.clock_.now_ms());
+      const int64_t wall = feed_.clock_.now_ms();
+      for (auto* l : feed_.listeners_) l->on_turn(wall);
+      if (now >= next_beat_) {
+        // The poller's sign of life, which health checks read beside the open connection.
+        next_beat_ = now + std::chrono::seconds(10);
+        try {
+          feed_.store_.heartbeat("poller", feed_.worker_, wall);
+        } catch (const std::exception& e) {
+          log_event(spdlog::level::warn, "cannot write the heartbeat", {{"error", e.what()}});
+        }
+      }
     }
     return true;
   }
@@ -167,13 +179,19 @@ class StreamFeed::Batch final : public StreamHandler {
   store::StreamCommit commit_;
   SteadyClock::time_point opened_{};
   SteadyClock::time_point next_turn_{};
+  SteadyClock::time_point next_beat_{};
   bool conflict_ = false;
   int64_t total_jobs_ = 0;
 };
 
 StreamFeed::StreamFeed(const CompiledFeed& feed, StreamClient& client, store::JobStore& store,
                        const Clock& clock, StreamFeedOptions options)
-    : feed_(feed), client_(client), store_(store), clock_(clock), options_(std::move(options)) {}
+    : feed_(feed),
+      client_(client),
+      store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      worker_("stream:" + std::to_string(::getpid()) + ":" + feed.config.name) {}
 
 StreamStart StreamFeed::start() {
   if (auto stored = store_.stream_cursor(name())) {

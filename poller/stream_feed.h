@@ -86,6 +86,7 @@ class StreamFeed {
   StreamFeedOptions options_;
   std::vector<PollListener*> listeners_;
   bool logged_start_ = false;
+  std::string worker_;  // this feed's name in the heartbeat rows
 };
 
 }  // namespace webhook::poller
