@@ -367,7 +367,10 @@ Config Config::load_unguarded(unsigned programs, const Environment& env,
     }
     if (!text) {
       bool feed_supplies = has_feeds && spec.per_feed;
-      if (used && (spec.required_by & programs) != 0 && !feed_supplies) {
+      // A stream feed needs no query: whether one is needed is decided per feed below.
+      bool graphql_only = spec.env == "WEBHOOK_GRAPHQL_QUERY" ||
+                          spec.env == "WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION";
+      if (used && (spec.required_by & programs) != 0 && !feed_supplies && !graphql_only) {
         problems.push_back(std::string(spec.env) + ": required but not set (" + yaml_path(spec) +
                            " in config.yml): " + std::string(spec.description));
       }
@@ -383,6 +386,30 @@ Config Config::load_unguarded(unsigned programs, const Environment& env,
       continue;
     }
     config.values_[std::string(spec.env)] = Value{*text, source, std::move(*parsed)};
+  }
+
+  // The stream webhook connector's names for three settings, used when ours are not set.
+  for (auto [alias, ours] : {std::pair{"METRICS_ENABLE", "CONNECTOR_EXPOSE_METRICS"},
+                             std::pair{"METRICS_PORT", "CONNECTOR_METRICS_PORT"},
+                             std::pair{"METRICS_ADDR", "WEBHOOK_METRICS_HOST"}}) {
+    auto a = config.values_.find(alias);
+    auto o = config.values_.find(ours);
+    if (a != config.values_.end() && (o == config.values_.end() || o->second.source == "default")) {
+      config.values_[ours] = a->second;
+    }
+  }
+  // "ChangeMe", the stream connector's placeholder, counts as unset.
+  if (auto it = config.values_.find("CONNECTOR_LIVE_STREAM_ID");
+      it != config.values_.end() && it->second.text == "ChangeMe") {
+    config.values_.erase(it);
+  }
+  if (const auto q = config.values_.find("WEBHOOK_GRAPHQL_QUERY");
+      !has_feeds && (programs & kPoller) != 0 && q != config.values_.end() &&
+      config.values_.count("CONNECTOR_LIVE_STREAM_ID") != 0) {
+    problems.push_back(
+        "CONNECTOR_LIVE_STREAM_ID and WEBHOOK_GRAPHQL_QUERY are both set: the default feed "
+        "either reads a live stream or polls; unset one, or list both feeds under feeds: in "
+        "config.yml (source: stream, stream_id: ...)");
   }
 
   for (const auto& [name, value] : env) {
@@ -458,7 +485,36 @@ Config Config::load_unguarded(unsigned programs, const Environment& env,
     for (const auto& [name, node] : entries) {
       Environment feed_values;  // env name -> text, for this feed
       std::map<std::string, Json> parsed;
+      std::set<std::string> explicit_names;  // given by the entry or a non-default source
       bool feed_ok = true;
+      // Whether this feed reads a stream decides whether it needs a query.
+      auto entry_text = [&](const char* key) -> std::string {
+        if (!node || !node[key] || !node[key].IsScalar()) return {};
+        return trim(node[key].Scalar());
+      };
+      auto shared_text = [&](const char* env_name) -> std::string {
+        auto it = config.values_.find(env_name);
+        return it == config.values_.end() ? std::string() : it->second.text;
+      };
+      std::string source_text = lower(entry_text("source"));
+      if (source_text.empty()) source_text = lower(trim(shared_text("WEBHOOK_SOURCE")));
+      if (!source_text.empty() && source_text != "graphql" && source_text != "stream") {
+        problems.push_back("WEBHOOK_SOURCE" +
+                           std::string(name == "default" ? "" : " (feed '" + name + "')") +
+                           ": expected graphql or stream, got '" + source_text + "'");
+        continue;
+      }
+      std::string stream_id = entry_text("stream_id");
+      if (stream_id.empty()) stream_id = shared_text("WEBHOOK_STREAM_ID");
+      if (stream_id.empty()) stream_id = shared_text("CONNECTOR_LIVE_STREAM_ID");
+      bool own_query =
+          !entry_text("graphql_query").empty() || !shared_text("WEBHOOK_GRAPHQL_QUERY").empty();
+      bool is_stream = false;
+      if (source_text == "stream") {
+        is_stream = true;
+      } else if (source_text.empty()) {
+        is_stream = !entry_text("stream_id").empty() || (!own_query && !stream_id.empty());
+      }
       for (const auto& spec : all_settings()) {
         if (!spec.per_feed) continue;
         std::string env_name(spec.env);
@@ -478,6 +534,12 @@ Config Config::load_unguarded(unsigned programs, const Environment& env,
           }
         }
         if (text) {
+          explicit_names.insert(env_name);
+        } else if (auto it = config.values_.find(env_name);
+                   it != config.values_.end() && it->second.source != "default") {
+          explicit_names.insert(env_name);
+        }
+        if (text) {
           std::string expected;
           auto v = parse_value(spec, *text, expected);
           if (!v) {
@@ -491,6 +553,21 @@ Config Config::load_unguarded(unsigned programs, const Environment& env,
           parsed[env_name] = it->second.parsed;
         } else if (!spec.default_value.empty()) {
           feed_ok = false;  // the shared value was malformed, and is reported already
+        } else if ((spec.required_by & programs) != 0 &&
+                   (env_name == "WEBHOOK_GRAPHQL_QUERY" ||
+                    env_name == "WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION")) {
+          if (is_stream || (programs & kPoller) == 0) continue;
+          if (has_feeds) {
+            problems.push_back(file_label + ": feed '" + name + "' " + feed_key(spec) +
+                               ": required but not set (nor " + std::string(spec.env) +
+                               "), unless the feed reads a stream (source: stream)");
+          } else {
+            problems.push_back(std::string(spec.env) + ": required but not set (" +
+                               yaml_path(spec) +
+                               " in config.yml): " + std::string(spec.description) +
+                               " (Or set CONNECTOR_LIVE_STREAM_ID for a stream feed.)");
+          }
+          feed_ok = false;
         } else if (has_feeds && (spec.required_by & programs) != 0) {
           problems.push_back(file_label + ": feed '" + name + "' " + feed_key(spec) +
                              ": required but not set (nor " + std::string(spec.env) + ")");
@@ -529,6 +606,70 @@ Config Config::load_unguarded(unsigned programs, const Environment& env,
       if (parsed.count("WEBHOOK_MAX_JOB_AGE")) feed.max_job_age = ms("WEBHOOK_MAX_JOB_AGE");
       if (parsed.count("WEBHOOK_SECRET")) feed.secret = str("WEBHOOK_SECRET");
       feed.allowed_hosts = parse_allowed_hosts(str("WEBHOOK_ALLOWED_HOSTS"));
+      const std::string where = name == "default" ? "" : " (feed '" + name + "')";
+      if (is_stream) {
+        feed.source = FeedSource::kStream;
+        feed.stream_id = stream_id;
+        if (feed.stream_id.empty() && (programs & kPoller) != 0) {
+          problems.push_back("CONNECTOR_LIVE_STREAM_ID" + where +
+                             ": required by a stream feed but not set (stream_id: in the "
+                             "feed's entry, or CONNECTOR_LIVE_STREAM_ID)");
+          continue;
+        }
+        if (feed.stream_id.find_first_of("/?#% ") != std::string::npos) {
+          problems.push_back("CONNECTOR_LIVE_STREAM_ID" + where +
+                             ": expected a stream id (letters, digits, '-'), got '" +
+                             feed.stream_id + "'");
+          continue;
+        }
+      }
+      for (const auto& type : parse_allowed_hosts(str("WEBHOOK_STREAM_EVENTS"))) {
+        static const std::set<std::string> kTypes = {"create", "update", "delete", "merge"};
+        if (kTypes.count(type) == 0) {
+          problems.push_back("WEBHOOK_STREAM_EVENTS" + where +
+                             ": expected event types among create,update,delete,merge, got '" +
+                             type + "'");
+          feed_ok = false;
+        }
+        feed.stream_events.push_back(type);
+      }
+      if (!feed_ok) continue;
+      feed.filter = str("WEBHOOK_FILTER");
+      const std::string auth_type = upper(trim(str("WEBHOOK_AUTH_TYPE")));
+      if (auth_type != "NONE" && auth_type != "TOKEN") {
+        problems.push_back("WEBHOOK_AUTH_TYPE" + where + ": expected NONE or TOKEN, got '" +
+                           auth_type + "'");
+        continue;
+      }
+      if (auth_type == "TOKEN") {
+        feed.auth_header = trim(str("WEBHOOK_HEADER"));
+        if (parsed.count("WEBHOOK_TOKEN")) feed.auth_token = str("WEBHOOK_TOKEN");
+        if (feed.auth_header.empty() || !feed.auth_token) {
+          problems.push_back("WEBHOOK_AUTH_TYPE" + where +
+                             ": TOKEN needs WEBHOOK_HEADER (the header's name) and "
+                             "WEBHOOK_TOKEN (its value)");
+          continue;
+        }
+        bool token_name =
+            std::all_of(feed.auth_header.begin(), feed.auth_header.end(),
+                        [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
+        if (!token_name) {
+          problems.push_back("WEBHOOK_HEADER" + where + ": expected a header name, got '" +
+                             feed.auth_header + "'");
+          continue;
+        }
+      }
+      feed.method_set = explicit_names.count("WEBHOOK_METHOD") != 0;
+      feed.headers_set = explicit_names.count("WEBHOOK_HEADERS") != 0;
+      feed.body_set = explicit_names.count("WEBHOOK_BODY") != 0;
+      if (feed.source == FeedSource::kStream) {
+        // What the stream webhook connector sent: a POST of the data, as JSON.
+        if (!feed.method_set) feed.method = "POST";
+        if (!feed.headers_set) {
+          feed.headers = Json{{"Content-Type", "application/json"}, {"Accept", "application/json"}};
+        }
+        feed.body_is_event_data = !feed.body_set;
+      }
       // An entry with a scheme or a path would match no URL and make every job dead.
       bool hosts_ok = true;
       for (const auto& host : feed.allowed_hosts) {

@@ -34,13 +34,20 @@ class ConfigError : public std::runtime_error {
   std::vector<std::string> problems_;
 };
 
+// What a feed reads: GraphQL polls, or an OpenCTI live stream (SSE).
+enum class FeedSource { kGraphql, kStream };
+
 // How one feed polls and delivers. The environment's WEBHOOK_* settings describe the single
 // feed `default`; config.yml may instead list several under `feeds:`.
 struct FeedConfig {
   std::string name;
-  std::string graphql_query;       // template, before LAST_POLL_TIME replacement
-  std::string data_location;       // subscripts, e.g. ['data']['works']['edges']
-  std::string page_info_location;  // empty: no pagination
+  FeedSource source = FeedSource::kGraphql;
+  std::string stream_id;                   // a stream feed's live stream
+  std::vector<std::string> stream_events;  // WEBHOOK_STREAM_EVENTS: event types enqueued
+  std::string filter;                      // WEBHOOK_FILTER, an expression; empty: none
+  std::string graphql_query;               // template, before LAST_POLL_TIME replacement
+  std::string data_location;               // subscripts, e.g. ['data']['works']['edges']
+  std::string page_info_location;          // empty: no pagination
   int64_t max_pages = 100;
   int64_t max_poll_bytes = 128ll << 20;  // all pages of one poll together
   std::chrono::milliseconds polling_interval{60000};
@@ -59,6 +66,16 @@ struct FeedConfig {
   std::optional<std::string> secret;  // Standard Webhooks secret, whsec_...
   // WEBHOOK_ALLOWED_HOSTS, lower case: "host" (any port) or "host:port". Empty: any host.
   std::vector<std::string> allowed_hosts;
+  // WEBHOOK_AUTH_TYPE=TOKEN: the dispatcher adds `auth_header: auth_token` when it sends;
+  // never stored in a job.
+  std::string auth_header;
+  std::optional<std::string> auth_token;
+  // Whether method, headers and body were set (a stream feed's defaults differ).
+  bool method_set = false;
+  bool headers_set = false;
+  bool body_set = false;
+  // A stream feed without WEBHOOK_BODY sends the event's data text as received.
+  bool body_is_event_data = false;
 };
 
 class Config {

@@ -73,8 +73,10 @@ std::optional<RequestTemplates> compile_request_templates(const FeedConfig& feed
                                                           std::vector<std::string>& problems) {
   RequestTemplates r;
   std::size_t before = problems.size();
+  std::span<const std::string_view> names;
+  if (feed.source == FeedSource::kStream) names = kStreamTemplateNames;
   try {
-    r.url = tmpl::Template::compile(feed.url);
+    r.url = tmpl::Template::compile(feed.url, tmpl::Quoting::kSpliced, names);
   } catch (const tmpl::CompileError& e) {
     problems.push_back(describe_compile_error("WEBHOOK_URL", feed, e));
   }
@@ -98,7 +100,7 @@ std::optional<RequestTemplates> compile_request_templates(const FeedConfig& feed
       }
       try {
         r.headers.emplace_back(
-            name, tmpl::Template::compile(value.get<std::string>(), tmpl::Quoting::kWhole));
+            name, tmpl::Template::compile(value.get<std::string>(), tmpl::Quoting::kWhole, names));
       } catch (const tmpl::CompileError& e) {
         problems.push_back(setting + ": " + e.what());
       }
@@ -106,9 +108,21 @@ std::optional<RequestTemplates> compile_request_templates(const FeedConfig& feed
   }
   if (!feed.body.empty()) {
     try {
-      r.body = tmpl::Template::compile(feed.body, tmpl::Quoting::kWhole);
+      r.body = tmpl::Template::compile(feed.body, tmpl::Quoting::kWhole, names);
     } catch (const tmpl::CompileError& e) {
       problems.push_back(describe_compile_error("WEBHOOK_BODY", feed, e));
+    }
+  }
+  if (!feed.filter.empty()) {
+    // An expression, evaluated as the field of an f-string: its truth is the text "True".
+    // (Compiled alone first, so an error's caret points into the filter as written.)
+    try {
+      tmpl::Template::compile("{" + feed.filter + "}", tmpl::Quoting::kWhole, names);
+      r.filter =
+          tmpl::Template::compile("{bool(" + feed.filter + ")}", tmpl::Quoting::kWhole, names);
+    } catch (const tmpl::CompileError& e) {
+      tmpl::CompileError shifted(e.reason(), feed.filter, e.column() > 0 ? e.column() - 1 : 0);
+      problems.push_back(describe_compile_error("WEBHOOK_FILTER", feed, shifted));
     }
   }
   if (problems.size() != before) return std::nullopt;
@@ -120,6 +134,13 @@ std::optional<FeedTemplates> compile_feed_templates(const FeedConfig& feed,
                                                     std::vector<std::string>* warnings) {
   std::size_t before = problems.size();
   FeedTemplates t;
+  if (feed.source == FeedSource::kStream) {
+    // No query: the stream's events are the items.
+    auto request = compile_request_templates(feed, problems);
+    if (problems.size() != before || !request) return std::nullopt;
+    t.request = std::move(*request);
+    return t;
+  }
   try {
     t.query = tmpl::QueryTemplate::compile(feed.graphql_query);
   } catch (const tmpl::CompileError& e) {

@@ -21,7 +21,11 @@ struct RequestTemplates {
   tmpl::Template url;
   std::vector<std::pair<std::string, tmpl::Template>> headers;  // in the configured order
   std::optional<tmpl::Template> body;                           // unset: no body
+  std::optional<tmpl::Template> filter;  // WEBHOOK_FILTER as `{bool(EXPR)}`; unset: none
 };
+
+// The names a stream feed's templates see beside `item`, in the order they are bound.
+inline constexpr std::string_view kStreamTemplateNames[] = {"event_id", "event_type"};
 
 // Every template of a feed, compiled.
 struct FeedTemplates {

@@ -1,5 +1,7 @@
 #include "common/health_check.h"
 
+#include <algorithm>
+
 #include <optional>
 
 namespace webhook {
@@ -24,7 +26,15 @@ std::string describe_age(int64_t ms) {
 
 std::vector<PollerHealthRule> poller_health_rules(const Config& config) {
   std::vector<PollerHealthRule> rules;
-  for (const auto& feed : config.feeds()) rules.push_back({feed.name, feed.polling_interval});
+  for (const auto& feed : config.feeds()) {
+    PollerHealthRule rule{feed.name, feed.polling_interval};
+    if (feed.source == FeedSource::kStream) {
+      rule.stream = true;
+      rule.stream_allowance = 3 * std::max(config.duration("WEBHOOK_STREAM_WATCHDOG"),
+                                           config.duration("WEBHOOK_STREAM_RECONNECT_MAX"));
+    }
+    rules.push_back(rule);
+  }
   return rules;
 }
 
@@ -36,10 +46,54 @@ DispatcherHealthRule dispatcher_health_rule(const Config& config) {
   return rule;
 }
 
+namespace {
+
+void check_stream_feed(store::JobStore& store, const PollerHealthRule& feed, int64_t now_ms,
+                       HealthReport& report) {
+  const int64_t allowed = feed.stream_allowance.count();
+  auto rows = store.list_stream_connections(feed.feed, 1);
+  if (rows.empty()) {
+    report.healthy = false;
+    report.problems.push_back("stream feed " + feed.feed + ": no connection to the stream yet");
+    return;
+  }
+  const store::StreamConnectionRow& c = rows.front();
+  if (!c.ended_at) {
+    // An open row is also what a killed poller leaves: its heartbeat tells them apart.
+    std::optional<int64_t> beat = store.last_heartbeat("poller");
+    if (!beat || now_ms - *beat > allowed) {
+      report.healthy = false;
+      report.problems.push_back("stream feed " + feed.feed +
+                                ": its connection is recorded open but the poller's last sign "
+                                "of life is " +
+                                (beat ? describe_age(now_ms - *beat) + " old" : "missing"));
+    } else {
+      report.details.push_back("stream feed " + feed.feed + ": connected since " +
+                               describe_age(now_ms - c.started_at) + ", at " +
+                               (c.last_id.empty() ? c.from_id : c.last_id));
+    }
+    return;
+  }
+  if (now_ms - *c.ended_at > allowed) {
+    report.healthy = false;
+    report.problems.push_back("stream feed " + feed.feed + ": not connected for " +
+                              describe_age(now_ms - *c.ended_at) +
+                              "; the last connection ended: " + c.end_reason);
+  } else {
+    report.details.push_back("stream feed " + feed.feed + ": reconnecting (" + c.end_reason + ")");
+  }
+}
+
+}  // namespace
+
 HealthReport check_poller_health(store::JobStore& store, const std::vector<PollerHealthRule>& feeds,
                                  int64_t now_ms, int intervals) {
   HealthReport report;
   for (const auto& feed : feeds) {
+    if (feed.stream) {
+      check_stream_feed(store, feed, now_ms, report);
+      continue;
+    }
     const int64_t allowed = feed.polling_interval.count() * intervals;
     std::vector<store::PollRow> polls = store.list_polls(feed.feed, kPollsExamined);
     std::optional<store::PollRow> last_ok;

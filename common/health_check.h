@@ -23,10 +23,16 @@ struct HealthReport {
 struct PollerHealthRule {
   std::string feed;
   std::chrono::milliseconds polling_interval{60000};
+  // A stream feed has connections, not polls: healthy while its newest connection is open
+  // and the poller's heartbeat is younger than `stream_allowance`, or while it ended less
+  // than that long ago (it is reconnecting).
+  bool stream = false;
+  std::chrono::milliseconds stream_allowance{180000};
 };
 
-// Healthy when every feed had a successful poll within `intervals` polling intervals.
-// OpenCTI being down (every poll failing) turns it unhealthy after that long.
+// Healthy when every polling feed had a successful poll within `intervals` polling
+// intervals, and every stream feed is connected (see PollerHealthRule). OpenCTI being down
+// turns it unhealthy after that long.
 HealthReport check_poller_health(store::JobStore& store, const std::vector<PollerHealthRule>& feeds,
                                  int64_t now_ms, int intervals = 3);
 

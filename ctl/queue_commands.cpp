@@ -82,14 +82,52 @@ int status_with_heartbeats(store::JobStore& store, bool json) {
   ordered_json beats = ordered_json::object();
   for (const char* process : {"poller", "dispatcher"})
     beats[process] = time_json(store.last_heartbeat(process));
+  // Stream feeds: their cursor (a stream id) and their last connections.
+  const auto stream_cursors = store.stream_cursors();
+  const auto connections = store.list_stream_connections(std::nullopt, 10);
+  ordered_json streams = ordered_json::array();
+  TablePrinter stream_table(
+      {"STREAM FEED", "CURSOR", "CONNECTED", "FROM", "EVENTS", "JOBS", "FILTERED", "ENDED"});
+  for (const auto& c : connections) {
+    auto cursor = stream_cursors.find(c.feed);
+    streams.push_back(
+        {{"id", c.id},
+         {"feed", c.feed},
+         {"cursor",
+          cursor == stream_cursors.end() ? ordered_json(nullptr) : ordered_json(cursor->second)},
+         {"started_at", c.started_at},
+         {"ended_at", time_json(c.ended_at)},
+         {"from_id", c.from_id},
+         {"last_id", c.last_id},
+         {"http_status", c.http_status ? ordered_json(*c.http_status) : ordered_json(nullptr)},
+         {"events", c.events},
+         {"heartbeats", c.heartbeats},
+         {"jobs_enqueued", c.jobs_enqueued},
+         {"filtered", c.filtered},
+         {"render_errors", c.render_errors},
+         {"end_reason", c.end_reason}});
+    stream_table.add_row(
+        {c.feed, cursor == stream_cursors.end() ? "-" : cursor->second, format_utc(c.started_at),
+         c.from_id, std::to_string(c.events), std::to_string(c.jobs_enqueued),
+         std::to_string(c.filtered),
+         c.ended_at ? one_line(c.end_reason, 40) : std::string("open (or the poller died)")});
+  }
   if (json) {
-    std::cout << ordered_json{{"feeds", out}, {"heartbeats", beats}}.dump(2) << "\n";
+    std::cout << ordered_json{{"feeds", out},
+                              {"heartbeats", beats},
+                              {"stream_connections", streams}}
+                     .dump(2)
+              << "\n";
     return 0;
   }
   if (feeds.empty()) {
     std::cout << "no feed has polled yet and the queue is empty\n";
   } else {
     table.print(std::cout);
+  }
+  if (!connections.empty()) {
+    std::cout << "\nlast stream connections, newest first:\n";
+    stream_table.print(std::cout);
   }
   for (const char* process : {"poller", "dispatcher"}) {
     auto at = store.last_heartbeat(process);

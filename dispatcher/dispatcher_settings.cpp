@@ -1,5 +1,7 @@
 #include "dispatcher/dispatcher_settings.h"
 
+#include <cctype>
+
 #include <unistd.h>
 
 #include <random>
@@ -56,9 +58,16 @@ DispatcherSettings dispatcher_settings_from_config(const Config& config, std::st
   settings.fallback.retry = retry_settings(shared);
   if (config.is_set("WEBHOOK_SECRET")) settings.fallback.secret = config.string("WEBHOOK_SECRET");
   settings.fallback.allowed_hosts = parse_allowed_hosts(config.string("WEBHOOK_ALLOWED_HOSTS"));
+  std::string auth_type = config.string("WEBHOOK_AUTH_TYPE");
+  for (auto& c : auth_type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (auth_type.find("TOKEN") != std::string::npos && config.is_set("WEBHOOK_TOKEN")) {
+    settings.fallback.auth_header = config.string("WEBHOOK_HEADER");
+    settings.fallback.auth_token = config.string("WEBHOOK_TOKEN");
+  }
 
   for (const auto& feed : config.feeds()) {
-    settings.feeds[feed.name] = FeedDelivery{retry_settings(feed), feed.secret, feed.allowed_hosts};
+    settings.feeds[feed.name] = FeedDelivery{retry_settings(feed), feed.secret, feed.allowed_hosts,
+                                             feed.auth_header, feed.auth_token};
   }
   return settings;
 }

@@ -23,6 +23,10 @@ struct FeedDelivery {
   RetrySettings retry;
   std::optional<std::string> secret;       // whsec_...; never logged
   std::vector<std::string> allowed_hosts;  // WEBHOOK_ALLOWED_HOSTS; empty: any host
+  // WEBHOOK_AUTH_TYPE=TOKEN: `auth_header: auth_token` is added to every request when it is
+  // sent, so the token is never in a job; never logged.
+  std::string auth_header;
+  std::optional<std::string> auth_token;
 };
 
 struct DispatcherSettings {

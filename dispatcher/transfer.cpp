@@ -162,6 +162,11 @@ void Transfer::configure(const WebhookSigner* signer) {
     append_header(headers_, "webhook-timestamp: " + std::to_string(timestamp));
     append_header(headers_, "webhook-signature: " + signer->sign(job_.id, timestamp, job_.body));
   }
+  // The stream webhook connector's WEBHOOK_AUTH_TYPE=TOKEN, added here so that the token is
+  // never stored with the job.
+  if (const FeedDelivery& delivery = settings.feed(job_.feed); delivery.auth_token) {
+    append_header(headers_, delivery.auth_header + ": " + single_line(*delivery.auth_token));
+  }
   set(easy, CURLOPT_HTTPHEADER, headers_.get());
 }
 

@@ -38,6 +38,39 @@ std::vector<std::string> split_scope(const std::string& text) {
 
 }  // namespace
 
+std::optional<std::string> registered_start_from(const ConnectorIdentity& identity,
+                                                 GraphqlEndpoint& endpoint, const std::string& feed,
+                                                 bool only_stream_feed, std::string& error,
+                                                 const CancelFn& cancel) {
+  GraphqlResponse r = endpoint.execute(kRegisterMutation, identity.register_variables(), cancel);
+  if (!r.ok()) {
+    error = r.error;
+    return std::nullopt;
+  }
+  const Json* node = &r.document;
+  for (const char* key : {"data", "registerConnector", "connector_state"}) {
+    if (!node->is_object() || !node->contains(key)) return std::nullopt;
+    node = &(*node)[key];
+  }
+  if (!node->is_string()) return std::nullopt;
+  Json state = Json::parse(node->get<std::string>(), nullptr, false);
+  if (!state.is_object()) return std::nullopt;
+  auto text = [](const Json& j, const char* key) -> std::optional<std::string> {
+    if (!j.is_object()) return std::nullopt;
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string() || it->get<std::string>().empty()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  if (auto feeds = state.find("feeds"); feeds != state.end() && feeds->is_object()) {
+    if (auto entry = feeds->find(feed); entry != feeds->end()) {
+      if (auto id = text(*entry, "start_from")) return id;
+    }
+  }
+  if (!only_stream_feed) return std::nullopt;
+  if (auto id = text(state, "start_from")) return id;
+  return text(state, "connectorLastEventId");
+}
+
 std::optional<ConnectorIdentity> ConnectorIdentity::from_config(const Config& config) {
   if (!config.is_set("CONNECTOR_ID")) return std::nullopt;
   ConnectorIdentity identity;

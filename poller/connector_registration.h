@@ -45,6 +45,15 @@ struct ConnectorIdentity {
   nlohmann::ordered_json register_variables() const;
 };
 
+// Registers once and reads, from the connector state the platform returns, where a stream
+// feed left off: `feeds.<feed>.start_from` (this program's state), else pycti's
+// `start_from` (or its older `connectorLastEventId`) when `only_stream_feed` is true.
+// nullopt when the platform knows nothing, or cannot be reached (`error` then says why).
+std::optional<std::string> registered_start_from(const ConnectorIdentity& identity,
+                                                 GraphqlEndpoint& endpoint, const std::string& feed,
+                                                 bool only_stream_feed, std::string& error,
+                                                 const CancelFn& cancel = {});
+
 class ConnectorRegistration {
  public:
   // The connector's state as pinged (a JSON object); may throw, and the last state that

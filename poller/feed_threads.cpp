@@ -12,22 +12,37 @@
 namespace webhook::poller {
 
 bool run_feed_threads(const std::vector<CompiledFeed>& feeds, const GraphqlOptions& graphql,
+                      const StreamOptions& stream, const StreamFeedOptions& stream_feed,
+                      const std::map<std::string, std::string>& registered_starts,
                       const store::StoreOptions& database, const Clock& clock,
                       ShutdownSignal& signal, const std::vector<PollListener*>& listeners) {
   struct Worker {
     std::unique_ptr<GraphqlClient> client;
+    std::unique_ptr<StreamClient> stream_client;
     std::unique_ptr<store::JobStore> store;
     std::unique_ptr<SignalStopToken> stop;
     std::unique_ptr<PollLoop> loop;
+    std::unique_ptr<StreamFeed> stream;
   };
   // Everything is built here, on the main thread (libcurl's global init is not
   // thread-safe); each thread then only uses its own worker.
   std::vector<Worker> workers;
   for (const auto& feed : feeds) {
     Worker w;
-    w.client = std::make_unique<GraphqlClient>(graphql);
     w.store = store::open_store(database);
     w.stop = std::make_unique<SignalStopToken>(signal);
+    if (feed.config.source == FeedSource::kStream) {
+      w.stream_client = std::make_unique<StreamClient>(stream);
+      StreamFeedOptions options = stream_feed;
+      if (auto it = registered_starts.find(feed.config.name); it != registered_starts.end()) {
+        options.registered_start = it->second;
+      }
+      w.stream = std::make_unique<StreamFeed>(feed, *w.stream_client, *w.store, clock, options);
+      for (auto* listener : listeners) w.stream->add_listener(listener);
+      workers.push_back(std::move(w));
+      continue;
+    }
+    w.client = std::make_unique<GraphqlClient>(graphql);
     std::vector<std::unique_ptr<FeedPoller>> pollers;
     pollers.push_back(std::make_unique<FeedPoller>(feed, *w.client, w.store.get(), clock));
     w.loop = std::make_unique<PollLoop>(std::move(pollers), clock, *w.stop, w.store.get());
@@ -39,7 +54,11 @@ bool run_feed_threads(const std::vector<CompiledFeed>& feeds, const GraphqlOptio
   for (auto& w : workers) {
     threads.emplace_back([&w, &failed, &signal] {
       try {
-        w.loop->run();
+        if (w.stream) {
+          w.stream->run(*w.stop);
+        } else {
+          w.loop->run();
+        }
       } catch (const std::exception& e) {
         log_event(spdlog::level::critical, "a feed's poll loop stopped; stopping the poller",
                   {{"error", e.what()}});

@@ -3,6 +3,8 @@
 // Owns its threads; run() returns when the shutdown signal is set and every thread ended.
 #pragma once
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include "common/clock.h"
@@ -12,13 +14,20 @@
 #include "poller/compiled_feed.h"
 #include "poller/graphql_client.h"
 #include "poller/poll_loop.h"
+#include "poller/stream_client.h"
+#include "poller/stream_feed.h"
 
 namespace webhook::poller {
 
 // Returns false when a feed's loop stopped on an error it could not recover from (the
 // database failed to open, for instance); the others are then stopped too. Every loop gets
 // every one of `listeners`, which must therefore be thread-safe.
+// Stream feeds (FeedSource::kStream) run a StreamFeed with their own StreamClient, built
+// from `stream` and `stream_feed`, whose registered_start is looked up per feed in
+// `registered_starts`.
 bool run_feed_threads(const std::vector<CompiledFeed>& feeds, const GraphqlOptions& graphql,
+                      const StreamOptions& stream, const StreamFeedOptions& stream_feed,
+                      const std::map<std::string, std::string>& registered_starts,
                       const store::StoreOptions& database, const Clock& clock,
                       ShutdownSignal& signal, const std::vector<PollListener*>& listeners = {});
 

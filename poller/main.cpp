@@ -3,6 +3,7 @@
 // loop; see DESIGN.md § The poller.
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include "common/config.h"
 #include "common/logging.h"
@@ -19,6 +20,8 @@
 #include "poller/poll_loop.h"
 #include "poller/preview.h"
 #include "poller/registration_thread.h"
+#include "poller/stream_client.h"
+#include "poller/stream_feed.h"
 #include "poller/watchdog_listener.h"
 
 using namespace webhook;
@@ -41,12 +44,16 @@ int main(int argc, char** argv) {
   std::optional<Config> config;
   std::vector<CompiledFeed> feeds;
   GraphqlOptions graphql;
+  StreamOptions stream;
+  StreamFeedOptions stream_feed;
   std::vector<std::string> template_warnings;
   try {
     config = Config::load(kPoller, process_environment(), cl.config.value_or("config.yml"),
                           cl.config.has_value());
     feeds = compile_feeds(config->feeds(), &template_warnings);
     graphql = GraphqlOptions::from_config(*config);
+    stream = StreamOptions::from_config(*config);
+    stream_feed = StreamFeedOptions::from_config(*config);
     store::check_store_options(store_options_from_config(*config));
   } catch (const ConfigError& e) {
     for (const auto& problem : e.problems()) std::cerr << problem << "\n";
@@ -68,8 +75,20 @@ int main(int argc, char** argv) {
     SystemClock clock;
     GraphqlClient client(graphql);
     std::vector<std::unique_ptr<FeedPoller>> pollers;
+    // --once, --dry-run and --check-config poll; a stream feed has no poll to run once.
+    std::vector<const CompiledFeed*> polled;
+    std::vector<const CompiledFeed*> streamed;
+    for (const auto& feed : feeds) {
+      (feed.config.source == FeedSource::kStream ? streamed : polled).push_back(&feed);
+    }
+    if ((cl.check_config || cl.dry_run || cl.once) && !streamed.empty()) {
+      log_event(spdlog::level::warn,
+                "stream feeds are not polled by --once, --dry-run or --check-config",
+                {{"stream_feeds", streamed.size()}});
+    }
     if (cl.check_config) {
-      for (const auto& feed : feeds) {
+      for (const auto* feed_ptr : polled) {
+        const auto& feed = *feed_ptr;
         pollers.push_back(std::make_unique<FeedPoller>(feed, client, nullptr, clock));
       }
       return check_config(client, pollers, std::cout);
@@ -91,8 +110,8 @@ int main(int argc, char** argv) {
         (!store::is_server_store(options) && std::filesystem::exists(options.path))) {
       store = store::open_store(options);
     }
-    for (const auto& feed : feeds) {
-      pollers.push_back(std::make_unique<FeedPoller>(feed, client, store.get(), clock));
+    for (const auto* feed : polled) {
+      pollers.push_back(std::make_unique<FeedPoller>(*feed, client, store.get(), clock));
     }
     if (cl.dry_run) return dry_run(pollers, std::cout, std::cerr);
 
@@ -111,12 +130,33 @@ int main(int argc, char** argv) {
                    store::describe_store(options));
     // With CONNECTOR_ID, OpenCTI lists the poller among its connectors (its own thread).
     std::optional<RegistrationThread> registration;
+    std::map<std::string, std::string> registered_starts;
+    if (auto identity = ConnectorIdentity::from_config(*config); identity && !streamed.empty()) {
+      // A new stream feed resumes where OpenCTI says this connector left off (a user of the
+      // Python stream connector switching), so it neither replays nor skips.
+      for (const auto* feed : streamed) {
+        if (store->stream_cursor(feed->config.name)) continue;
+        for (int attempt = 1; attempt <= 3 && !signal.requested(); ++attempt) {
+          std::string error;
+          auto from =
+              registered_start_from(*identity, client, feed->config.name, streamed.size() == 1,
+                                    error, [&] { return signal.requested(); });
+          if (from) registered_starts[feed->config.name] = *from;
+          if (error.empty()) break;
+          log_event(spdlog::level::warn,
+                    "cannot read the connector state from OpenCTI; trying again",
+                    {{"feed", feed->config.name}, {"attempt", attempt}, {"error", error}});
+          if (attempt == 3 || signal.wait_for(std::chrono::seconds(attempt))) break;
+        }
+      }
+    }
     if (auto identity = ConnectorIdentity::from_config(*config)) {
       std::vector<std::string> names;
       for (const auto& feed : feeds) names.push_back(feed.config.name);
       registration.emplace(std::move(*identity), graphql, options, names, clock, signal);
     }
-    bool ok = run_feed_threads(feeds, graphql, options, clock, signal, listeners);
+    bool ok = run_feed_threads(feeds, graphql, stream, stream_feed, registered_starts, options,
+                               clock, signal, listeners);
     notifier.stopping();
     log_event(spdlog::level::info, "stopped", {});
     return ok ? 0 : 1;

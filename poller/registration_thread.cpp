@@ -1,5 +1,7 @@
 #include "poller/registration_thread.h"
 
+#include <map>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -53,7 +55,15 @@ class RegistrationThread::Stop final : public StopToken {
 nlohmann::ordered_json feed_cursors_state(store::JobStore& store,
                                           const std::vector<std::string>& feeds) {
   nlohmann::ordered_json state = {{"feeds", nlohmann::ordered_json::object()}};
+  const std::map<std::string, std::string> streams = store.stream_cursors();
   for (const auto& feed : feeds) {
+    if (auto it = streams.find(feed); it != streams.end()) {
+      // A stream feed's position in pycti's terms, which the platform shows and gives back
+      // at the next registration.
+      state["feeds"][feed] = {{"start_from", it->second}};
+      if (!state.contains("start_from")) state["start_from"] = it->second;
+      continue;
+    }
     auto cursor = store.cursor(feed);
     state["feeds"][feed] = {{"last_poll_time", cursor ? nlohmann::ordered_json(*cursor)
                                                       : nlohmann::ordered_json(nullptr)}};

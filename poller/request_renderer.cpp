@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "common/clock.h"
 #include "common/json_writer.h"
 #include "poller/job_id.h"
 #include "poller/sendable_url.h"
@@ -84,11 +85,49 @@ RequestRenderer RequestRenderer::from_templates(const FeedConfig& feed,
   r.url_ = std::move(templates.url);
   r.headers_ = std::move(templates.headers);
   r.body_ = std::move(templates.body);
+  r.filter_ = std::move(templates.filter);
   r.allowed_hosts_ = feed.allowed_hosts;
   return r;
 }
 
 store::NewJob RequestRenderer::render(const nlohmann::ordered_json& item) const {
+  return render(item, {}, nullptr);
+}
+
+RequestRenderer::FilterResult RequestRenderer::filter(
+    const nlohmann::ordered_json& item,
+    std::span<const nlohmann::ordered_json* const> extras) const {
+  FilterResult r;
+  if (!filter_) return r;
+  static const SystemClock kClock;
+  tmpl::RenderResult out;
+  filter_->render_into(item, extras, kClock, out);
+  if (!out.ok()) {
+    store::NewJob job;
+    job.id = store::make_job_id();
+    job.method = method_;
+    job.max_attempts = max_attempts_;
+    job.url = url_.source();
+    job.dead = true;
+    job.last_error = "WEBHOOK_FILTER: " + out.error;
+    job.body = write_json(item);
+    r.dead = std::move(job);
+    r.pass = false;
+    return r;
+  }
+  r.pass = out.text == "True";
+  return r;
+}
+
+store::NewJob RequestRenderer::render(const nlohmann::ordered_json& item,
+                                      std::span<const nlohmann::ordered_json* const> extras,
+                                      const std::string* event_data) const {
+  static const SystemClock kClock;
+  auto render_one = [&](const tmpl::Template& t) {
+    tmpl::RenderResult out;
+    t.render_into(item, extras, kClock, out);
+    return out;
+  };
   store::NewJob job;
   job.id = store::make_job_id();
   job.method = method_;
@@ -101,7 +140,7 @@ store::NewJob RequestRenderer::render(const nlohmann::ordered_json& item) const 
     return std::move(job);
   };
 
-  tmpl::RenderResult url = url_.render(item);
+  tmpl::RenderResult url = render_one(url_);
   if (!url.ok()) {
     job.url = url_.source();
     return fail("WEBHOOK_URL: " + url.error);
@@ -120,7 +159,7 @@ store::NewJob RequestRenderer::render(const nlohmann::ordered_json& item) const 
   job.url = std::move(sendable.url);
 
   for (const auto& [name, header] : headers_) {
-    tmpl::RenderResult value = header.render(item);
+    tmpl::RenderResult value = render_one(header);
     if (!value.ok()) return fail("WEBHOOK_HEADERS[\"" + name + "\"]: " + value.error);
     if (value.text.find_first_of("\r\n") != std::string::npos) {
       return fail("WEBHOOK_HEADERS[\"" + name + "\"]: the value holds a line break");
@@ -130,8 +169,10 @@ store::NewJob RequestRenderer::render(const nlohmann::ordered_json& item) const 
     }
     job.headers[name] = std::move(value.text);
   }
-  if (body_) {
-    tmpl::RenderResult body = body_->render(item);
+  if (event_data != nullptr && !body_) {
+    job.body = *event_data;
+  } else if (body_) {
+    tmpl::RenderResult body = render_one(*body_);
     if (!body.ok()) return fail("WEBHOOK_BODY: " + body.error);
     if (std::string error = surrogate_error(body.text); !error.empty()) {
       return fail("WEBHOOK_BODY: " + error);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,21 @@ class RequestRenderer {
   // A pending job with a fresh UUID, or a dead one whose last_error says which template
   // failed and why, and whose body is the item's JSON.
   store::NewJob render(const nlohmann::ordered_json& item) const;
+  // The same for a stream event: `extras` are the values of kStreamTemplateNames, and
+  // `event_data`, when set, is the body (the data text as received, byte for byte).
+  store::NewJob render(const nlohmann::ordered_json& item,
+                       std::span<const nlohmann::ordered_json* const> extras,
+                       const std::string* event_data) const;
+
+  // WEBHOOK_FILTER on one item: whether it is enqueued. A filter that raises fails the
+  // item as a render error does: `job` is then set to the dead job to store.
+  struct FilterResult {
+    bool pass = true;
+    std::optional<store::NewJob> dead;
+  };
+  FilterResult filter(const nlohmann::ordered_json& item,
+                      std::span<const nlohmann::ordered_json* const> extras = {}) const;
+  bool has_filter() const { return filter_.has_value(); }
 
  private:
   RequestRenderer() = default;
@@ -41,6 +57,7 @@ class RequestRenderer {
   tmpl::Template url_;
   std::vector<std::pair<std::string, tmpl::Template>> headers_;
   std::optional<tmpl::Template> body_;
+  std::optional<tmpl::Template> filter_;
   std::vector<std::string> allowed_hosts_;  // WEBHOOK_ALLOWED_HOSTS; empty: any host
 };
 

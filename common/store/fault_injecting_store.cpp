@@ -51,6 +51,31 @@ std::unordered_set<std::string> FaultInjectingStore::seen_since(std::string_view
 std::optional<int64_t> FaultInjectingStore::commit_poll(const PollCommit& commit) {
   return around("commit_poll", [&](JobStore& s) { return s.commit_poll(commit); });
 }
+std::optional<std::string> FaultInjectingStore::stream_cursor(std::string_view feed) {
+  return around("stream_cursor", [&](JobStore& s) { return s.stream_cursor(feed); });
+}
+bool FaultInjectingStore::commit_stream(const StreamCommit& commit) {
+  return around("commit_stream", [&](JobStore& s) { return s.commit_stream(commit); });
+}
+int64_t FaultInjectingStore::open_stream_connection(std::string_view feed, int64_t started_at,
+                                                    std::string_view from_id) {
+  return around("open_stream_connection",
+                [&](JobStore& s) { return s.open_stream_connection(feed, started_at, from_id); });
+}
+void FaultInjectingStore::close_stream_connection(int64_t id, int64_t ended_at,
+                                                  std::optional<int> http_status,
+                                                  std::string_view reason) {
+  around("close_stream_connection",
+         [&](JobStore& s) { s.close_stream_connection(id, ended_at, http_status, reason); });
+}
+std::vector<StreamConnectionRow> FaultInjectingStore::list_stream_connections(
+    std::optional<std::string> feed, int limit) {
+  return around("list_stream_connections",
+                [&](JobStore& s) { return s.list_stream_connections(std::move(feed), limit); });
+}
+std::map<std::string, std::string> FaultInjectingStore::stream_cursors() {
+  return around("stream_cursors", [&](JobStore& s) { return s.stream_cursors(); });
+}
 std::vector<ClaimedJob> FaultInjectingStore::claim(std::string_view worker, int max_jobs,
                                                    std::chrono::milliseconds lease, int64_t now) {
   return around("claim", [&](JobStore& s) { return s.claim(worker, max_jobs, lease, now); });

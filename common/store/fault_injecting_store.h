@@ -39,6 +39,15 @@ class FaultInjectingStore final : public JobStore, private FaultPoints {
   std::optional<int64_t> cursor(std::string_view feed) override;
   std::unordered_set<std::string> seen_since(std::string_view feed, int64_t since) override;
   std::optional<int64_t> commit_poll(const PollCommit& commit) override;
+  std::optional<std::string> stream_cursor(std::string_view feed) override;
+  bool commit_stream(const StreamCommit& commit) override;
+  int64_t open_stream_connection(std::string_view feed, int64_t started_at,
+                                 std::string_view from_id) override;
+  void close_stream_connection(int64_t id, int64_t ended_at, std::optional<int> http_status,
+                               std::string_view reason) override;
+  std::vector<StreamConnectionRow> list_stream_connections(std::optional<std::string> feed,
+                                                           int limit) override;
+  std::map<std::string, std::string> stream_cursors() override;
   std::vector<ClaimedJob> claim(std::string_view worker, int max_jobs,
                                 std::chrono::milliseconds lease, int64_t now) override;
   RecordResult record_outcomes(std::span<const Outcome> outcomes, int64_t now) override;

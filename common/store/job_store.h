@@ -55,7 +55,8 @@ struct PollRecord {
   int64_t duplicates_skipped = 0;
   int64_t render_errors = 0;
   bool ok = true;
-  std::string error;  // why a failed poll failed
+  std::string error;     // why a failed poll failed
+  int64_t filtered = 0;  // items WEBHOOK_FILTER kept out
 };
 
 // Everything one poll writes, in one transaction.
@@ -68,6 +69,40 @@ struct PollCommit {
   // The cursor the poll started from (nullopt for a new feed). If the stored cursor differs
   // (an operator rewound it meanwhile) nothing is written and commit_poll returns nullopt.
   std::optional<int64_t> expected_cursor;
+};
+
+// What a stream feed writes in one transaction: the jobs of the events up to `new_cursor`
+// (a stream id, "<ms>-<seq>") and that id, plus the counts of its connection's row.
+struct StreamCommit {
+  std::string feed;
+  int64_t connection_id = 0;  // the stream_connections row the events came in on
+  std::vector<NewJob> jobs;
+  std::string new_cursor;  // the last id handled: an event's or a heartbeat's
+  // The stream cursor the batch started from (nullopt for a new feed). If the stored one
+  // differs (another poller moved it, an operator rewound it) nothing is written and
+  // commit_stream returns false.
+  std::optional<std::string> expected_cursor;
+  int64_t events = 0;      // events handled in the batch, whatever became of them
+  int64_t heartbeats = 0;  // heartbeats in the batch
+  int64_t filtered = 0;    // events WEBHOOK_FILTER or WEBHOOK_STREAM_EVENTS kept out
+  int64_t render_errors = 0;
+  int64_t now = 0;  // the jobs' creation time
+};
+
+struct StreamConnectionRow {
+  int64_t id = 0;
+  std::string feed;
+  int64_t started_at = 0;
+  std::optional<int64_t> ended_at;  // nullopt: open, or the poller died during it
+  std::string from_id;
+  std::string last_id;
+  std::optional<int> http_status;
+  int64_t events = 0;
+  int64_t heartbeats = 0;
+  int64_t jobs_enqueued = 0;
+  int64_t filtered = 0;
+  int64_t render_errors = 0;
+  std::string end_reason;
 };
 
 struct ClaimedJob {
@@ -211,6 +246,19 @@ class JobStore {
   // Returns the poll id, or nullopt when expected_cursor no longer holds.
   virtual std::optional<int64_t> commit_poll(const PollCommit& commit) = 0;
 
+  // --- poller, stream feeds ---
+  // The last stream id a stream feed handled, or nullopt for a new feed.
+  virtual std::optional<std::string> stream_cursor(std::string_view feed) = 0;
+  // Writes the jobs, the new stream cursor and the connection's counts in one
+  // transaction. False (nothing written) when expected_cursor no longer holds.
+  virtual bool commit_stream(const StreamCommit& commit) = 0;
+  // A new connection row (open); returns its id.
+  virtual int64_t open_stream_connection(std::string_view feed, int64_t started_at,
+                                         std::string_view from_id) = 0;
+  // Marks a connection ended, with the HTTP status it got (if any) and why it ended.
+  virtual void close_stream_connection(int64_t id, int64_t ended_at, std::optional<int> http_status,
+                                       std::string_view reason) = 0;
+
   // --- dispatcher ---
   // Up to `max_jobs` pending jobs due at `now`, oldest first, marked running for `worker`
   // until now + lease, each with a fresh lease token.
@@ -248,6 +296,11 @@ class JobStore {
   // is not indexed, to keep enqueues cheap); by seq a primary-key lookup.
   virtual std::optional<JobDetail> job(std::string_view id) = 0;
   virtual std::vector<PollRow> list_polls(std::optional<std::string> feed, int limit) = 0;
+  // Stream connections, newest first.
+  virtual std::vector<StreamConnectionRow> list_stream_connections(std::optional<std::string> feed,
+                                                                   int limit) = 0;
+  // Every stream feed's cursor, by feed.
+  virtual std::map<std::string, std::string> stream_cursors() = 0;
   // Attempts started at or after `since`, counted per feed and minute, oldest first. Reads
   // the attempt log (no index by time: the hot path pays for none), so keep `since` recent.
   virtual std::vector<AttemptMinute> attempts_per_minute(int64_t since) = 0;

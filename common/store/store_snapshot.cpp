@@ -11,7 +11,12 @@ constexpr SnapshotTable kTables[] = {
     {"heartbeats", "process, worker, at", "process, worker", nullptr},
     {"polls",
      "id, feed, started_at, finished_at, window_from, window_to, items_found, jobs_enqueued, "
-     "duplicates_skipped, render_errors, status, error",
+     "duplicates_skipped, render_errors, status, error, filtered",
+     "id", "id"},
+    {"stream_cursors", "feed, last_event_id, updated_at", "feed", nullptr},
+    {"stream_connections",
+     "id, feed, started_at, ended_at, from_id, last_id, http_status, events, heartbeats, "
+     "jobs_enqueued, filtered, render_errors, end_reason",
      "id", "id"},
     {"seen_items", "id, feed, seen_at, hashes", "id", "id"},
     {"jobs",

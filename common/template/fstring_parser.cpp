@@ -248,13 +248,17 @@ std::vector<Part> parse_fstring_body(ParseScope& scope, std::size_t begin, std::
   return FStringParser(scope.source, scope, begin, end, raw).parts(0);
 }
 
-std::shared_ptr<Program> parse_template(std::string_view source, bool with_item, char quote) {
+std::shared_ptr<Program> parse_template(std::string_view source, bool with_item, char quote,
+                                        std::span<const std::string_view> extra_names) {
   if (!valid_utf8(source)) throw CompileError("the template is not valid UTF-8", source, 0);
   auto program = std::make_shared<Program>();
   program->source = std::string(source);
   ParseScope scope;
   if (with_item) scope.names.emplace_back("item", 0);
   scope.slot_count = 1;
+  for (std::string_view name : extra_names) {
+    scope.names.emplace_back(std::string(name), scope.slot_count++);
+  }
   if (!quote) {
     scope.source = program->source;
     program->parts = parse_fstring_body(scope, 0, program->source.size(), false);

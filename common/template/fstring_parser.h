@@ -4,6 +4,7 @@
 // field's expression. Throws CompileError with Python's wording for the f-string errors.
 #pragma once
 
+#include <span>
 #include <string_view>
 
 #include "common/template/expression_parser.h"
@@ -15,7 +16,10 @@ namespace webhook::tmpl {
 // `quote`: 0 when the whole text is one f-string body (header and body templates), else
 // the quote the template was spliced between as Python source (`"` for the URL, `'` for
 // the query), so that a quote in it ends the f-string.
-std::shared_ptr<Program> parse_template(std::string_view source, bool with_item, char quote);
+// `extra_names` are bound after `item`, in slots 1, 2, ... (a stream feed's event_id and
+// event_type).
+std::shared_ptr<Program> parse_template(std::string_view source, bool with_item, char quote,
+                                        std::span<const std::string_view> extra_names = {});
 
 // The parts of one f-string literal's body, scope.source[begin, end).
 std::vector<Part> parse_fstring_body(ParseScope& scope, std::size_t begin, std::size_t end,

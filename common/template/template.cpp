@@ -52,6 +52,13 @@ Template Template::compile(std::string_view source, Quoting quoting) {
   return t;
 }
 
+Template Template::compile(std::string_view source, Quoting quoting,
+                           std::span<const std::string_view> extra_names) {
+  Template t;
+  t.program_ = parse_template(source, true, quoting == Quoting::kSpliced ? '"' : 0, extra_names);
+  return t;
+}
+
 const std::string& Template::source() const {
   static const std::string kNone;
   return program_ ? program_->source : kNone;
@@ -69,6 +76,12 @@ RenderResult Template::render(const nlohmann::ordered_json& item, const Clock& c
 
 void Template::render_into(const nlohmann::ordered_json& item, const Clock& clock,
                            RenderResult& result) const {
+  render_into(item, {}, clock, result);
+}
+
+void Template::render_into(const nlohmann::ordered_json& item,
+                           std::span<const nlohmann::ordered_json* const> extras,
+                           const Clock& clock, RenderResult& result) const {
   result.text.clear();
   result.error.clear();
   if (!program_) {
@@ -86,6 +99,12 @@ void Template::render_into(const nlohmann::ordered_json& item, const Clock& cloc
   BudgetScope budget;
   try {
     slots[0] = Value::from_json(item);
+    // Slots past the compiled names are comprehension variables; extras fill 1..n only
+    // when the template was compiled with that many names.
+    for (std::size_t i = 0; i < extras.size() && static_cast<int>(i) + 1 < program_->slot_count;
+         ++i) {
+      slots[i + 1] = Value::from_json(*extras[i]);
+    }
     Frame frame{slots, &clock};
     result.text.reserve(program_->literal_size + 32);
     render_parts(program_->parts, frame, result.text);

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -59,12 +60,19 @@ class Template {
  public:
   // Throws CompileError.
   static Template compile(std::string_view source, Quoting quoting = Quoting::kSpliced);
+  // The same with more names bound beside `item` (a stream feed's `event_id` and
+  // `event_type`); render_into's `extras` gives their values, in this order.
+  static Template compile(std::string_view source, Quoting quoting,
+                          std::span<const std::string_view> extra_names);
 
   RenderResult render(const nlohmann::ordered_json& item) const;
   // The same, with time.time() read from `clock`.
   RenderResult render(const nlohmann::ordered_json& item, const Clock& clock) const;
   // Renders into `result`, reusing its buffers (the fast path for many items).
   void render_into(const nlohmann::ordered_json& item, const Clock& clock,
+                   RenderResult& result) const;
+  void render_into(const nlohmann::ordered_json& item,
+                   std::span<const nlohmann::ordered_json* const> extras, const Clock& clock,
                    RenderResult& result) const;
 
   const std::string& source() const;

@@ -40,6 +40,26 @@ class PostgresJobStore final : public JobStore {
     return polls_.commit_poll(commit);
   }
 
+  // --- poller, stream feeds ---
+  std::optional<std::string> stream_cursor(std::string_view feed) override {
+    ready();
+    return polls_.stream_cursor(feed);
+  }
+  bool commit_stream(const StreamCommit& commit) override {
+    ready();
+    return polls_.commit_stream(commit);
+  }
+  int64_t open_stream_connection(std::string_view feed, int64_t started_at,
+                                 std::string_view from_id) override {
+    ready();
+    return polls_.open_stream_connection(feed, started_at, from_id);
+  }
+  void close_stream_connection(int64_t id, int64_t ended_at, std::optional<int> http_status,
+                               std::string_view reason) override {
+    ready();
+    polls_.close_stream_connection(id, ended_at, http_status, reason);
+  }
+
   // --- dispatcher ---
   std::vector<ClaimedJob> claim(std::string_view worker, int max_jobs, milliseconds lease,
                                 int64_t now) override {
@@ -99,6 +119,15 @@ class PostgresJobStore final : public JobStore {
   std::vector<PollRow> list_polls(std::optional<std::string> feed, int limit) override {
     ready();
     return operator_.list_polls(std::move(feed), limit);
+  }
+  std::vector<StreamConnectionRow> list_stream_connections(std::optional<std::string> feed,
+                                                           int limit) override {
+    ready();
+    return operator_.list_stream_connections(std::move(feed), limit);
+  }
+  std::map<std::string, std::string> stream_cursors() override {
+    ready();
+    return operator_.stream_cursors();
   }
   std::vector<AttemptMinute> attempts_per_minute(int64_t since) override {
     ready();

@@ -18,7 +18,7 @@ constexpr const char* kAttemptColumnsSql =
     "number, started_at, duration_ms, http_status, error, response_head, worker";
 constexpr const char* kPollColumnsSql =
     "id, feed, started_at, finished_at, window_from, window_to, items_found, jobs_enqueued, "
-    "duplicates_skipped, render_errors, status, error";
+    "duplicates_skipped, render_errors, status, error, filtered";
 
 JobRow read_job(const PgResult& r, int row) {
   JobRow j;
@@ -60,6 +60,7 @@ PollRow read_poll(const PgResult& r, int row) {
   rec.render_errors = r.int64(row, 9);
   rec.ok = r.text(row, 10) == "ok";
   rec.error = r.text(row, 11);
+  rec.filtered = r.int64(row, 12);
   return p;
 }
 
@@ -328,7 +329,63 @@ PruneResult PostgresOperatorQueries::prune(int64_t before, int batch) {
     total.polls += deleted;
     if (deleted < batch) break;
   }
+  // Stream connections are a stream feed's polls: pruned by the same age, open ones kept.
+  for (;;) {
+    int deleted = 0;
+    connection_.write("pruning old stream connections", [&] {
+      deleted = connection_
+                    .exec("pruning old stream connections",
+                          "DELETE FROM stream_connections WHERE id IN (SELECT id FROM "
+                          "stream_connections WHERE ended_at < $1 ORDER BY id LIMIT $2)",
+                          PgParams().add(before).add(static_cast<int64_t>(batch)))
+                    .changed();
+    });
+    total.polls += deleted;
+    if (deleted < batch) break;
+  }
   return total;
+}
+
+std::vector<StreamConnectionRow> PostgresOperatorQueries::list_stream_connections(
+    std::optional<std::string> feed, int limit) {
+  PgParams params;
+  std::string sql =
+      "SELECT id, feed, started_at, ended_at, from_id, last_id, http_status, events, "
+      "heartbeats, jobs_enqueued, filtered, render_errors, end_reason FROM stream_connections";
+  if (feed) {
+    params.add(*feed);
+    sql += " WHERE feed = $1";
+  }
+  params.add(static_cast<int64_t>(std::max(limit, 0)));
+  sql += " ORDER BY id DESC LIMIT $" + std::to_string(params.size());
+  PgResult r = connection_.exec("listing stream connections", sql, params);
+  std::vector<StreamConnectionRow> rows;
+  for (int i = 0; i < r.rows(); ++i) {
+    StreamConnectionRow c;
+    c.id = r.int64(i, 0);
+    c.feed = r.text(i, 1);
+    c.started_at = r.int64(i, 2);
+    c.ended_at = r.optional_int64(i, 3);
+    c.from_id = r.text(i, 4);
+    c.last_id = r.text(i, 5);
+    if (auto status = r.optional_int64(i, 6)) c.http_status = static_cast<int>(*status);
+    c.events = r.int64(i, 7);
+    c.heartbeats = r.int64(i, 8);
+    c.jobs_enqueued = r.int64(i, 9);
+    c.filtered = r.int64(i, 10);
+    c.render_errors = r.int64(i, 11);
+    c.end_reason = r.text(i, 12);
+    rows.push_back(std::move(c));
+  }
+  return rows;
+}
+
+std::map<std::string, std::string> PostgresOperatorQueries::stream_cursors() {
+  PgResult r = connection_.exec("reading the stream cursors",
+                                "SELECT feed, last_event_id FROM stream_cursors");
+  std::map<std::string, std::string> out;
+  for (int i = 0; i < r.rows(); ++i) out[r.text(i, 0)] = r.text(i, 1);
+  return out;
 }
 
 }  // namespace webhook::store

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,6 +31,9 @@ class PostgresOperatorQueries {
   int requeue_dead(std::optional<std::string> feed, int64_t now);
   int cancel(std::span<const std::string> job_ids, int64_t now);
   PruneResult prune(int64_t before, int batch);
+  std::vector<StreamConnectionRow> list_stream_connections(std::optional<std::string> feed,
+                                                           int limit);
+  std::map<std::string, std::string> stream_cursors();
 
  private:
   PgConnection& connection_;

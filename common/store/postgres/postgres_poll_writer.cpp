@@ -62,8 +62,8 @@ std::optional<int64_t> PostgresPollWriter::commit_poll(const PollCommit& commit)
     PgResult inserted = connection_.exec(
         "inserting the poll row",
         "INSERT INTO polls (feed, started_at, finished_at, window_from, window_to, items_found, "
-        "jobs_enqueued, duplicates_skipped, render_errors, status, error) VALUES ($1, $2, $3, "
-        "$4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        "jobs_enqueued, duplicates_skipped, render_errors, status, error, filtered) VALUES ($1, "
+        "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         PgParams()
             .add(p.feed)
             .add(p.started_at)
@@ -75,7 +75,8 @@ std::optional<int64_t> PostgresPollWriter::commit_poll(const PollCommit& commit)
             .add(p.duplicates_skipped)
             .add(p.render_errors)
             .add(p.ok ? "ok" : "failed")
-            .add(p.error));
+            .add(p.error)
+            .add(p.filtered));
     const int64_t id = inserted.int64(0, 0);
     insert_jobs(commit.jobs, p.feed, id, now);
     fault("commit_poll:jobs_written");
@@ -98,6 +99,90 @@ std::optional<int64_t> PostgresPollWriter::commit_poll(const PollCommit& commit)
     poll_id = id;
   });
   return poll_id;
+}
+
+std::optional<std::string> PostgresPollWriter::stream_cursor(std::string_view feed) {
+  PgResult r = connection_.exec("reading the stream cursor",
+                                "SELECT last_event_id FROM stream_cursors WHERE feed = $1",
+                                PgParams().add(feed));
+  if (r.rows() == 0) return std::nullopt;
+  return r.text(0, 0);
+}
+
+bool PostgresPollWriter::commit_stream(const StreamCommit& c) {
+  if (c.new_cursor.empty() || c.new_cursor.size() > 64) {
+    throw std::invalid_argument("stream commit of feed " + c.feed + ": a cursor of 1-64 bytes");
+  }
+  std::unordered_set<std::string_view> ids;
+  for (const NewJob& job : c.jobs) {
+    if (!ids.insert(job.id).second) {
+      throw std::runtime_error("stream batch of feed " + c.feed + " repeats job id " + job.id);
+    }
+  }
+  bool written = false;
+  connection_.write("committing stream events of feed " + c.feed, [&] {
+    written = false;
+    // Two pollers of one feed queue here: the second sees the first one's cursor.
+    lock_feed(c.feed);
+    if (stream_cursor(c.feed) != c.expected_cursor) return;
+    insert_jobs(c.jobs, c.feed, std::nullopt, c.now);
+    fault("commit_stream:jobs_written");
+    expect_changes(
+        connection_
+            .exec("setting the stream cursor",
+                  "INSERT INTO stream_cursors (feed, last_event_id, updated_at) VALUES ($1, $2, "
+                  "$3) ON CONFLICT (feed) DO UPDATE SET last_event_id = excluded.last_event_id, "
+                  "updated_at = excluded.updated_at",
+                  PgParams().add(c.feed).add(c.new_cursor).add(c.now))
+            .changed(),
+        1, "setting the stream cursor of feed " + c.feed);
+    if (c.connection_id != 0) {
+      connection_.exec(
+          "counting a stream connection's events",
+          "UPDATE stream_connections SET last_id = $1, events = events + $2, heartbeats = "
+          "heartbeats + $3, jobs_enqueued = jobs_enqueued + $4, filtered = filtered + $5, "
+          "render_errors = render_errors + $6 WHERE id = $7",
+          PgParams()
+              .add(c.new_cursor)
+              .add(c.events)
+              .add(c.heartbeats)
+              .add(static_cast<int64_t>(c.jobs.size()) - c.render_errors)
+              .add(c.filtered)
+              .add(c.render_errors)
+              .add(c.connection_id));
+    }
+    if (!c.jobs.empty()) notify_new_jobs(connection_);
+    fault("commit_stream:before_commit");
+    written = true;
+  });
+  return written;
+}
+
+int64_t PostgresPollWriter::open_stream_connection(std::string_view feed, int64_t started_at,
+                                                   std::string_view from_id) {
+  int64_t id = 0;
+  connection_.write("recording a stream connection", [&] {
+    id = connection_
+             .exec("recording a stream connection",
+                   "INSERT INTO stream_connections (feed, started_at, from_id) VALUES ($1, $2, "
+                   "$3) RETURNING id",
+                   PgParams().add(feed).add(started_at).add(from_id))
+             .int64(0, 0);
+  });
+  return id;
+}
+
+void PostgresPollWriter::close_stream_connection(int64_t id, int64_t ended_at,
+                                                 std::optional<int> http_status,
+                                                 std::string_view reason) {
+  std::optional<int64_t> status;
+  if (http_status) status = *http_status;
+  connection_.write("recording the end of a stream connection", [&] {
+    connection_.exec("recording the end of a stream connection",
+                     "UPDATE stream_connections SET ended_at = greatest($1, started_at), "
+                     "http_status = $2, end_reason = $3 WHERE id = $4",
+                     PgParams().add(ended_at).add(status).add(reason).add(id));
+  });
 }
 
 void PostgresPollWriter::rewind(std::string_view feed, int64_t to) {
@@ -135,7 +220,7 @@ void PostgresPollWriter::set_cursor(std::string_view feed, int64_t value) {
 }
 
 void PostgresPollWriter::insert_jobs(std::span<const NewJob> jobs, const std::string& feed,
-                                     int64_t poll_id, int64_t now) {
+                                     std::optional<int64_t> poll_id, int64_t now) {
   constexpr std::size_t kRowsPerInsert = 500;  // 14 parameters each, well under 65535
   while (!jobs.empty()) {
     const std::size_t rows = std::min(jobs.size(), kRowsPerInsert);

@@ -1,7 +1,8 @@
 // The poller's side of the PostgreSQL store: the cursor per feed, the seen-item hashes of
 // the overlap, and commit_poll, which writes a whole poll in one transaction (serialised
 // per feed by an advisory lock, so two pollers of one feed cannot both commit a window);
-// plus the operator's rewind of a cursor. Borrows the connection (which must outlive it).
+// the stream feeds' cursors, commits and connection history; plus the operator's rewind of a
+// cursor. Borrows the connection (which must outlive it).
 // One thread at a time.
 #pragma once
 
@@ -30,13 +31,23 @@ class PostgresPollWriter {
   std::optional<int64_t> commit_poll(const PollCommit& commit);
   void rewind(std::string_view feed, int64_t to);
 
+  // Stream feeds: the last stream id handled, a batch of events' jobs with it in one
+  // transaction (fenced by the expected cursor), and the connection history.
+  std::optional<std::string> stream_cursor(std::string_view feed);
+  bool commit_stream(const StreamCommit& commit);
+  int64_t open_stream_connection(std::string_view feed, int64_t started_at,
+                                 std::string_view from_id);
+  void close_stream_connection(int64_t id, int64_t ended_at, std::optional<int> http_status,
+                               std::string_view reason);
+
  private:
   std::optional<int64_t> read_cursor(std::string_view feed);
   // Inside a transaction: waits for, then holds until commit, the feed's cursor lock.
   void lock_feed(std::string_view feed);
   void set_cursor(std::string_view feed, int64_t value);
-  void insert_jobs(std::span<const NewJob> jobs, const std::string& feed, int64_t poll_id,
-                   int64_t now);
+  // `poll_id`: the poll that made them (none for a stream feed's jobs).
+  void insert_jobs(std::span<const NewJob> jobs, const std::string& feed,
+                   std::optional<int64_t> poll_id, int64_t now);
   void fault(std::string_view point) {
     if (faults_ != nullptr) faults_->reached(point);
   }

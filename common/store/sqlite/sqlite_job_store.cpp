@@ -10,6 +10,7 @@
 #include "common/store/sqlite/sqlite_operator_queries.h"
 #include "common/store/sqlite/sqlite_poll_writer.h"
 #include "common/store/sqlite/sqlite_store.h"
+#include "common/store/sqlite/sqlite_stream_writer.h"
 
 namespace webhook::store {
 namespace {
@@ -25,6 +26,7 @@ class SqliteJobStore final : public JobStore {
   explicit SqliteJobStore(const SqliteOptions& options)
       : connection_(options),
         polls_(migrated(connection_)),
+        streams_(connection_, polls_),
         queue_(connection_, options.work_probe, options.watched_probe),
         operator_(connection_) {}
 
@@ -34,6 +36,26 @@ class SqliteJobStore final : public JobStore {
   }
   std::optional<int64_t> commit_poll(const PollCommit& commit) override {
     return polls_.commit_poll(commit);
+  }
+
+  std::optional<std::string> stream_cursor(std::string_view feed) override {
+    return streams_.stream_cursor(feed);
+  }
+  bool commit_stream(const StreamCommit& commit) override { return streams_.commit_stream(commit); }
+  int64_t open_stream_connection(std::string_view feed, int64_t started_at,
+                                 std::string_view from_id) override {
+    return streams_.open_connection(feed, started_at, from_id);
+  }
+  void close_stream_connection(int64_t id, int64_t ended_at, std::optional<int> http_status,
+                               std::string_view reason) override {
+    streams_.close_connection(id, ended_at, http_status, reason);
+  }
+  std::vector<StreamConnectionRow> list_stream_connections(std::optional<std::string> feed,
+                                                           int limit) override {
+    return operator_.list_stream_connections(std::move(feed), limit);
+  }
+  std::map<std::string, std::string> stream_cursors() override {
+    return operator_.stream_cursors();
   }
 
   std::vector<ClaimedJob> claim(std::string_view worker, int max_jobs,
@@ -90,6 +112,7 @@ class SqliteJobStore final : public JobStore {
  private:
   SqliteConnection connection_;
   SqlitePollWriter polls_;
+  SqliteStreamWriter streams_;
   SqliteLeaseQueue queue_;
   SqliteOperatorQueries operator_;
 };

@@ -14,7 +14,7 @@ namespace {
 
 constexpr const char* kPollColumns =
     "id, feed, started_at, finished_at, window_from, window_to, items_found, jobs_enqueued, "
-    "duplicates_skipped, render_errors, status, error";
+    "duplicates_skipped, render_errors, status, error, filtered";
 
 PollRow read_poll_row(SQLite::Statement& s) {
   PollRow row;
@@ -31,6 +31,7 @@ PollRow read_poll_row(SQLite::Statement& s) {
   p.render_errors = s.getColumn(9).getInt64();
   p.ok = s.getColumn(10).getString() == "ok";
   p.error = s.getColumn(11).getString();
+  p.filtered = s.getColumn(12).getInt64();
   return row;
 }
 
@@ -140,6 +141,43 @@ std::vector<PollRow> SqliteOperatorQueries::list_polls(std::optional<std::string
   std::vector<PollRow> rows;
   while (s.executeStep()) rows.push_back(read_poll_row(s));
   return rows;
+}
+
+std::vector<StreamConnectionRow> SqliteOperatorQueries::list_stream_connections(
+    std::optional<std::string> feed, int limit) {
+  SQLite::Statement s(connection_.db(),
+                      std::string("SELECT id, feed, started_at, ended_at, from_id, last_id, "
+                                  "http_status, events, heartbeats, jobs_enqueued, filtered, "
+                                  "render_errors, end_reason FROM stream_connections") +
+                          (feed ? " WHERE feed = :feed" : "") + " ORDER BY id DESC LIMIT :limit");
+  if (feed) s.bind(":feed", *feed);
+  s.bind(":limit", std::max(limit, 0));
+  std::vector<StreamConnectionRow> rows;
+  while (s.executeStep()) {
+    StreamConnectionRow r;
+    r.id = s.getColumn(0).getInt64();
+    r.feed = s.getColumn(1).getString();
+    r.started_at = s.getColumn(2).getInt64();
+    r.ended_at = optional_int64(s.getColumn(3));
+    r.from_id = s.getColumn(4).getString();
+    r.last_id = s.getColumn(5).getString();
+    if (auto status = optional_int64(s.getColumn(6))) r.http_status = static_cast<int>(*status);
+    r.events = s.getColumn(7).getInt64();
+    r.heartbeats = s.getColumn(8).getInt64();
+    r.jobs_enqueued = s.getColumn(9).getInt64();
+    r.filtered = s.getColumn(10).getInt64();
+    r.render_errors = s.getColumn(11).getInt64();
+    r.end_reason = s.getColumn(12).getString();
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+std::map<std::string, std::string> SqliteOperatorQueries::stream_cursors() {
+  SQLite::Statement s(connection_.db(), "SELECT feed, last_event_id FROM stream_cursors");
+  std::map<std::string, std::string> out;
+  while (s.executeStep()) out[s.getColumn(0).getString()] = s.getColumn(1).getString();
+  return out;
 }
 
 std::vector<AttemptMinute> SqliteOperatorQueries::attempts_per_minute(int64_t since) {
@@ -275,6 +313,20 @@ PruneResult SqliteOperatorQueries::prune(int64_t before, int batch) {
       SQLite::Statement s(connection_.db(),
                           "DELETE FROM polls WHERE id IN (SELECT id FROM polls WHERE "
                           "finished_at < ? ORDER BY finished_at LIMIT ?)");
+      s.bind(1, before);
+      s.bind(2, batch);
+      deleted = s.exec();
+    });
+    total.polls += deleted;
+    if (deleted < batch) break;
+  }
+  // Stream connections are a stream feed's polls: pruned by the same age, open ones kept.
+  for (;;) {
+    int deleted = 0;
+    connection_.write("pruning old stream connections", [&] {
+      SQLite::Statement s(connection_.db(),
+                          "DELETE FROM stream_connections WHERE id IN (SELECT id FROM "
+                          "stream_connections WHERE ended_at < ? ORDER BY id LIMIT ?)");
       s.bind(1, before);
       s.bind(2, batch);
       deleted = s.exec();

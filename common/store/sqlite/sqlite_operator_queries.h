@@ -5,6 +5,7 @@
 // outlive it. One thread at a time.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -24,6 +25,9 @@ class SqliteOperatorQueries {
   std::vector<JobRow> list_jobs(const JobFilter& filter);
   std::optional<JobDetail> job(std::string_view id);
   std::vector<PollRow> list_polls(std::optional<std::string> feed, int limit);
+  std::vector<StreamConnectionRow> list_stream_connections(std::optional<std::string> feed,
+                                                           int limit);
+  std::map<std::string, std::string> stream_cursors();
   std::vector<AttemptMinute> attempts_per_minute(int64_t since);
   std::vector<HeartbeatRow> heartbeats();
   int requeue(std::span<const std::string> job_ids, int64_t now);

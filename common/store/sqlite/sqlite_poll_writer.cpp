@@ -38,8 +38,8 @@ SqlitePollWriter::SqlitePollWriter(SqliteConnection& connection)
       forget_seen_(connection.db(), "DELETE FROM seen_items WHERE feed = ? AND seen_at < ?"),
       insert_poll_(connection.db(),
                    "INSERT INTO polls (feed, started_at, finished_at, window_from, window_to, "
-                   "items_found, jobs_enqueued, duplicates_skipped, render_errors, status, error) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                   "items_found, jobs_enqueued, duplicates_skipped, render_errors, status, error, "
+                   "filtered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       insert_job_(connection.db(), insert_jobs_sql(1)),
       insert_jobs_(connection.db(), insert_jobs_sql(kJobsPerInsert)) {}
 
@@ -71,12 +71,12 @@ std::unordered_set<std::string> SqlitePollWriter::seen_since(std::string_view fe
 }
 
 void SqlitePollWriter::bind_job(SQLite::Statement& s, int first, const NewJob& job,
-                                const std::string& feed, int64_t poll_id, int64_t now,
-                                std::string& headers_text) {
+                                const std::string& feed, std::optional<int64_t> poll_id,
+                                int64_t now, std::string& headers_text) {
   // The strings outlive the statement's step: bind them without copies.
   s.bindNoCopy(first + 0, job.id);
   s.bindNoCopy(first + 1, feed);
-  s.bind(first + 2, poll_id);
+  bind_optional(s, first + 2, poll_id);
   s.bindNoCopy(first + 3, job.method);
   s.bindNoCopy(first + 4, job.url);
   if (job.headers.empty()) {
@@ -96,7 +96,7 @@ void SqlitePollWriter::bind_job(SQLite::Statement& s, int first, const NewJob& j
 }
 
 void SqlitePollWriter::insert_jobs(std::span<const NewJob> jobs, const std::string& feed,
-                                   int64_t poll_id, int64_t now) {
+                                   std::optional<int64_t> poll_id, int64_t now) {
   // kJobsPerInsert rows per statement while that many are left, then one at a time: a
   // statement's fixed cost (reset, bindings, program start and end) was a fifth of an
   // enqueue.
@@ -117,6 +117,14 @@ void SqlitePollWriter::insert_jobs(std::span<const NewJob> jobs, const std::stri
   }
 }
 
+void SqlitePollWriter::check_unique_ids(std::span<const NewJob> jobs, const std::string& what) {
+  std::unordered_set<std::string_view> ids;
+  ids.reserve(jobs.size());
+  for (const NewJob& job : jobs) {
+    if (!ids.insert(job.id).second) throw std::runtime_error(what + " repeats job id " + job.id);
+  }
+}
+
 void SqlitePollWriter::set_cursor(std::string_view feed, int64_t value) {
   StatementScope s(upsert_cursor_);
   s->bind(1, std::string(feed));
@@ -129,13 +137,7 @@ std::optional<int64_t> SqlitePollWriter::commit_poll(const PollCommit& commit) {
   // The id is the receivers' idempotency key; the schema does not index it (see
   // schema/sqlite/001_init.sql), so a poll that repeats one is refused here, before anything is
   // written.
-  std::unordered_set<std::string_view> ids;
-  ids.reserve(commit.jobs.size());
-  for (const NewJob& job : commit.jobs) {
-    if (!ids.insert(job.id).second) {
-      throw std::runtime_error("poll of feed " + p.feed + " repeats job id " + job.id);
-    }
-  }
+  check_unique_ids(commit.jobs, "poll of feed " + p.feed);
   // The hashes go in as one row, one per line.
   std::string seen_lines;
   for (const std::string& hash : commit.seen_hashes) {
@@ -164,6 +166,7 @@ std::optional<int64_t> SqlitePollWriter::commit_poll(const PollCommit& commit) {
       s->bind(9, p.render_errors);
       s->bind(10, p.ok ? "ok" : "failed");
       s->bind(11, p.error);
+      s->bind(12, p.filtered);
       expect_changes(s->exec(), 1, "inserting the poll row");
     }
     int64_t id = connection_.db().getLastInsertRowid();

@@ -28,6 +28,13 @@ class SqlitePollWriter {
   std::optional<int64_t> commit_poll(const PollCommit& commit);
   void rewind(std::string_view feed, int64_t to);
 
+  // Inserts jobs created (and due) at `now`, inside the caller's write transaction; a
+  // stream feed's jobs have no poll. Shared with SqliteStreamWriter.
+  void insert_jobs(std::span<const NewJob> jobs, const std::string& feed,
+                   std::optional<int64_t> poll_id, int64_t now);
+  // Refuses a batch that repeats a job id (the schema does not index ids).
+  static void check_unique_ids(std::span<const NewJob> jobs, const std::string& what);
+
   static constexpr int kJobColumnCount = 14;         // parameters per row of an insert
   static constexpr std::size_t kJobsPerInsert = 64;  // rows per multi-row insert
 
@@ -36,10 +43,8 @@ class SqlitePollWriter {
   // Binds one job's kJobColumnCount values from parameter `first` on; `headers_text` keeps
   // the headers' JSON alive until the statement has run.
   static void bind_job(SQLite::Statement& statement, int first, const NewJob& job,
-                       const std::string& feed, int64_t poll_id, int64_t now,
+                       const std::string& feed, std::optional<int64_t> poll_id, int64_t now,
                        std::string& headers_text);
-  void insert_jobs(std::span<const NewJob> jobs, const std::string& feed, int64_t poll_id,
-                   int64_t now);
   void set_cursor(std::string_view feed, int64_t value);
 
   SqliteConnection& connection_;

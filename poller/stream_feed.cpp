@@ -1,0 +1,294 @@
+#include "poller/stream_feed.h"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/json_reader.h"
+#include "common/json_writer.h"
+#include "common/logging.h"
+
+namespace webhook::poller {
+namespace {
+
+using Json = nlohmann::ordered_json;
+using SteadyClock = std::chrono::steady_clock;
+
+bool parse_id(std::string_view id, int64_t& ms, int64_t& seq) {
+  auto dash = id.find('-');
+  if (dash == std::string_view::npos) return false;
+  auto a = std::from_chars(id.data(), id.data() + dash, ms);
+  auto b = std::from_chars(id.data() + dash + 1, id.data() + id.size(), seq);
+  return a.ec == std::errc() && a.ptr == id.data() + dash && b.ec == std::errc() &&
+         b.ptr == id.data() + id.size();
+}
+
+bool is_false_word(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text == "false" || text == "no" || text == "none";
+}
+
+}  // namespace
+
+int compare_stream_ids(std::string_view a, std::string_view b) {
+  int64_t am = 0, as = 0, bm = 0, bs = 0;
+  if (parse_id(a, am, as) && parse_id(b, bm, bs)) {
+    if (am != bm) return am < bm ? -1 : 1;
+    if (as != bs) return as < bs ? -1 : 1;
+    return 0;
+  }
+  return a < b ? -1 : (a == b ? 0 : 1);
+}
+
+StreamFeedOptions StreamFeedOptions::from_config(const Config& config) {
+  StreamFeedOptions o;
+  o.batch_size = config.integer("WEBHOOK_STREAM_BATCH_SIZE");
+  o.batch_time = config.duration("WEBHOOK_STREAM_BATCH_TIME");
+  o.reconnect_max = config.duration("WEBHOOK_STREAM_RECONNECT_MAX");
+  o.reconnect_first = std::min(o.reconnect_first, o.reconnect_max);
+  if (config.is_set("CONNECTOR_LIVE_STREAM_START_TIMESTAMP")) {
+    o.start_timestamp = config.integer("CONNECTOR_LIVE_STREAM_START_TIMESTAMP");
+  }
+  std::string recover = config.string("CONNECTOR_LIVE_STREAM_RECOVER_ISO_DATE");
+  if (!recover.empty() && !is_false_word(recover)) o.recover = recover;
+  return o;
+}
+
+// Collects one connection's events into batches and commits them.
+class StreamFeed::Batch final : public StreamHandler {
+ public:
+  Batch(StreamFeed& feed, int64_t connection_id, std::optional<std::string> stored)
+      : feed_(feed), connection_id_(connection_id), stored_(std::move(stored)) {
+    for (const auto& type : feed.feed_.config.stream_events) wanted_.insert(type);
+  }
+
+  bool on_event(SseEvent&& event) override {
+    if (event.type == "heartbeat") {
+      ++commit_.heartbeats;
+      advance(event.last_event_id);
+    } else if (event.type == "create" || event.type == "update" || event.type == "delete" ||
+               event.type == "merge") {
+      ++commit_.events;
+      if (wanted_.count(event.type) == 0) {
+        ++commit_.filtered;
+      } else {
+        enqueue(event);
+      }
+      advance(event.last_event_id);
+    } else if (event.has_id) {
+      // `connected` carries no id; anything else with one is passed over, as pycti's
+      // callback would see it but the webhook connector only sends the four kinds.
+      advance(event.last_event_id);
+    }
+    if (commit_.events + commit_.heartbeats >= feed_.options_.batch_size) return flush();
+    return true;
+  }
+
+  bool on_idle(SteadyClock::time_point now) override {
+    if (pending() && now - opened_ >= feed_.options_.batch_time) {
+      if (!flush()) return false;
+    }
+    if (now >= next_turn_) {
+      next_turn_ = now + std::chrono::seconds(1);
+      const int64_t wall = feed_.clock_.now_ms();
+      for (auto* l : feed_.listeners_) l->on_turn(wall);
+      if (now >= next_beat_) {
+        // The poller's sign of life, which health checks read beside the open connection.
+        next_beat_ = now + std::chrono::seconds(10);
+        try {
+          feed_.store_.heartbeat("poller", feed_.worker_, wall);
+        } catch (const std::exception& e) {
+          log_event(spdlog::level::warn, "cannot write the heartbeat", {{"error", e.what()}});
+        }
+      }
+    }
+    return true;
+  }
+
+  // Commits what is held; false when the stored cursor moved meanwhile (nothing written).
+  bool flush() {
+    if (!pending()) return true;
+    commit_.feed = feed_.feed_.config.name;
+    commit_.connection_id = connection_id_;
+    commit_.expected_cursor = stored_;
+    commit_.now = feed_.clock_.now_ms();
+    if (!feed_.store_.commit_stream(commit_)) {
+      conflict_ = true;
+      return false;
+    }
+    stored_ = commit_.new_cursor;
+    total_jobs_ += static_cast<int64_t>(commit_.jobs.size());
+    commit_ = store::StreamCommit{};
+    return true;
+  }
+
+  bool conflict() const { return conflict_; }
+  const std::optional<std::string>& stored() const { return stored_; }
+  int64_t total_jobs() const { return total_jobs_; }
+
+ private:
+  bool pending() const { return !commit_.new_cursor.empty(); }
+
+  void advance(const std::string& id) {
+    if (id.empty()) return;
+    if (!pending()) opened_ = SteadyClock::now();
+    commit_.new_cursor = id;
+  }
+
+  void enqueue(const SseEvent& event) {
+    const RequestRenderer& renderer = feed_.feed_.renderer;
+    JsonReadResult read = read_json(event.data);
+    const Json event_id(event.last_event_id);
+    const Json event_type(event.type);
+    const Json* extras[] = {&event_id, &event_type};
+    if (!read.ok()) {
+      store::NewJob job = renderer.render(Json(event.data), extras, nullptr);
+      job.dead = true;
+      job.last_error = "the event's data is not JSON (" + read.error + ")";
+      job.headers = Json::object();
+      job.body = event.data;
+      ++commit_.render_errors;
+      commit_.jobs.push_back(std::move(job));
+      return;
+    }
+    if (renderer.has_filter()) {
+      RequestRenderer::FilterResult f = renderer.filter(read.value, extras);
+      if (f.dead) {
+        ++commit_.render_errors;
+        commit_.jobs.push_back(std::move(*f.dead));
+        return;
+      }
+      if (!f.pass) {
+        ++commit_.filtered;
+        return;
+      }
+    }
+    const bool raw = feed_.feed_.config.body_is_event_data;
+    store::NewJob job = renderer.render(read.value, extras, raw ? &event.data : nullptr);
+    if (job.dead) ++commit_.render_errors;
+    commit_.jobs.push_back(std::move(job));
+  }
+
+  StreamFeed& feed_;
+  int64_t connection_id_;
+  std::optional<std::string> stored_;
+  std::set<std::string> wanted_;
+  store::StreamCommit commit_;
+  SteadyClock::time_point opened_{};
+  SteadyClock::time_point next_turn_{};
+  SteadyClock::time_point next_beat_{};
+  bool conflict_ = false;
+  int64_t total_jobs_ = 0;
+};
+
+StreamFeed::StreamFeed(const CompiledFeed& feed, StreamClient& client, store::JobStore& store,
+                       const Clock& clock, StreamFeedOptions options)
+    : feed_(feed),
+      client_(client),
+      store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      worker_("stream:" + std::to_string(::getpid()) + ":" + feed.config.name) {}
+
+StreamStart StreamFeed::start() {
+  if (auto stored = store_.stream_cursor(name())) {
+    return {*stored, "the feed's stored cursor", false};
+  }
+  if (options_.registered_start) {
+    return {*options_.registered_start,
+            "the connector state OpenCTI kept for CONNECTOR_ID (where the connector left off)",
+            !options_.recover.empty()};
+  }
+  if (options_.start_timestamp) {
+    return {std::to_string(*options_.start_timestamp) + "-0",
+            "CONNECTOR_LIVE_STREAM_START_TIMESTAMP", !options_.recover.empty()};
+  }
+  return {"0-0", "the start of what the platform keeps (a new feed)", !options_.recover.empty()};
+}
+
+std::chrono::milliseconds StreamFeed::backoff(int failures) const {
+  if (failures <= 0) return std::chrono::milliseconds(0);
+  int64_t delay = options_.reconnect_first.count();
+  for (int i = 1; i < failures && delay < options_.reconnect_max.count(); ++i) delay *= 2;
+  return std::chrono::milliseconds(std::min<int64_t>(delay, options_.reconnect_max.count()));
+}
+
+StreamConnection StreamFeed::connect_once(const CancelFn& cancel) {
+  StreamStart from = start();
+  std::optional<std::string> stored = store_.stream_cursor(name());
+  if (!logged_start_) {
+    logged_start_ = true;
+    log_event(spdlog::level::info, "stream feed starts",
+              {{"feed", name()},
+               {"stream", feed_.config.stream_id},
+               {"from", from.from_id},
+               {"because", from.reason},
+               {"recover", from.recover ? options_.recover : std::string()}});
+  }
+  const int64_t id = store_.open_stream_connection(name(), clock_.now_ms(), from.from_id);
+  Batch batch(*this, id, stored);
+  StreamConnection connection;
+  std::string reason;
+  try {
+    connection = client_.run(
+        feed_.config.stream_id, from.from_id, from.recover ? options_.recover : std::string(),
+        batch, cancel,
+        std::min<std::chrono::milliseconds>(options_.batch_time, std::chrono::milliseconds(100)));
+    // Every event dispatched before the end was whole: commit them.
+    if (!batch.conflict()) batch.flush();
+  } catch (const std::exception& e) {
+    try {
+      store_.close_stream_connection(id, clock_.now_ms(), std::nullopt,
+                                     std::string("the store failed: ") + e.what());
+    } catch (const std::exception&) {
+      // The store is down: the row stays open, which is what a killed poller leaves too.
+    }
+    throw;
+  }
+  reason = describe(connection);
+  if (batch.conflict()) {
+    connection.end = StreamEnd::kStopped;
+    reason =
+        "the stored cursor moved meanwhile (another poller of this feed, or an operator); "
+        "reconnecting from it";
+    connection.error = reason;
+  }
+  store_.close_stream_connection(
+      id, clock_.now_ms(),
+      connection.http_status > 0 ? std::optional<int>(connection.http_status) : std::nullopt,
+      reason);
+  return connection;
+}
+
+void StreamFeed::run(StopToken& stop) {
+  int failures = 0;
+  auto cancel = [&stop] { return stop.stop_requested(); };
+  while (!stop.stop_requested()) {
+    std::chrono::milliseconds wait{0};
+    try {
+      StreamConnection c = connect_once(cancel);
+      if (c.end == StreamEnd::kCancelled) break;
+      const bool progressed = c.opened() && c.events > 0;
+      failures = progressed ? 0 : failures + 1;
+      if (c.end != StreamEnd::kClosed || !progressed) {
+        log_event(progressed ? spdlog::level::info : spdlog::level::warn,
+                  "stream connection ended; reconnecting from the cursor",
+                  {{"feed", name()}, {"reason", describe(c)}, {"events", c.events}});
+      }
+      wait = backoff(failures);
+      if (c.retry_ms && failures > 0) wait = std::max(wait, std::chrono::milliseconds(*c.retry_ms));
+    } catch (const std::exception& e) {
+      ++failures;
+      wait = backoff(failures);
+      log_event(spdlog::level::err, "stream feed failed; reconnecting from the stored cursor",
+                {{"feed", name()}, {"error", e.what()}});
+    }
+    for (auto* l : listeners_) l->on_turn(clock_.now_ms());
+    if (wait.count() > 0 && stop.wait_for(wait)) break;
+  }
+}
+
+}  // namespace webhook::poller
