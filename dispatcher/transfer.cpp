@@ -74,7 +74,7 @@ Transfer::Transfer(store::ClaimedJob job, const DispatcherSettings& settings,
     if (fresh) easy_.reset(curl_easy_init());
     if (!easy_) throw std::runtime_error("curl_easy_init failed");
     if (fresh) configure_handle(settings);
-    configure(signer);
+    configure(settings, signer);
   } catch (const std::exception& error) {
     setup_error_ = error.what();
   }
@@ -103,7 +103,7 @@ void Transfer::configure_handle(const DispatcherSettings& settings) {
   set(easy, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
 }
 
-void Transfer::configure(const WebhookSigner* signer) {
+void Transfer::configure(const DispatcherSettings& settings, const WebhookSigner* signer) {
   CURL* easy = easy_.get();
   // Parsing the URL costs as much as a tenth of a request: only when a rule needs it now
   // (a redirect needs it later, see redirect_allowed).

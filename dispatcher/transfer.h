@@ -63,7 +63,7 @@ class Transfer {
   // The options every request of these settings shares, on a new handle.
   void configure_handle(const DispatcherSettings& settings);
   // This job's options.
-  void configure(const WebhookSigner* signer);
+  void configure(const DispatcherSettings& settings, const WebhookSigner* signer);
   // At the end of a response's headers: false (and refused_redirect_ set) when it
   // redirects to an origin the settings do not let this job's request follow to.
   bool redirect_allowed();
