@@ -84,6 +84,7 @@ RequestRenderer RequestRenderer::from_templates(const FeedConfig& feed,
   r.url_ = std::move(templates.url);
   r.headers_ = std::move(templates.headers);
   r.body_ = std::move(templates.body);
+  r.order_key_ = std::move(templates.order_key);
   r.allowed_hosts_ = feed.allowed_hosts;
   return r;
 }
@@ -101,6 +102,16 @@ store::NewJob RequestRenderer::render(const nlohmann::ordered_json& item) const 
     return std::move(job);
   };
 
+  // The key first: a job whose request fails to render still belongs to its key, so that
+  // WEBHOOK_ORDER_ON_DEAD=block holds the key's later jobs behind it.
+  if (order_key_) {
+    tmpl::RenderResult key = order_key_->render(item);
+    if (!key.ok()) {
+      job.url = url_.source();
+      return fail("WEBHOOK_ORDER_KEY: " + key.error);
+    }
+    job.order_key = std::move(key.text);
+  }
   tmpl::RenderResult url = url_.render(item);
   if (!url.ok()) {
     job.url = url_.source();

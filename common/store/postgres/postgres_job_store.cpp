@@ -612,6 +612,33 @@ class PostgresJobStore final : public JobStore {
     return changed;
   }
 
+  std::vector<BlockedKey> blocked_keys(std::optional<std::string> feed, int limit) override {
+    ready();
+    PgParams params;
+    std::string sql =
+        "SELECT b.feed, b.order_key, b.blocking_seq, b.blocking_id, j.finished_at, b.last_error, "
+        "b.waiting FROM blocked_keys AS b JOIN jobs AS j ON j.seq = b.blocking_seq";
+    if (feed) {
+      params.add(*feed);
+      sql += " WHERE b.feed = $1";
+    }
+    params.add(static_cast<int64_t>(std::max(limit, 0)));
+    sql += " ORDER BY j.finished_at, b.blocking_seq LIMIT $" + std::to_string(params.size());
+    PgResult r = connection_.exec("listing blocked keys", sql, params);
+    std::vector<BlockedKey> rows;
+    for (int i = 0; i < r.rows(); ++i) {
+      BlockedKey& k = rows.emplace_back();
+      k.feed = r.text(i, 0);
+      k.order_key = r.text(i, 1);
+      k.blocking_seq = r.int64(i, 2);
+      k.blocking_id = r.text(i, 3);
+      k.dead_since = r.optional_int64(i, 4).value_or(0);
+      k.last_error = r.text(i, 5);
+      k.waiting = r.int64(i, 6);
+    }
+    return rows;
+  }
+
   PruneResult prune(int64_t before, int batch) override {
     ready();
     PruneResult total;

@@ -28,6 +28,8 @@ constexpr const char* kRetrySet =
     "state = CASE WHEN attempts + 1 >= max_attempts THEN 'dead' ELSE 'pending' END, "
     "finished_at = CASE WHEN attempts + 1 >= max_attempts THEN ?1 END, next_attempt_at = ?7";
 
+constexpr std::size_t kMaxOrderedTokens = 1 << 16;
+
 }  // namespace
 
 SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection,
@@ -56,7 +58,7 @@ SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection,
                "UPDATE jobs INDEXED BY jobs_running_lease SET state = 'pending', "
                "lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1 "
                "WHERE id = ?2 AND state = 'running' AND lease_owner = ?3"),
-      next_due_(connection.db(), "SELECT min(next_attempt_at) FROM jobs WHERE state = 'pending'"),
+      next_due_(connection.db(), kNextDueSql),
       data_version_(connection.db(), "PRAGMA data_version"),
       upsert_heartbeat_(connection.db(),
                         "INSERT INTO heartbeats (process, worker, at) VALUES (?, ?, ?) "
@@ -97,6 +99,12 @@ std::vector<ClaimedJob> SqliteLeaseQueue::claim(std::string_view worker, int max
         j.lease_token = (seq << kLeaseSeqShift) | counter;
         j.lease_expires_at = expires_at;
         j.attempt_number = s->getColumn(11).getInt64() + 1;
+        if (s->getColumn(12).getInt() != 0) {
+          // Jobs released or taken back never come back here; forgetting them all at
+          // worst delays one wake-up to the caller's timeout.
+          if (ordered_tokens_.size() >= kMaxOrderedTokens) ordered_tokens_.clear();
+          ordered_tokens_.insert(j.lease_token);
+        }
       }
     }
     if (jobs.empty()) return;
@@ -154,6 +162,7 @@ bool SqliteLeaseQueue::apply(const Outcome& o, int64_t now) {
     // No RETURNING: SQLite would buffer its rows in a temporary table for every outcome.
     changed = s->exec();
   }
+  if (ordered_tokens_.erase(o.lease_token) != 0) claimed_version_ = -1;
   if (changed == 0) return false;
   if (changed != 1) expect_changes(changed, 1, "recording the outcome of job " + o.job_id);
   insert_attempt(o.lease_token >> kLeaseSeqShift, o.attempt_number, o.started_at, o.duration_ms,
@@ -260,7 +269,7 @@ std::optional<int64_t> SqliteLeaseQueue::next_due_at() {
 bool SqliteLeaseQueue::wait_for_work(std::chrono::milliseconds timeout, int interrupt_fd) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    if (data_version() != claimed_version_) return true;
+    if (claimed_version_ < 0 || data_version() != claimed_version_) return true;
     const auto left =
         std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
