@@ -1,0 +1,294 @@
+#include "common/store/postgres/postgres_lease_queue.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "common/store/postgres/postgres_channel.h"
+#include "common/store/row_helpers.h"
+
+namespace webhook::store {
+namespace {
+
+using std::chrono::milliseconds;
+
+// True for a job `c` whose order key an earlier job of its feed still holds: pending,
+// running, or dead under WEBHOOK_ORDER_ON_DEAD=block. One seek in jobs_order_holding
+// (schema/postgres/003_ordered_delivery.sql); never evaluated for an unordered job. Read in
+// the statement's snapshot: a job whose predecessor is locked by another claim, or whose
+// predecessor's outcome is not committed yet, still waits.
+#define WEBHOOK_KEY_HELD(c)                                                        \
+  "EXISTS (SELECT 1 FROM jobs AS e WHERE e.feed = " c ".feed AND e.order_key = " c \
+  ".order_key AND e.seq < " c                                                      \
+  ".seq AND e.order_key IS NOT NULL AND (e.state = 'pending' OR "                  \
+  "e.state = 'running' OR (e.state = 'dead' AND e.dead_blocks_key = 1)))"
+
+// One statement: lease up to $4 due jobs, oldest first, skipping rows another claimer holds
+// and jobs waiting for an earlier one of their order key.
+constexpr const char* kClaimSql =
+    "WITH due AS (SELECT seq FROM jobs AS c WHERE state = 'pending' AND next_attempt_at <= $3 "
+    "AND (order_key IS NULL OR NOT " WEBHOOK_KEY_HELD("c") ") "
+    "ORDER BY next_attempt_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED) "
+    "UPDATE jobs AS j SET state = 'running', lease_owner = $1, lease_expires_at = $2, "
+    "lease_token = (j.seq << 20) | ((j.lease_token + 1) & 1048575), updated_at = $3 "
+    "FROM due WHERE j.seq = due.seq "
+    "RETURNING j.seq, j.id, j.feed, j.method, j.url, j.headers, j.body, j.attempts, "
+    "j.max_attempts, j.created_at, j.lease_token, j.attempt_seq, j.next_attempt_at, "
+    "j.order_key IS NOT NULL";
+
+// A job the claim could take: one waiting for an earlier job of its key is not due.
+constexpr const char* kNextDueSql =
+    "SELECT next_attempt_at FROM jobs AS c WHERE state = 'pending' AND (order_key IS NULL OR "
+    "NOT " WEBHOOK_KEY_HELD("c") ") ORDER BY next_attempt_at LIMIT 1";
+
+constexpr std::size_t kMaxOrderedTokens = 1 << 16;
+
+// Shared by every outcome, as on SQLite: fenced by the lease token, one attempt charged.
+// $1 now, $2 last_status, $3 last_error, $4 id, $5 token, $6 worker, $7 next_attempt_at.
+std::string outcome_sql(const std::string& set) {
+  return "WITH changed AS (UPDATE jobs SET attempts = attempts + 1, attempt_seq = attempt_seq + "
+         "1, " +
+         set +
+         ", lease_owner = NULL, lease_expires_at = NULL, updated_at = $1, last_status = $2, "
+         "last_error = $3 WHERE seq = ($5::bigint >> 20) AND id = $4 AND state = 'running' "
+         "AND lease_token = $5 AND lease_owner = $6 RETURNING seq, attempt_seq) "
+         "INSERT INTO attempts (job_seq, number, started_at, duration_ms, http_status, error, "
+         "response_head, worker) SELECT seq, attempt_seq, $8::bigint, $9::bigint, $2::integer, "
+         "$3::text, $10::text, $6::text FROM changed WHERE $7::bigint IS NULL OR TRUE";
+}
+
+constexpr const char* kRetrySet =
+    "state = CASE WHEN attempts + 1 >= max_attempts THEN 'dead' ELSE 'pending' END, "
+    "finished_at = CASE WHEN attempts + 1 >= max_attempts THEN $1::bigint END, "
+    "next_attempt_at = coalesce($7::bigint, next_attempt_at)";
+
+std::optional<int64_t> optional_status(const std::optional<int>& status) {
+  return status ? std::optional<int64_t>(*status) : std::nullopt;
+}
+
+}  // namespace
+
+std::vector<ClaimedJob> PostgresLeaseQueue::claim(std::string_view worker, int max_jobs,
+                                                  milliseconds lease, int64_t now) {
+  std::vector<ClaimedJob> jobs;
+  if (max_jobs <= 0) return jobs;
+  last_claim_ = std::chrono::steady_clock::now();
+  ordered_outcome_ = false;
+  const int64_t expires_at = now + lease.count();
+  PgResult r = connection_.exec(
+      "claiming jobs", kClaimSql,
+      PgParams().add(worker).add(expires_at).add(now).add(static_cast<int64_t>(max_jobs)));
+  std::vector<std::pair<std::pair<int64_t, int64_t>, ClaimedJob>> sorted;
+  for (int i = 0; i < r.rows(); ++i) {
+    ClaimedJob j;
+    const int64_t seq = r.int64(i, 0);
+    j.id = r.text(i, 1);
+    j.feed = r.text(i, 2);
+    j.method = r.text(i, 3);
+    j.url = r.text(i, 4);
+    j.headers = parse_headers(r.text(i, 5));
+    j.body = r.text(i, 6);
+    j.attempts = r.int64(i, 7);
+    j.max_attempts = r.int64(i, 8);
+    j.created_at = r.int64(i, 9);
+    j.lease_token = r.int64(i, 10);
+    j.lease_expires_at = expires_at;
+    j.attempt_number = r.int64(i, 11) + 1;
+    if (r.text(i, 13) == "t") {
+      // Released or taken-back jobs never come back here; forgetting them all at worst
+      // delays one wake-up to the slow poll.
+      if (ordered_tokens_.size() >= kMaxOrderedTokens) ordered_tokens_.clear();
+      ordered_tokens_.insert(j.lease_token);
+    }
+    sorted.push_back({{r.int64(i, 12), seq}, std::move(j)});
+  }
+  // RETURNING keeps no order: oldest first, as the claim chose them.
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [key, job] : sorted) jobs.push_back(std::move(job));
+  return jobs;
+}
+
+RecordResult PostgresLeaseQueue::record_outcomes(std::span<const Outcome> outcomes, int64_t now) {
+  RecordResult result;
+  if (outcomes.empty()) return result;
+  connection_.write("recording outcomes", [&] {
+    result = {};
+    for (const Outcome& o : outcomes) {
+      if (apply(o, now)) {
+        if (++result.applied == 1) fault("record_outcomes:first_applied");
+      } else {
+        ++result.stale;
+      }
+    }
+  });
+  return result;
+}
+
+RecordAndClaim PostgresLeaseQueue::record_and_claim(std::span<const Outcome> outcomes,
+                                                    std::string_view worker, int max_jobs,
+                                                    milliseconds lease, int64_t now) {
+  RecordAndClaim result;
+  connection_.write("recording outcomes and claiming jobs", [&] {
+    result.recorded = record_outcomes(outcomes, now);
+    result.claimed = claim(worker, max_jobs, lease, now);
+  });
+  return result;
+}
+
+int PostgresLeaseQueue::reclaim_expired_leases(int64_t now) {
+  int reclaimed = 0;
+  connection_.write("taking back expired leases", [&] {
+    // SKIP LOCKED: when several dispatchers take leases back at once, each job once.
+    PgResult expired = connection_.exec(
+        "reading expired leases",
+        "SELECT seq, id, lease_owner, lease_token, updated_at, attempt_seq FROM jobs "
+        "WHERE state = 'running' AND lease_expires_at <= $1 FOR UPDATE SKIP LOCKED",
+        PgParams().add(now));
+    for (int i = 0; i < expired.rows(); ++i) {
+      const int64_t seq = expired.int64(i, 0);
+      const std::string id = expired.text(i, 1);
+      const std::string owner = expired.text(i, 2);
+      const int64_t token = expired.int64(i, 3);
+      const int64_t claimed_at = expired.int64(i, 4);
+      const int64_t number = expired.int64(i, 5) + 1;
+      expect_changes(
+          connection_
+              .exec("taking back the lease of job " + id,
+                    "UPDATE jobs SET attempts = attempts + 1, attempt_seq = attempt_seq + 1, " +
+                        std::string(kRetrySet) +
+                        ", lease_owner = NULL, lease_expires_at = NULL, updated_at = $1, "
+                        "last_error = $2 WHERE seq = $3 AND state = 'running' AND lease_token "
+                        "= $4 AND $5::bigint IS NULL AND $6::bigint IS NULL",
+                    PgParams()
+                        .add(now)
+                        .add(kLeaseExpiredError)
+                        .add(seq)
+                        .add(token)
+                        .add_null()
+                        .add_null()
+                        .add(now))
+              .changed(),
+          1, "taking back the lease of job " + id);
+      insert_attempt(seq, number, claimed_at, now - claimed_at, std::nullopt,
+                     std::string(kLeaseExpiredError), "", owner);
+    }
+    reclaimed = expired.rows();
+    if (reclaimed > 0) notify_new_jobs(connection_);
+  });
+  return reclaimed;
+}
+
+int PostgresLeaseQueue::release(std::string_view worker, std::span<const std::string> job_ids,
+                                int64_t now) {
+  if (job_ids.empty()) return 0;
+  int released = 0;
+  connection_.write("releasing jobs", [&] {
+    released = 0;
+    for (const std::string& id : job_ids) {
+      int changed = connection_
+                        .exec("releasing job " + id,
+                              "UPDATE jobs SET state = 'pending', lease_owner = NULL, "
+                              "lease_expires_at = NULL, updated_at = $1 WHERE id = $2 AND "
+                              "state = 'running' AND lease_owner = $3",
+                              PgParams().add(now).add(id).add(worker))
+                        .changed();
+      if (changed > 1) expect_changes(changed, 1, "releasing job " + id);
+      released += changed;
+    }
+    if (released > 0) notify_new_jobs(connection_);
+  });
+  return released;
+}
+
+std::optional<int64_t> PostgresLeaseQueue::next_due_at() {
+  PgResult r = connection_.exec("reading the next due time", kNextDueSql);
+  if (r.rows() == 0) return std::nullopt;
+  return r.optional_int64(0, 0);
+}
+
+bool PostgresLeaseQueue::wait_for_work(milliseconds timeout, int interrupt_fd) {
+  // The slow poll: a notification lost with a dropped connection costs this much at most.
+  const auto since_claim =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - last_claim_);
+  if (!claimed_once_ || since_claim >= slow_poll_ || ordered_outcome_) {
+    claimed_once_ = true;
+    return true;
+  }
+  const milliseconds until_poll = slow_poll_ - since_claim;
+  if (connection_.wait_for_notification(std::min(timeout, until_poll), interrupt_fd)) {
+    return true;
+  }
+  return timeout >= until_poll && std::chrono::steady_clock::now() - last_claim_ >= slow_poll_;
+}
+
+void PostgresLeaseQueue::heartbeat(std::string_view process, std::string_view worker, int64_t now) {
+  expect_changes(connection_
+                     .exec("recording a heartbeat",
+                           "INSERT INTO heartbeats (process, worker, at) VALUES ($1, $2, $3) "
+                           "ON CONFLICT (process, worker) DO UPDATE SET at = excluded.at",
+                           PgParams().add(process).add(worker).add(now))
+                     .changed(),
+                 1, "recording a heartbeat");
+}
+
+std::optional<int64_t> PostgresLeaseQueue::last_heartbeat(std::string_view process) {
+  PgResult r =
+      connection_.exec("reading heartbeats", "SELECT max(at) FROM heartbeats WHERE process = $1",
+                       PgParams().add(process));
+  return r.optional_int64(0, 0);
+}
+
+bool PostgresLeaseQueue::apply(const Outcome& o, int64_t now) {
+  static const std::string deliver = outcome_sql("state = 'delivered', finished_at = $1");
+  static const std::string retry = outcome_sql(kRetrySet);
+  static const std::string kill = outcome_sql("state = 'dead', finished_at = $1");
+  const std::string& sql = o.kind == OutcomeKind::kDelivered ? deliver
+                           : o.kind == OutcomeKind::kRetry   ? retry
+                                                             : kill;
+  const std::string head = o.response_head.size() > kMaxResponseHead
+                               ? truncate_utf8(o.response_head, kMaxResponseHead)
+                               : o.response_head;
+  PgParams params;
+  params.add(now)
+      .add(optional_status(o.http_status))
+      .add(o.error)
+      .add(o.job_id)
+      .add(o.lease_token)
+      .add(o.worker);
+  if (o.kind == OutcomeKind::kRetry) {
+    params.add(o.next_attempt_at);
+  } else {
+    params.add_null();
+  }
+  params.add(o.started_at).add(std::max<int64_t>(o.duration_ms, 0)).add(head);
+  const int changed =
+      connection_.exec("recording the outcome of job " + o.job_id, sql, params).changed();
+  if (ordered_tokens_.erase(o.lease_token) != 0) ordered_outcome_ = true;
+  if (changed == 0) return false;
+  if (changed != 1) expect_changes(changed, 1, "recording the outcome of job " + o.job_id);
+  return true;
+}
+
+void PostgresLeaseQueue::insert_attempt(int64_t job_seq, int64_t number, int64_t started_at,
+                                        int64_t duration_ms, std::optional<int> http_status,
+                                        const std::string& error, const std::string& response_head,
+                                        const std::string& worker) {
+  expect_changes(
+      connection_
+          .exec("recording an attempt of job " + std::to_string(job_seq),
+                "INSERT INTO attempts (job_seq, number, started_at, duration_ms, http_status, "
+                "error, response_head, worker) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                PgParams()
+                    .add(job_seq)
+                    .add(number)
+                    .add(started_at)
+                    .add(std::max<int64_t>(duration_ms, 0))
+                    .add(optional_status(http_status))
+                    .add(error)
+                    .add(response_head)
+                    .add(worker))
+          .changed(),
+      1, "recording an attempt of job " + std::to_string(job_seq));
+}
+
+}  // namespace webhook::store

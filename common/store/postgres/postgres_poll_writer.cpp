@@ -1,0 +1,205 @@
+#include "common/store/postgres/postgres_poll_writer.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "common/store/coalescing_plan.h"
+#include "common/store/postgres/postgres_channel.h"
+#include "common/store/row_helpers.h"
+
+namespace webhook::store {
+
+std::optional<int64_t> PostgresPollWriter::cursor(std::string_view feed) {
+  PgResult r =
+      connection_.exec("reading the cursor", "SELECT last_poll_time FROM cursors WHERE feed = $1",
+                       PgParams().add(feed));
+  if (r.rows() == 0) return std::nullopt;
+  return r.int64(0, 0);
+}
+
+std::unordered_set<std::string> PostgresPollWriter::seen_since(std::string_view feed,
+                                                               int64_t since) {
+  PgResult r = connection_.exec("reading seen items",
+                                "SELECT hashes FROM seen_items WHERE feed = $1 AND seen_at >= $2",
+                                PgParams().add(feed).add(since));
+  std::unordered_set<std::string> hashes;
+  for (int i = 0; i < r.rows(); ++i) {
+    std::string text = r.text(i, 0);
+    std::string_view rest(text);
+    while (!rest.empty()) {
+      std::size_t end = rest.find('\n');
+      if (end == std::string_view::npos) end = rest.size();
+      if (end > 0) hashes.emplace(rest.substr(0, end));
+      rest.remove_prefix(std::min(end + 1, rest.size()));
+    }
+  }
+  return hashes;
+}
+
+std::optional<int64_t> PostgresPollWriter::commit_poll(const PollCommit& commit) {
+  const PollRecord& p = commit.poll;
+  std::unordered_set<std::string_view> ids;
+  for (const NewJob& job : commit.jobs) {
+    if (!ids.insert(job.id).second) {
+      throw std::runtime_error("poll of feed " + p.feed + " repeats job id " + job.id);
+    }
+  }
+  std::string seen_lines;
+  for (const std::string& hash : commit.seen_hashes) {
+    if (hash.empty() || hash.find('\n') != std::string::npos) {
+      throw std::invalid_argument("poll of feed " + p.feed + ": an item hash must be one line");
+    }
+    if (!seen_lines.empty()) seen_lines += '\n';
+    seen_lines += hash;
+  }
+  const int64_t now = p.finished_at;
+  std::optional<int64_t> poll_id;
+  const std::string what = "committing a poll of feed " + p.feed;
+  connection_.write(what, [&] {
+    poll_id.reset();
+    // Two pollers of one feed queue here: the second sees the first one's cursor.
+    lock_feed(p.feed);
+    if (read_cursor(p.feed) != commit.expected_cursor) return;
+    PgResult inserted = connection_.exec(
+        "inserting the poll row",
+        "INSERT INTO polls (feed, started_at, finished_at, window_from, window_to, items_found, "
+        "jobs_enqueued, duplicates_skipped, render_errors, status, error) VALUES ($1, $2, $3, "
+        "$4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        PgParams()
+            .add(p.feed)
+            .add(p.started_at)
+            .add(p.finished_at)
+            .add(p.window_from)
+            .add(p.window_to)
+            .add(p.items_found)
+            .add(p.jobs_enqueued)
+            .add(p.duplicates_skipped)
+            .add(p.render_errors)
+            .add(p.ok ? "ok" : "failed")
+            .add(p.error));
+    const int64_t id = inserted.int64(0, 0);
+    insert_jobs(commit, id, now);
+    fault("commit_poll:jobs_written");
+    if (!seen_lines.empty()) {
+      expect_changes(connection_
+                         .exec("recording the poll's item hashes",
+                               "INSERT INTO seen_items (feed, seen_at, hashes) VALUES ($1, $2, $3)",
+                               PgParams().add(p.feed).add(now).add(seen_lines))
+                         .changed(),
+                     1, "recording the poll's item hashes");
+    }
+    if (commit.forget_seen_before > 0) {
+      connection_.exec("forgetting old item hashes",
+                       "DELETE FROM seen_items WHERE feed = $1 AND seen_at < $2",
+                       PgParams().add(p.feed).add(commit.forget_seen_before));
+    }
+    if (commit.new_cursor) set_cursor(p.feed, *commit.new_cursor);
+    if (!commit.jobs.empty()) notify_new_jobs(connection_);
+    fault("commit_poll:before_commit");
+    poll_id = id;
+  });
+  return poll_id;
+}
+
+void PostgresPollWriter::rewind(std::string_view feed, int64_t to) {
+  connection_.write("rewinding feed " + std::string(feed), [&] {
+    lock_feed(feed);
+    set_cursor(feed, to);
+    connection_.exec("forgetting item hashes",
+                     "DELETE FROM seen_items WHERE feed = $1 AND seen_at >= $2",
+                     PgParams().add(feed).add(to));
+  });
+}
+
+std::optional<int64_t> PostgresPollWriter::read_cursor(std::string_view feed) {
+  PgResult r =
+      connection_.exec("reading the cursor", "SELECT last_poll_time FROM cursors WHERE feed = $1",
+                       PgParams().add(feed));
+  if (r.rows() == 0) return std::nullopt;
+  return r.int64(0, 0);
+}
+
+void PostgresPollWriter::lock_feed(std::string_view feed) {
+  connection_.exec("locking the feed's cursor",
+                   "SELECT pg_advisory_xact_lock(hashtextextended('webhook cursor ' || $1, 0))",
+                   PgParams().add(feed));
+}
+
+void PostgresPollWriter::set_cursor(std::string_view feed, int64_t value) {
+  expect_changes(connection_
+                     .exec("setting the cursor",
+                           "INSERT INTO cursors (feed, last_poll_time) VALUES ($1, $2) ON "
+                           "CONFLICT (feed) DO UPDATE SET last_poll_time = excluded.last_poll_time",
+                           PgParams().add(feed).add(value))
+                     .changed(),
+                 1, "setting the cursor of feed " + std::string(feed));
+}
+
+void PostgresPollWriter::insert_jobs(const PollCommit& commit, int64_t poll_id, int64_t now) {
+  const CoalescingPlan plan = plan_coalescing(commit);
+  // Untried pending jobs only: a claim in flight holds its row lock, and this waits for it,
+  // then sees the job running and leaves it.
+  for (const std::string& key : plan.keys) {
+    connection_.exec("superseding the earlier jobs of an order key",
+                     "UPDATE jobs SET state = 'superseded', finished_at = $3, updated_at = $3 "
+                     "WHERE feed = $1 AND order_key = $2 AND order_key IS NOT NULL AND (state = "
+                     "'pending' OR state = 'running' OR (state = 'dead' AND dead_blocks_key = "
+                     "1)) AND state = 'pending' AND attempt_seq = 0",
+                     PgParams().add(commit.poll.feed).add(key).add(now));
+  }
+  constexpr std::size_t kRowsPerInsert = 500;  // 16 parameters each, well under 65535
+  for (std::size_t first = 0; first < commit.jobs.size(); first += kRowsPerInsert) {
+    insert_rows(commit, first, std::min(commit.jobs.size() - first, kRowsPerInsert),
+                plan.superseded, poll_id, now);
+  }
+}
+
+void PostgresPollWriter::insert_rows(const PollCommit& commit, std::size_t first, std::size_t rows,
+                                     const std::vector<bool>& superseded, int64_t poll_id,
+                                     int64_t now) {
+  const std::string& feed = commit.poll.feed;
+  const std::span<const NewJob> jobs = std::span(commit.jobs).subspan(first, rows);
+  {
+    std::string sql =
+        "INSERT INTO jobs (id, feed, poll_id, method, url, headers, body, state, max_attempts, "
+        "next_attempt_at, created_at, updated_at, finished_at, last_error, order_key, "
+        "dead_blocks_key) VALUES ";
+    PgParams params;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const NewJob& job = jobs[r];
+      const bool replaced = !superseded.empty() && superseded[first + r];
+      const bool finished = job.dead || replaced;
+      sql += r == 0 ? "(" : ", (";
+      for (int c = 0; c < 16; ++c) {
+        sql += (c == 0 ? "$" : ", $") + std::to_string(r * 16 + static_cast<std::size_t>(c) + 1);
+      }
+      sql += ")";
+      params.add(job.id)
+          .add(feed)
+          .add(poll_id)
+          .add(job.method)
+          .add(job.url)
+          .add(job.headers.empty() ? std::string("{}") : job.headers.dump())
+          .add(job.body)
+          .add(job.dead   ? "dead"
+               : replaced ? "superseded"
+                          : "pending")
+          .add(job.max_attempts)
+          .add(now)
+          .add(now)
+          .add(now)
+          .add(finished ? std::optional<int64_t>(now) : std::nullopt)
+          .add(job.last_error);
+      if (job.order_key) {
+        params.add(*job.order_key);
+      } else {
+        params.add_null();
+      }
+      params.add(static_cast<int64_t>(job.order_key && commit.dead_blocks_key ? 1 : 0));
+    }
+    expect_changes(connection_.exec("inserting job " + jobs.front().id, sql, params).changed(),
+                   static_cast<int>(rows), "inserting job " + jobs.front().id);
+  }
+}
+
+}  // namespace webhook::store
