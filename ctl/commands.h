@@ -24,6 +24,8 @@ int cancel_command(const Args& args);
 int blocked_command(const Args& args);
 int prune_command(const Args& args);
 int rewind_command(const Args& args);
+// copy_store_command.cpp: the SQLite queue into an empty PostgreSQL store (--to URL).
+int copy_store_command(const Args& args);
 // render_commands.cpp
 int render_command(const Args& args);  // exit 2 on a compile error, 1 on a runtime error
 int extract_command(const Args& args);

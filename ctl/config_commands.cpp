@@ -4,6 +4,8 @@
 #include "common/connector_config_schema.h"
 #include "common/feed_templates.h"
 #include "common/setting_table.h"
+#include "common/store/open_store.h"
+#include "common/store_config.h"
 #include "ctl/arguments.h"
 #include "ctl/commands.h"
 
@@ -20,12 +22,22 @@ int check_config_command(const Args& args) {
     std::vector<std::string> problems;
     std::vector<std::string> warnings = config.warnings();
     for (const auto& feed : config.feeds()) compile_feed_templates(feed, problems, &warnings);
+    // A malformed WEBHOOK_DATABASE_URL stops both processes at start, so it fails here too.
+    const store::StoreOptions storage = store_options_from_config(config);
+    try {
+      store::check_store_options(storage);
+    } catch (const std::invalid_argument& e) {
+      problems.emplace_back(e.what());
+    }
     if (!problems.empty()) throw ConfigError(std::move(problems));
     for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
     if (!a.flag("quiet")) {
       for (const auto& line : config.describe()) std::cout << line << "\n";
       for (const auto& feed : config.feeds()) std::cout << "feed " << feed.name << "\n";
     }
+    // Which store the processes will use, even with --quiet: the one line that tells a
+    // file from a server (never the password: describe_store masks it).
+    std::cout << "store: " << store::describe_store(storage) << "\n";
     std::cout << "configuration OK\n";
     return 0;
   } catch (const ConfigError& e) {

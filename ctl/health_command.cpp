@@ -87,6 +87,12 @@ int health_command(const Args& args) {
   // --database (a file or a URL) as in the queue commands, for a host where it moved.
   store::StoreOptions options = store_options_from_config(*config);
   if (auto database = a.value("database")) set_database(options, *database);
+  try {
+    store::check_store_options(options);  // a URL libpq cannot read is a bad setting: exit 2
+  } catch (const std::invalid_argument& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  }
   if (!store::is_server_store(options) && !std::filesystem::exists(options.path)) {
     // Opening would create an empty database; a health check must not.
     std::cerr << *process << " unhealthy\n  database " << options.path

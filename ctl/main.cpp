@@ -23,7 +23,7 @@ const std::map<std::string, Command>& commands() {
         "check-config [--config FILE] [--quiet]   validate every setting"}},
       {"health",
        {webhook::ctl::health_command,
-        "health --process poller|dispatcher [--config FILE] [--database PATH] [--intervals N]\n"
+        "health --process poller|dispatcher [--config FILE] [--database PATH|URL] [--intervals N]\n"
         "         [--max-heartbeat-age S] [--max-due-delay S] [--max-pending-age S]\n"
         "         exit 0 if that process made progress recently, 1 (saying why) if not"}},
       {"serve",
@@ -55,6 +55,11 @@ const std::map<std::string, Command>& commands() {
       {"rewind",
        {webhook::ctl::rewind_command,
         "rewind --feed F --to TIME   poll again from TIME (ISO-8601 or epoch ms)"}},
+      {"copy-store",
+       {webhook::ctl::copy_store_command,
+        "copy-store --to postgresql://USER@HOST:PORT/DB [--database PATH] [--config FILE]\n"
+        "         copy the SQLite queue of the stopped processes (cursors, seen hashes, polls,\n"
+        "         jobs, attempts, heartbeats) into an empty PostgreSQL store, in one transaction"}},
       {"render",
        {webhook::ctl::render_command,
         "render --template TEXT [--item JSON] [--query] [--last-poll-time MS] | render --batch"

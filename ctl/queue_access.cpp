@@ -17,6 +17,11 @@ QueueAccess open_queue(const Arguments& args, const Config& config) {
   store::StoreOptions options = store_options_from_config(config);
   if (auto database = args.value("database")) set_database(options, *database);
   options.create_if_missing = false;
+  try {
+    store::check_store_options(options);  // a URL libpq cannot read is a bad setting: exit 2
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
   QueueAccess access;
   access.retention_days = config.integer("WEBHOOK_HISTORY_RETENTION_DAYS");
   access.store = store::open_store(options);

@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
         MetricsService::start(*config, options, *store, clock);
     if (metrics) listeners.push_back(&metrics->listener());
     log_event(spdlog::level::info, "polling",
-              {{"feeds", feeds.size()}, {"database", store::describe_store(options)}});
+              {{"feeds", feeds.size()}, {"store", store::describe_store(options)}});
     notifier.ready("polling " + std::to_string(feeds.size()) + " feed(s) into " +
                    store::describe_store(options));
     // With CONNECTOR_ID, OpenCTI lists the poller among its connectors (its own thread).

@@ -43,7 +43,10 @@ class HealthCommandTest : public ::testing::Test {
   std::unique_ptr<store::JobStore> open() const { return open_store(db_); }
 
   void record_poll(int64_t finished_at, bool ok, const std::string& error = {}) const {
-    auto store = open();
+    record_poll(*open(), finished_at, ok, error);
+  }
+  static void record_poll(store::JobStore& target, int64_t finished_at, bool ok,
+                          const std::string& error = {}) {
     store::PollCommit commit;
     commit.poll.feed = "default";
     commit.poll.started_at = finished_at - 50;
@@ -52,9 +55,9 @@ class HealthCommandTest : public ::testing::Test {
     commit.poll.window_to = finished_at - 50;
     commit.poll.ok = ok;
     commit.poll.error = error;
-    commit.expected_cursor = store->cursor("default");
+    commit.expected_cursor = target.cursor("default");
     if (ok) commit.new_cursor = finished_at - 50;
-    ASSERT_TRUE(store->commit_poll(commit).has_value());
+    ASSERT_TRUE(target.commit_poll(commit).has_value());
   }
 
   CommandResult health(std::vector<std::string> args) const {
@@ -116,6 +119,36 @@ TEST_F(HealthCommandTest, DatabaseOptionNamesAFileOrAPostgresqlUrl) {
   store::open_store(server)->heartbeat("dispatcher", "test-host", now() - 90'000);
   CommandResult stale = health({"--process", "dispatcher", "--database", server.url});
   EXPECT_EQ(stale.exit_code, 1) << stale.out << stale.err;
+}
+
+// WEBHOOK_DATABASE_URL, as the processes read it: the poller's rules on the server's polls,
+// and the URL's password in no line.
+TEST_F(HealthCommandTest, PollerHealthOnPostgresqlFromTheEnvironment) {
+  store::StoreOptions server;
+  server.url = testing::PostgresCluster::shared().fresh_database();
+  auto env_with_url = env();
+  std::string secret_url = server.url;
+  secret_url.replace(secret_url.find("webhook@"), 8, "webhook:health-pw-31@");
+  env_with_url["WEBHOOK_DATABASE_URL"] = secret_url;
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {kWebhookctl, "health"});
+    CommandResult r = run_command(args, env_with_url);
+    EXPECT_EQ((r.out + r.err).find("health-pw-31"), std::string::npos) << r.out << r.err;
+    return r;
+  };
+  auto store = store::open_store(server);
+  // 3 intervals of 10 s have passed since the last success; the poll since then failed.
+  record_poll(*store, now() - 45'000, true);
+  record_poll(*store, now() - 5'000, false, "HTTP 401 from OpenCTI");
+  CommandResult stale = run({"--process", "poller"});
+  EXPECT_EQ(stale.exit_code, 1) << stale.out << stale.err;
+  EXPECT_NE(stale.err.find("HTTP 401 from OpenCTI"), std::string::npos) << stale.err;
+
+  record_poll(*store, now() - 2'000, true);
+  CommandResult ok = run({"--process", "poller"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("poller healthy"), std::string::npos) << ok.out;
+  EXPECT_FALSE(std::filesystem::exists(db_)) << "WEBHOOK_DATABASE_PATH was read";
 }
 
 TEST_F(HealthCommandTest, MissingDatabaseIsUnhealthyAndNotCreated) {

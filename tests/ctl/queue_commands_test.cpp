@@ -1,7 +1,9 @@
-// webhookctl's queue commands, run as a real process against a real database file.
+// webhookctl's queue commands, run as a real process against a real database: once on a
+// SQLite file and once on the throwaway PostgreSQL cluster, with the same expectations.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
@@ -19,10 +21,10 @@ using store::OutcomeKind;
 
 const std::string kCtl = WEBHOOK_BINARY_DIR "/ctl/webhookctl";
 
-class QueueCommandsTest : public ::testing::Test {
+class QueueCommandsTest : public ::testing::TestWithParam<testing::Driver> {
  protected:
   void SetUp() override {
-    auto s = testing::open_test_store(db_);
+    auto s = open();
     const int64_t t = now_ - 60000;
     auto works = testing::enqueue(*s, "works", 3, t);
     testing::enqueue(*s, "users", 1, t);
@@ -40,20 +42,23 @@ class QueueCommandsTest : public ::testing::Test {
   testing::CommandResult ctl(std::vector<std::string> args) {
     args.insert(args.begin(), kCtl);
     args.push_back("--database");
-    args.push_back(db_);
+    args.push_back(database());
     return testing::run_command(args);
   }
-  store::JobRow row(const std::string& id) {
-    return testing::open_test_store(db_)->job(id).value().job;
+  std::unique_ptr<store::JobStore> open() const { return database_.open(); }
+  // What --database takes: the file's path or the server's URL.
+  std::string database() const {
+    const store::StoreOptions& o = database_.options();
+    return o.url.empty() ? o.path : o.url;
   }
+  store::JobRow row(const std::string& id) { return open()->job(id).value().job; }
 
-  testing::TempDir dir_;
-  std::string db_ = dir_.file("queue.db");
+  testing::TestDatabase database_{GetParam()};
   int64_t now_ = SystemClock().now_ms();
   std::string delivered_, dead_, pending_;
 };
 
-TEST_F(QueueCommandsTest, StatusShowsEveryFeedWithItsCounts) {
+TEST_P(QueueCommandsTest, StatusShowsEveryFeedWithItsCounts) {
   auto r = ctl({"status"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("FEED"), std::string::npos) << r.out;
@@ -73,7 +78,7 @@ TEST_F(QueueCommandsTest, StatusShowsEveryFeedWithItsCounts) {
   EXPECT_TRUE(json["heartbeats"]["poller"].is_null());
 }
 
-TEST_F(QueueCommandsTest, JobsFiltersByStateAndFeed) {
+TEST_P(QueueCommandsTest, JobsFiltersByStateAndFeed) {
   auto r = ctl({"jobs", "--state", "dead", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto json = nlohmann::json::parse(r.out);
@@ -91,7 +96,7 @@ TEST_F(QueueCommandsTest, JobsFiltersByStateAndFeed) {
   EXPECT_NE(bad.err.find("--state must be"), std::string::npos) << bad.err;
 }
 
-TEST_F(QueueCommandsTest, ShowPrintsTheJobAndEveryAttempt) {
+TEST_P(QueueCommandsTest, ShowPrintsTheJobAndEveryAttempt) {
   auto r = ctl({"show", dead_});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("http://sink/works/"), std::string::npos) << r.out;
@@ -109,7 +114,7 @@ TEST_F(QueueCommandsTest, ShowPrintsTheJobAndEveryAttempt) {
   EXPECT_NE(missing.err.find("no job"), std::string::npos);
 }
 
-TEST_F(QueueCommandsTest, RetryRequeuesDeadJobsAndRefusesOthers) {
+TEST_P(QueueCommandsTest, RetryRequeuesDeadJobsAndRefusesOthers) {
   auto r = ctl({"retry", dead_});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("requeued 1 job"), std::string::npos) << r.out;
@@ -121,7 +126,7 @@ TEST_F(QueueCommandsTest, RetryRequeuesDeadJobsAndRefusesOthers) {
   EXPECT_EQ(row(delivered_).state, JobState::kDelivered);
 }
 
-TEST_F(QueueCommandsTest, RetryDeadTakesAFeedsDeadJobs) {
+TEST_P(QueueCommandsTest, RetryDeadTakesAFeedsDeadJobs) {
   auto other = ctl({"retry", "--dead", "--feed", "users", "--json"});
   ASSERT_EQ(other.exit_code, 0) << other.err;
   EXPECT_EQ(nlohmann::json::parse(other.out)["requeued"], 0);
@@ -132,7 +137,7 @@ TEST_F(QueueCommandsTest, RetryDeadTakesAFeedsDeadJobs) {
   EXPECT_EQ(ctl({"retry", "--dead", dead_}).exit_code, 2);
 }
 
-TEST_F(QueueCommandsTest, CancelStopsPendingJobsOnly) {
+TEST_P(QueueCommandsTest, CancelStopsPendingJobsOnly) {
   auto r = ctl({"cancel", pending_, delivered_});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("cancelled 1 job"), std::string::npos) << r.out;
@@ -141,11 +146,11 @@ TEST_F(QueueCommandsTest, CancelStopsPendingJobsOnly) {
   EXPECT_EQ(row(delivered_).state, JobState::kDelivered);
 }
 
-TEST_F(QueueCommandsTest, BlockedListsKeysHeldByADeadJobAndCancelLetsThemGoOn) {
+TEST_P(QueueCommandsTest, BlockedListsKeysHeldByADeadJobAndCancelLetsThemGoOn) {
   EXPECT_NE(ctl({"blocked"}).out.find("no order key is blocked"), std::string::npos);
   std::string blocker;
   {
-    auto s = testing::open_test_store(db_);
+    auto s = open();
     store::PollCommit c = testing::make_poll("entities", 2, now_, s->cursor("entities"));
     for (auto& job : c.jobs) job.order_key = "indicator--42";
     c.dead_blocks_key = true;
@@ -178,7 +183,7 @@ TEST_F(QueueCommandsTest, BlockedListsKeysHeldByADeadJobAndCancelLetsThemGoOn) {
   EXPECT_EQ(ctl({"blocked", "--limit", "0"}).exit_code, 2);
 }
 
-TEST_F(QueueCommandsTest, PruneDeletesFinishedJobsOlderThanTheRetention) {
+TEST_P(QueueCommandsTest, PruneDeletesFinishedJobsOlderThanTheRetention) {
   auto keep = ctl({"prune", "--json"});  // default 30 days: everything is younger
   ASSERT_EQ(keep.exit_code, 0) << keep.err;
   EXPECT_EQ(nlohmann::json::parse(keep.out)["jobs"], 0);
@@ -192,21 +197,35 @@ TEST_F(QueueCommandsTest, PruneDeletesFinishedJobsOlderThanTheRetention) {
   EXPECT_EQ(ctl({"prune", "--older-than", "soon"}).exit_code, 2);
 }
 
-TEST_F(QueueCommandsTest, RewindMovesTheCursorToAnIsoTimeOrEpochMilliseconds) {
+TEST_P(QueueCommandsTest, RewindMovesTheCursorToAnIsoTimeOrEpochMilliseconds) {
   auto r = ctl({"rewind", "--feed", "works", "--to", "2023-11-14T22:13:20Z"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(testing::open_test_store(db_)->cursor("works"), 1'700'000'000'000);
+  EXPECT_EQ(open()->cursor("works"), 1'700'000'000'000);
   ASSERT_EQ(ctl({"rewind", "--feed", "works", "--to", "1700000000500"}).exit_code, 0);
-  EXPECT_EQ(testing::open_test_store(db_)->cursor("works"), 1'700'000'000'500);
+  EXPECT_EQ(open()->cursor("works"), 1'700'000'000'500);
   ASSERT_EQ(ctl({"rewind", "--feed", "works", "--to", "2023-11-15T00:13:20.25+02:00"}).exit_code,
             0);
-  EXPECT_EQ(testing::open_test_store(db_)->cursor("works"), 1'700'000'000'250);
+  EXPECT_EQ(open()->cursor("works"), 1'700'000'000'250);
   auto bad = ctl({"rewind", "--feed", "works", "--to", "yesterday"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("ISO-8601"), std::string::npos) << bad.err;
 }
 
-TEST_F(QueueCommandsTest, MissingDatabaseIsAClearErrorAndIsNotCreated) {
+TEST_P(QueueCommandsTest, TheDatabaseComesFromTheEnvironment) {
+  const store::StoreOptions& o = database_.options();
+  const auto env = o.url.empty()
+                       ? std::map<std::string, std::string>{{"WEBHOOK_DATABASE_PATH", o.path}}
+                       : std::map<std::string, std::string>{{"WEBHOOK_DATABASE_URL", o.url}};
+  auto r = testing::run_command({kCtl, "jobs", "--json"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 4u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Drivers, QueueCommandsTest, ::testing::ValuesIn(testing::kAllDrivers),
+                         testing::driver_name);
+
+TEST(QueueCommandsFileTest, MissingDatabaseIsAClearErrorAndIsNotCreated) {
+  testing::TempDir dir_;
   const std::string absent = dir_.file("nothing/here.db");
   auto r = testing::run_command({kCtl, "status", "--database", absent});
   EXPECT_EQ(r.exit_code, 1);
@@ -215,10 +234,27 @@ TEST_F(QueueCommandsTest, MissingDatabaseIsAClearErrorAndIsNotCreated) {
   EXPECT_FALSE(std::filesystem::exists(dir_.file("nothing")));
 }
 
-TEST_F(QueueCommandsTest, DatabasePathComesFromTheEnvironment) {
-  auto r = testing::run_command({kCtl, "jobs", "--json"}, {{"WEBHOOK_DATABASE_PATH", db_}});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 4u);
+}  // namespace
+}  // namespace webhook::ctl
+
+namespace webhook::ctl {
+namespace {
+
+// A URL libpq cannot read is a bad setting (exit 2) for the queue commands and health alike,
+// and its password is not echoed.
+TEST(QueueCommandsUrlTest, AMalformedUrlIsExitTwoWithoutThePassword) {
+  const std::string url = "postgresql://webhook:bad-url-pw@127.0.0.1:9/db?no_such_option=1";
+  for (const std::vector<std::string>& argv :
+       {std::vector<std::string>{kCtl, "status", "--database", url},
+        std::vector<std::string>{kCtl, "jobs", "--database", url},
+        std::vector<std::string>{kCtl, "health", "--process", "dispatcher", "--database", url}}) {
+    SCOPED_TRACE(argv[1]);
+    auto r =
+        testing::run_command(argv, {{"OPENCTI_URL", "http://127.0.0.1:9"}, {"OPENCTI_TOKEN", "t"}});
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_NE(r.err.find("not a PostgreSQL connection URI"), std::string::npos) << r.err;
+    EXPECT_EQ((r.out + r.err).find("bad-url-pw"), std::string::npos) << r.out << r.err;
+  }
 }
 
 }  // namespace
