@@ -245,8 +245,9 @@ class JobStore {
   // Up to `max_jobs` pending jobs due at `now`, oldest first, marked running for `worker`
   // until now + lease, each with a fresh lease token. A job with an order key is claimable
   // only when no earlier job (smaller seq) of its feed and key is pending or running, or
-  // dead with dead_blocks_key: one at a time per key, in enqueue order, a retry keeping its
-  // place; other keys and unordered jobs are never held up by it.
+  // dead with dead_blocks_key when the job itself has it (both enqueued under `block`): one
+  // at a time per key, in enqueue order, a retry keeping its place; other keys and
+  // unordered jobs are never held up by it.
   virtual std::vector<ClaimedJob> claim(std::string_view worker, int max_jobs,
                                         std::chrono::milliseconds lease, int64_t now) = 0;
   // Attempt rows and state changes for many outcomes in one transaction.

@@ -24,10 +24,12 @@ ALTER TABLE jobs
   ADD CONSTRAINT jobs_finished_check
     CHECK ((state IN ('delivered', 'dead', 'cancelled', 'superseded')) = (finished_at IS NOT NULL));
 
--- The claim's test whether an earlier job of the feed and key still holds the key: one seek.
-CREATE INDEX jobs_order_holding ON jobs (feed, order_key, seq)
-  WHERE order_key IS NOT NULL
-    AND (state = 'pending' OR state = 'running' OR (state = 'dead' AND dead_blocks_key = 1));
+-- The claim's test whether an earlier job of the feed and key still holds the key: one seek
+-- per index, as on SQLite (unfinished jobs; dead ones under `block`).
+CREATE INDEX jobs_order_open ON jobs (feed, order_key, seq)
+  WHERE order_key IS NOT NULL AND finished_at IS NULL;
+CREATE INDEX jobs_order_blocking ON jobs (feed, order_key, seq)
+  WHERE order_key IS NOT NULL AND dead_blocks_key = 1 AND state = 'dead';
 
 CREATE OR REPLACE VIEW job_history AS
 SELECT j.seq, j.id, j.feed, j.state, j.attempts, j.max_attempts, j.method, j.url,
@@ -52,6 +54,7 @@ FROM jobs AS d
 WHERE d.order_key IS NOT NULL AND d.state = 'dead' AND d.dead_blocks_key = 1
   AND NOT EXISTS (SELECT 1 FROM jobs AS e
                   WHERE e.feed = d.feed AND e.order_key = d.order_key AND e.seq < d.seq
-                    AND e.order_key IS NOT NULL
-                    AND (e.state = 'pending' OR e.state = 'running'
-                         OR (e.state = 'dead' AND e.dead_blocks_key = 1)));
+                    AND e.order_key IS NOT NULL AND e.finished_at IS NULL)
+  AND NOT EXISTS (SELECT 1 FROM jobs AS e
+                  WHERE e.feed = d.feed AND e.order_key = d.order_key AND e.seq < d.seq
+                    AND e.order_key IS NOT NULL AND e.dead_blocks_key = 1 AND e.state = 'dead');

@@ -80,12 +80,16 @@ ALTER TABLE attempts_new RENAME TO attempts;
 CREATE INDEX jobs_pending_due ON jobs (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX jobs_running_lease ON jobs (lease_expires_at) WHERE state = 'running';
 -- The claim asks, for each due ordered job, whether an earlier job of its feed and key still
--- holds the key: one seek here. Only ordered jobs that hold their key are in it (pending,
--- running, dead under `block`), so an unordered enqueue or a delivered job costs it nothing.
--- The claim and the other queries spell this predicate exactly, so that SQLite uses it.
-CREATE INDEX jobs_order_holding ON jobs (feed, order_key, seq)
-  WHERE order_key IS NOT NULL
-    AND (state = 'pending' OR state = 'running' OR (state = 'dead' AND dead_blocks_key = 1));
+-- holds the key: one seek in jobs_order_open (unfinished: pending or running), and for a job
+-- enqueued under WEBHOOK_ORDER_ON_DEAD=block one in jobs_order_blocking (dead under
+-- `block`). Only ordered jobs are in them, so an unordered job costs them nothing; the open
+-- one's predicate does not name `state`, so a claim (pending to running) or a retry leaves
+-- it untouched and only the job's end removes its entry. The queries spell these predicates
+-- exactly, so that SQLite uses the indexes.
+CREATE INDEX jobs_order_open ON jobs (feed, order_key, seq)
+  WHERE order_key IS NOT NULL AND finished_at IS NULL;
+CREATE INDEX jobs_order_blocking ON jobs (feed, order_key, seq)
+  WHERE order_key IS NOT NULL AND dead_blocks_key = 1 AND state = 'dead';
 
 CREATE VIEW job_history AS
 SELECT j.seq, j.id, j.feed, j.state, j.attempts, j.max_attempts, j.method, j.url,
@@ -121,14 +125,13 @@ SELECT d.feed, d.order_key, d.seq AS blocking_seq, d.id AS blocking_id,
        d.last_error,
        (SELECT count(*) FROM jobs AS w
         WHERE w.feed = d.feed AND w.order_key = d.order_key AND w.seq > d.seq
-          AND w.order_key IS NOT NULL
-          AND (w.state = 'pending' OR w.state = 'running'
-               OR (w.state = 'dead' AND w.dead_blocks_key = 1))
+          AND w.order_key IS NOT NULL AND w.finished_at IS NULL
           AND w.state = 'pending') AS waiting
 FROM jobs AS d
 WHERE d.order_key IS NOT NULL AND d.state = 'dead' AND d.dead_blocks_key = 1
   AND NOT EXISTS (SELECT 1 FROM jobs AS e
                   WHERE e.feed = d.feed AND e.order_key = d.order_key AND e.seq < d.seq
-                    AND e.order_key IS NOT NULL
-                    AND (e.state = 'pending' OR e.state = 'running'
-                         OR (e.state = 'dead' AND e.dead_blocks_key = 1)));
+                    AND e.order_key IS NOT NULL AND e.finished_at IS NULL)
+  AND NOT EXISTS (SELECT 1 FROM jobs AS e
+                  WHERE e.feed = d.feed AND e.order_key = d.order_key AND e.seq < d.seq
+                    AND e.order_key IS NOT NULL AND e.dead_blocks_key = 1 AND e.state = 'dead');

@@ -11,22 +11,26 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// True for a job `c` whose order key an earlier job of its feed still holds: pending,
-// running, or dead under WEBHOOK_ORDER_ON_DEAD=block. One seek in jobs_order_holding
-// (schema/postgres/003_ordered_delivery.sql); never evaluated for an unordered job. Read in
-// the statement's snapshot: a job whose predecessor is locked by another claim, or whose
+// True when the job `c` may go: it has no order key, or no earlier job of its feed and key
+// is unfinished (pending or running), nor dead under WEBHOOK_ORDER_ON_DEAD=block when `c`
+// was enqueued under `block`. A seek or two in jobs_order_open and jobs_order_blocking
+// (schema/postgres/003_ordered_delivery.sql); nothing for an unordered job. Read in the
+// statement's snapshot: a job whose predecessor is locked by another claim, or whose
 // predecessor's outcome is not committed yet, still waits.
-#define WEBHOOK_KEY_HELD(c)                                                        \
-  "EXISTS (SELECT 1 FROM jobs AS e WHERE e.feed = " c ".feed AND e.order_key = " c \
-  ".order_key AND e.seq < " c                                                      \
-  ".seq AND e.order_key IS NOT NULL AND (e.state = 'pending' OR "                  \
-  "e.state = 'running' OR (e.state = 'dead' AND e.dead_blocks_key = 1)))"
+#define WEBHOOK_KEY_FREE(c)                                                              \
+  "(" c ".order_key IS NULL OR (NOT EXISTS (SELECT 1 FROM jobs AS e WHERE e.feed = " c   \
+  ".feed AND e.order_key = " c ".order_key AND e.seq < " c                               \
+  ".seq AND e.order_key IS NOT NULL "                                                    \
+  "AND e.finished_at IS NULL) AND (" c                                                   \
+  ".dead_blocks_key = 0 OR NOT EXISTS (SELECT 1 FROM "                                   \
+  "jobs AS e WHERE e.feed = " c ".feed AND e.order_key = " c ".order_key AND e.seq < " c \
+  ".seq AND e.order_key IS NOT NULL AND e.dead_blocks_key = 1 AND e.state = 'dead'))))"
 
 // One statement: lease up to $4 due jobs, oldest first, skipping rows another claimer holds
 // and jobs waiting for an earlier one of their order key.
 constexpr const char* kClaimSql =
     "WITH due AS (SELECT seq FROM jobs AS c WHERE state = 'pending' AND next_attempt_at <= $3 "
-    "AND (order_key IS NULL OR NOT " WEBHOOK_KEY_HELD("c") ") "
+    "AND " WEBHOOK_KEY_FREE("c") " "
     "ORDER BY next_attempt_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED) "
     "UPDATE jobs AS j SET state = 'running', lease_owner = $1, lease_expires_at = $2, "
     "lease_token = (j.seq << 20) | ((j.lease_token + 1) & 1048575), updated_at = $3 "
@@ -37,8 +41,8 @@ constexpr const char* kClaimSql =
 
 // A job the claim could take: one waiting for an earlier job of its key is not due.
 constexpr const char* kNextDueSql =
-    "SELECT next_attempt_at FROM jobs AS c WHERE state = 'pending' AND (order_key IS NULL OR "
-    "NOT " WEBHOOK_KEY_HELD("c") ") ORDER BY next_attempt_at LIMIT 1";
+    "SELECT next_attempt_at FROM jobs AS c WHERE state = 'pending' AND " WEBHOOK_KEY_FREE(
+        "c") " ORDER BY next_attempt_at LIMIT 1";
 
 constexpr std::size_t kMaxOrderedTokens = 1 << 16;
 

@@ -142,9 +142,8 @@ void PostgresPollWriter::insert_jobs(const PollCommit& commit, int64_t poll_id, 
   for (const std::string& key : plan.keys) {
     connection_.exec("superseding the earlier jobs of an order key",
                      "UPDATE jobs SET state = 'superseded', finished_at = $3, updated_at = $3 "
-                     "WHERE feed = $1 AND order_key = $2 AND order_key IS NOT NULL AND (state = "
-                     "'pending' OR state = 'running' OR (state = 'dead' AND dead_blocks_key = "
-                     "1)) AND state = 'pending' AND attempt_seq = 0",
+                     "WHERE feed = $1 AND order_key = $2 AND order_key IS NOT NULL AND "
+                     "finished_at IS NULL AND state = 'pending' AND attempt_seq = 0",
                      PgParams().add(commit.poll.feed).add(key).add(now));
   }
   constexpr std::size_t kRowsPerInsert = 500;  // 16 parameters each, well under 65535

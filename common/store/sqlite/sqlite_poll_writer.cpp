@@ -44,12 +44,11 @@ SqlitePollWriter::SqlitePollWriter(SqliteConnection& connection)
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       insert_job_(connection.db(), insert_jobs_sql(1)),
       insert_jobs_(connection.db(), insert_jobs_sql(kJobsPerInsert)),
-      // The holding predicate is spelled as jobs_order_holding's, so the index finds them.
+      // Spelled with jobs_order_open's predicate, so that index finds them.
       supersede_(connection.db(),
                  "UPDATE jobs SET state = 'superseded', finished_at = ?3, updated_at = ?3 "
-                 "WHERE feed = ?1 AND order_key = ?2 AND order_key IS NOT NULL AND (state = "
-                 "'pending' OR state = 'running' OR (state = 'dead' AND dead_blocks_key = 1)) "
-                 "AND state = 'pending' AND attempt_seq = 0") {}
+                 "WHERE feed = ?1 AND order_key = ?2 AND order_key IS NOT NULL AND finished_at "
+                 "IS NULL AND state = 'pending' AND attempt_seq = 0") {}
 
 std::optional<int64_t> SqlitePollWriter::read_cursor(std::string_view feed) {
   StatementScope s(select_cursor_);

@@ -88,8 +88,9 @@ TEST(PostgresSchemaTest, TheOrderedDeliveryMigrationKeepsRowsAndAllowsSuperseded
                                              "NULL)"),
                std::runtime_error);
   EXPECT_EQ(run_sql(options.url,
-                    "SELECT count(*) FROM pg_indexes WHERE indexname = 'jobs_order_holding'"),
-            "1");
+                    "SELECT count(*) FROM pg_indexes WHERE indexname IN ('jobs_order_open', "
+                    "'jobs_order_blocking')"),
+            "2");
   EXPECT_EQ(run_sql(options.url, "SELECT count(*) FROM blocked_keys"), "0");
 }
 

@@ -134,7 +134,8 @@ TEST(SchemaTest, OrderedDeliveryMigrationKeepsEveryRowIndexAndForeignKey) {
   db.exec("PRAGMA foreign_keys = ON");
   EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
   EXPECT_FALSE(SQLite::Statement(db, "PRAGMA foreign_key_check").executeStep());
-  for (const char* index : {"jobs_pending_due", "jobs_running_lease", "jobs_order_holding"}) {
+  for (const char* index :
+       {"jobs_pending_due", "jobs_running_lease", "jobs_order_open", "jobs_order_blocking"}) {
     SQLite::Statement s(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?");
     s.bind(1, index);
     s.executeStep();
@@ -235,8 +236,9 @@ TEST(SchemaTest, ClaimReadsThePendingIndexNotTheHistory) {
     std::string details;
     while (plan.executeStep()) details += plan.getColumn(3).getString() + "\n";
     EXPECT_NE(details.find("jobs_pending_due"), std::string::npos) << details;
-    // The order rule's probe: one seek in the holding jobs' index, not a scan.
-    EXPECT_NE(details.find("jobs_order_holding"), std::string::npos) << details;
+    // The order rule's probes: a seek in the ordered jobs' indexes, not a scan.
+    EXPECT_NE(details.find("jobs_order_open"), std::string::npos) << details;
+    EXPECT_NE(details.find("jobs_order_blocking"), std::string::npos) << details;
     EXPECT_EQ(details.find("SCAN jobs\n"), std::string::npos) << details;
   }
 }
