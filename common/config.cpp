@@ -596,6 +596,17 @@ Config Config::load_unguarded(unsigned programs, const Environment& env,
       if (auto it = parsed.find("WEBHOOK_HEADERS"); it != parsed.end()) feed.headers = it->second;
       feed.body = str("WEBHOOK_BODY");
       feed.ignore_duplicates = parsed.at("WEBHOOK_IGNORE_DUPLICATES").get<bool>();
+      feed.order_key = str("WEBHOOK_ORDER_KEY");
+      feed.order_dead_blocks = str("WEBHOOK_ORDER_ON_DEAD") == "block";
+      feed.coalesce = parsed.at("WEBHOOK_COALESCE").get<bool>();
+      // Both only say what an order key does: without one they do nothing, which the log
+      // says (a schema of independent settings could not refuse it, so neither does this).
+      if (feed.order_key.empty() && (feed.coalesce || feed.order_dead_blocks)) {
+        config.warnings_.push_back(
+            std::string(feed.coalesce ? "WEBHOOK_COALESCE" : "WEBHOOK_ORDER_ON_DEAD") +
+            (name == "default" ? "" : " (feed '" + name + "')") +
+            ": has no effect without WEBHOOK_ORDER_KEY");
+      }
       feed.retry_interval = ms("WEBHOOK_UNSUCCESSFUL_RETRY_INTERVAL");
       feed.retry_attempts = parsed.at("WEBHOOK_UNSUCCESSFUL_RETRY_ATTEMPTS").get<int64_t>();
       feed.retry_backoff = str("WEBHOOK_RETRY_BACKOFF");

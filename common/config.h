@@ -57,6 +57,9 @@ struct FeedConfig {
   nlohmann::ordered_json headers = nlohmann::ordered_json::object();  // name -> template
   std::string body;                                                   // template; empty: no body
   bool ignore_duplicates = false;
+  std::string order_key;           // template; empty: unordered
+  bool order_dead_blocks = false;  // WEBHOOK_ORDER_ON_DEAD=block
+  bool coalesce = false;
   std::chrono::milliseconds retry_interval{60000};
   int64_t retry_attempts = 3;           // retries after the first try
   std::string retry_backoff = "fixed";  // fixed | exponential

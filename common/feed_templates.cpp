@@ -125,6 +125,13 @@ std::optional<RequestTemplates> compile_request_templates(const FeedConfig& feed
       problems.push_back(describe_compile_error("WEBHOOK_FILTER", feed, shifted));
     }
   }
+  if (!feed.order_key.empty()) {
+    try {
+      r.order_key = tmpl::Template::compile(feed.order_key, tmpl::Quoting::kWhole, names);
+    } catch (const tmpl::CompileError& e) {
+      problems.push_back(describe_compile_error("WEBHOOK_ORDER_KEY", feed, e));
+    }
+  }
   if (problems.size() != before) return std::nullopt;
   return r;
 }

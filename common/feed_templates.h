@@ -21,7 +21,8 @@ struct RequestTemplates {
   tmpl::Template url;
   std::vector<std::pair<std::string, tmpl::Template>> headers;  // in the configured order
   std::optional<tmpl::Template> body;                           // unset: no body
-  std::optional<tmpl::Template> filter;  // WEBHOOK_FILTER as `{bool(EXPR)}`; unset: none
+  std::optional<tmpl::Template> filter;     // WEBHOOK_FILTER as `{bool(EXPR)}`; unset: none
+  std::optional<tmpl::Template> order_key;  // unset: unordered
 };
 
 // The names a stream feed's templates see beside `item`, in the order they are bound.
@@ -35,10 +36,10 @@ struct FeedTemplates {
   RequestTemplates request;
 };
 
-// Compiles the request templates of `feed`. Appends one message per problem to `problems`
-// (the setting, the reason and, for a template, the template with a caret) and returns
-// nullopt if there was any. Refuses header names that are not HTTP tokens and the headers
-// that frame the request (Content-Length, Transfer-Encoding, Host, Connection), which the
+// Compiles the request templates of `feed` (WEBHOOK_ORDER_KEY among them). Appends one message per
+// problem to `problems` (the setting, the reason and, for a template, the template with a caret)
+// and returns nullopt if there was any. Refuses header names that are not HTTP tokens and the
+// headers that frame the request (Content-Length, Transfer-Encoding, Host, Connection), which the
 // client sets itself.
 std::optional<RequestTemplates> compile_request_templates(const FeedConfig& feed,
                                                           std::vector<std::string>& problems);

@@ -124,11 +124,7 @@ void DispatcherMetrics::record_outcome(const store::Outcome& outcome, std::strin
 
 void DispatcherMetrics::update_queue(const std::vector<store::FeedStatus>& status, int64_t now_ms) {
   std::map<store::JobState, int64_t> totals;
-  for (auto state :
-       {store::JobState::kPending, store::JobState::kRunning, store::JobState::kDelivered,
-        store::JobState::kDead, store::JobState::kCancelled}) {
-    totals[state] = 0;
-  }
+  for (auto state : store::kAllJobStates) totals[state] = 0;
   std::optional<int64_t> oldest;
   for (const auto& feed : status) {
     for (const auto& [state, count] : feed.counts) totals[state] += count;

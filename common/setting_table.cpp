@@ -133,6 +133,13 @@ constexpr std::array kSettings = {
     "The token sent in `WEBHOOK_HEADER` when `WEBHOOK_AUTH_TYPE=TOKEN`; added by the dispatcher when it sends, never stored in a job, an attempt, a log or a metric."},
   SettingSpec{"WEBHOOK_IGNORE_DUPLICATES", T::kBoolean, "false", P | C, 0, true,
     "Drop identical requests rendered in the same poll, calling each once."},
+  // --- ordered delivery ---
+  SettingSpec{"WEBHOOK_ORDER_KEY", T::kTemplate, "", P | C, 0, true,
+    "Order key per item, an f-string template such as `{item['node']['id']}`: the feed's jobs with the same key are delivered one at a time in enqueue order, a retry keeping its place, while other keys go on. Unset: no ordering."},
+  SettingSpec{"WEBHOOK_ORDER_ON_DEAD", T::kEnum, "skip", P | C, 0, true,
+    "With an order key, what a `dead` job does to the later jobs of its key: `skip` lets them go on; `block` holds them until an operator retries or cancels it (`webhookctl blocked` lists such keys). Applies to jobs enqueued after a change.", "skip|block"},
+  SettingSpec{"WEBHOOK_COALESCE", T::kBoolean, "false", P | C, 0, true,
+    "With an order key, a new job of a key marks the key's earlier jobs that are pending and were never tried `superseded`, so only the latest is sent: for receivers that want the current state, not every change."},
   // --- delivery and retries ---
   SettingSpec{"WEBHOOK_UNSUCCESSFUL_RETRY_INTERVAL", T::kSeconds, "60", PD | C, 0, true,
     "Seconds before retrying a failed call.", {}, 0, 86400 * 7},
@@ -165,7 +172,7 @@ constexpr std::array kSettings = {
   SettingSpec{"WEBHOOK_SHUTDOWN_GRACE", T::kSeconds, "10", D | C, 0, false,
     "On SIGTERM, how long requests in flight may finish before they are put back unanswered.", {}, 0, 3600},
   SettingSpec{"WEBHOOK_HISTORY_RETENTION_DAYS", T::kInteger, "30", D | C, 0, false,
-    "Delivered, dead and cancelled jobs older than this many days are pruned with their attempts.", {}, 1, 36500},
+    "Delivered, dead, cancelled and superseded jobs older than this many days are pruned with their attempts.", {}, 1, 36500},
   SettingSpec{"WEBHOOK_DISPATCHER_METRICS_PORT", T::kInteger, "9096", D | C, 0, false,
     "Port of the dispatcher's metrics endpoint.", {}, 1, 65535},
   SettingSpec{"WEBHOOK_METRICS_HOST", T::kString, "0.0.0.0", PD | C, 0, false,

@@ -21,6 +21,7 @@ int jobs_command(const Args& args);
 int show_command(const Args& args);
 int retry_command(const Args& args);
 int cancel_command(const Args& args);
+int blocked_command(const Args& args);
 int prune_command(const Args& args);
 int rewind_command(const Args& args);
 // copy_store_command.cpp: the SQLite queue into an empty PostgreSQL store (--to URL).

@@ -1,6 +1,6 @@
-// webhookctl's queue commands: status, jobs, show, retry, cancel, prune, rewind. Each opens
-// the store on the shared file (safe while the poller and the dispatcher run: every change
-// is one short write transaction) and prints a table, or JSON with --json.
+// webhookctl's queue commands: status, jobs, show, blocked, retry, cancel, prune, rewind. Each
+// opens the store on the shared file (safe while the poller and the dispatcher run: every change is
+// one short write transaction) and prints a table, or JSON with --json.
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -64,7 +64,7 @@ int status_with_heartbeats(store::JobStore& store, bool json) {
   auto feeds = store.status();
   ordered_json out = ordered_json::array();
   TablePrinter table({"FEED", "CURSOR", "LAST POLL", "RESULT", "PENDING", "RUNNING", "DELIVERED",
-                      "DEAD", "CANCELLED", "OLDEST PENDING"});
+                      "DEAD", "CANCELLED", "SUPERSEDED", "OLDEST PENDING"});
   for (const auto& f : feeds) {
     out.push_back(feed_status_json(f));
     std::string result = "-";
@@ -76,7 +76,7 @@ int status_with_heartbeats(store::JobStore& store, bool json) {
         {f.feed, time_text(f.cursor),
          f.last_poll ? format_utc(f.last_poll->record.finished_at) : "-", result,
          count(JobState::kPending), count(JobState::kRunning), count(JobState::kDelivered),
-         count(JobState::kDead), count(JobState::kCancelled),
+         count(JobState::kDead), count(JobState::kCancelled), count(JobState::kSuperseded),
          f.oldest_pending_created_at ? format_age(now - *f.oldest_pending_created_at) : "-"});
   }
   ordered_json beats = ordered_json::object();
@@ -129,6 +129,9 @@ int status_with_heartbeats(store::JobStore& store, bool json) {
     std::cout << "\nlast stream connections, newest first:\n";
     stream_table.print(std::cout);
   }
+  if (auto blocked = store.blocked_keys(std::nullopt, 1); !blocked.empty()) {
+    std::cout << "order keys are blocked by dead jobs: see webhookctl blocked\n";
+  }
   for (const char* process : {"poller", "dispatcher"}) {
     auto at = store.last_heartbeat(process);
     std::cout << process << ": "
@@ -155,8 +158,9 @@ int jobs_command(const Args& args) {
   if (auto state = a.value("state")) {
     filter.state = store::parse_job_state(*state);
     if (!filter.state) {
-      throw UsageError("--state must be pending, running, delivered, dead or cancelled, not '" +
-                       *state + "'");
+      throw UsageError(
+          "--state must be pending, running, delivered, dead, cancelled or superseded, not '" +
+          *state + "'");
     }
   }
   filter.feed = a.value("feed");
@@ -202,6 +206,10 @@ int show_command(const Args& args) {
             << "  state:     " << store::to_string(j.state) << ", " << when_text(j) << "\n"
             << "  attempts:  " << j.attempts << " of " << j.max_attempts << "\n"
             << "  request:   " << j.method << " " << j.url << "\n";
+  if (j.order_key) {
+    std::cout << "  order key: " << *j.order_key
+              << (j.dead_blocks_key ? " (a dead job holds the key)" : "") << "\n";
+  }
   for (const auto& [name, value] : j.headers.items()) {
     std::cout << "  header:    " << name << ": "
               << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
@@ -291,11 +299,40 @@ int cancel_command(const Args& args) {
   if (a.positional().empty()) throw UsageError("expected job ids (UUID or seq number)");
   auto queue = open_queue(a);
   SystemClock clock;
-  auto [ids, all] =
-      resolve(*queue.store, a.positional(), {JobState::kPending}, "cancel", "pending");
+  auto [ids, all] = resolve(*queue.store, a.positional(), {JobState::kPending, JobState::kDead},
+                            "cancel", "pending or dead");
   int n = ids.empty() ? 0 : queue.store->cancel(ids, clock.now_ms());
   print_count(a.flag("json"), "cancelled", n, "cancelled " + std::to_string(n) + " job(s)");
   return all && n == static_cast<int>(ids.size()) ? 0 : 1;
+}
+
+int blocked_command(const Args& args) {
+  Arguments a(args, options({"feed", "limit"}), {"json"});
+  if (!a.positional().empty()) throw UsageError("unexpected argument '" + a.positional()[0] + "'");
+  int limit = 100;
+  if (auto text = a.value("limit")) limit = parse_count("limit", *text, 1);
+  auto queue = open_queue(a);
+  auto keys = queue.store->blocked_keys(a.value("feed"), limit);
+  if (a.flag("json")) {
+    ordered_json out = ordered_json::array();
+    for (const auto& k : keys) out.push_back(blocked_key_json(k));
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  if (keys.empty()) {
+    std::cout << "no order key is blocked\n";
+    return 0;
+  }
+  TablePrinter table({"FEED", "ORDER KEY", "BLOCKED BY", "DEAD SINCE", "WAITING", "LAST ERROR"});
+  for (const auto& k : keys) {
+    table.add_row({k.feed, one_line(k.order_key, 50),
+                   std::to_string(k.blocking_seq) + " " + k.blocking_id, format_utc(k.dead_since),
+                   std::to_string(k.waiting), one_line(k.last_error, 40)});
+  }
+  table.print(std::cout);
+  std::cout << "webhookctl retry SEQ sends the dead job again; webhookctl cancel SEQ lets the "
+               "key go on without it\n";
+  return 0;
 }
 
 int prune_command(const Args& args) {

@@ -48,7 +48,18 @@ ordered_json job_json(const store::JobRow& j) {
       {"updated", time_json(j.updated_at)},
       {"finished", time_json(j.finished_at)},
       {"last_status", j.last_status ? ordered_json(*j.last_status) : ordered_json()},
-      {"last_error", j.last_error}};
+      {"last_error", j.last_error},
+      {"order_key", j.order_key ? ordered_json(*j.order_key) : ordered_json()}};
+}
+
+ordered_json blocked_key_json(const store::BlockedKey& k) {
+  return {{"feed", k.feed},
+          {"order_key", k.order_key},
+          {"blocking_seq", k.blocking_seq},
+          {"blocking_id", k.blocking_id},
+          {"dead_since", time_json(k.dead_since)},
+          {"last_error", k.last_error},
+          {"waiting", k.waiting}};
 }
 
 ordered_json attempt_json(const store::AttemptRow& at) {

@@ -15,6 +15,8 @@ namespace webhook::ctl {
 nlohmann::ordered_json time_json(std::optional<int64_t> ms);
 nlohmann::ordered_json poll_json(const store::PollRow& poll);
 nlohmann::ordered_json job_json(const store::JobRow& job);
+// One row of `webhookctl blocked --json`.
+nlohmann::ordered_json blocked_key_json(const store::BlockedKey& key);
 nlohmann::ordered_json attempt_json(const store::AttemptRow& attempt);
 // job_json plus "attempt_log": `webhookctl show --json`.
 nlohmann::ordered_json job_detail_json(const store::JobDetail& detail);

@@ -91,6 +91,8 @@ PollResult FeedPoller::poll(const CancelFn& cancel, bool commit) {
   c.forget_seen_before = record.window_from;
   if (record.ok) c.new_cursor = record.window_to;
   c.expected_cursor = stored;
+  c.dead_blocks_key = feed_.config.order_dead_blocks;
+  c.coalesce = feed_.config.coalesce;
   result.poll_id = store_->commit_poll(c);
   result.jobs = std::move(c.jobs);
   if (!result.poll_id) result.status = PollStatus::kConflict;
@@ -185,7 +187,7 @@ void FeedPoller::render(const std::vector<Json>& items, int64_t window_from, Pol
     if (!job.dead && feed_.config.ignore_duplicates) {
       std::string key = job.method + '\n' + job.url + '\n' +
                         job.headers.dump(-1, ' ', false, Json::error_handler_t::replace) + '\n' +
-                        job.body;
+                        job.body + '\n' + job.order_key.value_or("");
       if (!requests.insert(std::move(key)).second) {
         ++record.duplicates_skipped;
         continue;

@@ -86,6 +86,7 @@ RequestRenderer RequestRenderer::from_templates(const FeedConfig& feed,
   r.headers_ = std::move(templates.headers);
   r.body_ = std::move(templates.body);
   r.filter_ = std::move(templates.filter);
+  r.order_key_ = std::move(templates.order_key);
   r.allowed_hosts_ = feed.allowed_hosts;
   return r;
 }
@@ -140,6 +141,16 @@ store::NewJob RequestRenderer::render(const nlohmann::ordered_json& item,
     return std::move(job);
   };
 
+  // The key first: a job whose request fails to render still belongs to its key, so that
+  // WEBHOOK_ORDER_ON_DEAD=block holds the key's later jobs behind it.
+  if (order_key_) {
+    tmpl::RenderResult key = render_one(*order_key_);
+    if (!key.ok()) {
+      job.url = url_.source();
+      return fail("WEBHOOK_ORDER_KEY: " + key.error);
+    }
+    job.order_key = std::move(key.text);
+  }
   tmpl::RenderResult url = render_one(url_);
   if (!url.ok()) {
     job.url = url_.source();

@@ -31,7 +31,8 @@ class RequestRenderer {
   static RequestRenderer from_templates(const FeedConfig& feed, RequestTemplates templates);
 
   // A pending job with a fresh UUID, or a dead one whose last_error says which template
-  // failed and why, and whose body is the item's JSON.
+  // failed and why, and whose body is the item's JSON. With WEBHOOK_ORDER_KEY the job
+  // carries the rendered key (a dead one too, when the key itself rendered).
   store::NewJob render(const nlohmann::ordered_json& item) const;
   // The same for a stream event: `extras` are the values of kStreamTemplateNames, and
   // `event_data`, when set, is the body (the data text as received, byte for byte).
@@ -58,6 +59,7 @@ class RequestRenderer {
   std::vector<std::pair<std::string, tmpl::Template>> headers_;
   std::optional<tmpl::Template> body_;
   std::optional<tmpl::Template> filter_;
+  std::optional<tmpl::Template> order_key_;
   std::vector<std::string> allowed_hosts_;  // WEBHOOK_ALLOWED_HOSTS; empty: any host
 };
 

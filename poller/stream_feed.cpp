@@ -115,6 +115,7 @@ class StreamFeed::Batch final : public StreamHandler {
     commit_.connection_id = connection_id_;
     commit_.expected_cursor = stored_;
     commit_.now = feed_.clock_.now_ms();
+    commit_.ordering = {feed_.feed_.config.order_dead_blocks, feed_.feed_.config.coalesce};
     if (!feed_.store_.commit_stream(commit_)) {
       conflict_ = true;
       return false;

@@ -15,7 +15,8 @@ struct Migration {
   std::string_view sql;
 };
 
-// All migrations in order; versions are 1, 2, 3, ...
+// All migrations in order; versions start at 1 and increase (a number taken by work not yet
+// merged may be missing).
 const std::vector<Migration>& sqlite_migrations();
 const std::vector<Migration>& postgres_migrations();
 

@@ -138,6 +138,11 @@ int FaultInjectingStore::requeue(std::span<const std::string> job_ids, int64_t n
 int FaultInjectingStore::requeue_dead(std::optional<std::string> feed, int64_t now) {
   return around("requeue_dead", [&](JobStore& s) { return s.requeue_dead(std::move(feed), now); });
 }
+std::vector<BlockedKey> FaultInjectingStore::blocked_keys(std::optional<std::string> feed,
+                                                          int limit) {
+  return around("blocked_keys",
+                [&](JobStore& s) { return s.blocked_keys(std::move(feed), limit); });
+}
 int FaultInjectingStore::cancel(std::span<const std::string> job_ids, int64_t now) {
   return around("cancel", [&](JobStore& s) { return s.cancel(job_ids, now); });
 }

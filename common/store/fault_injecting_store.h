@@ -69,6 +69,7 @@ class FaultInjectingStore final : public JobStore, private FaultPoints {
   int requeue(std::span<const std::string> job_ids, int64_t now) override;
   int requeue_dead(std::optional<std::string> feed, int64_t now) override;
   int cancel(std::span<const std::string> job_ids, int64_t now) override;
+  std::vector<BlockedKey> blocked_keys(std::optional<std::string> feed, int limit) override;
   PruneResult prune(int64_t before, int batch) override;
   void rewind(std::string_view feed, int64_t to) override;
 

@@ -21,13 +21,14 @@ std::string_view to_string(JobState state) {
       return "dead";
     case JobState::kCancelled:
       return "cancelled";
+    case JobState::kSuperseded:
+      return "superseded";
   }
   return "unknown";
 }
 
 std::optional<JobState> parse_job_state(std::string_view text) {
-  for (JobState s : {JobState::kPending, JobState::kRunning, JobState::kDelivered, JobState::kDead,
-                     JobState::kCancelled}) {
+  for (JobState s : kAllJobStates) {
     if (to_string(s) == text) return s;
   }
   return std::nullopt;

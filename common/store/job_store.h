@@ -26,7 +26,13 @@
 
 namespace webhook::store {
 
-enum class JobState { kPending, kRunning, kDelivered, kDead, kCancelled };
+// `superseded`: a pending job never tried, replaced by a later job of its order key
+// (WEBHOOK_COALESCE); final, like delivered, dead and cancelled.
+enum class JobState { kPending, kRunning, kDelivered, kDead, kCancelled, kSuperseded };
+// Every state, in the order listings show them.
+inline constexpr JobState kAllJobStates[] = {JobState::kPending,   JobState::kRunning,
+                                             JobState::kDelivered, JobState::kDead,
+                                             JobState::kCancelled, JobState::kSuperseded};
 std::string_view to_string(JobState state);
 std::optional<JobState> parse_job_state(std::string_view text);
 
@@ -42,6 +48,15 @@ struct NewJob {
   // last_error and the item itself in body, so it shows in the history.
   bool dead = false;
   std::string last_error;
+  // The rendered WEBHOOK_ORDER_KEY; unset: delivered in no particular order. Jobs of one feed
+  // with the same key are claimed one at a time in enqueue order (see JobStore::claim).
+  std::optional<std::string> order_key;
+};
+
+// How a commit's ordered jobs (NewJob::order_key set) behave; see PollCommit.
+struct JobOrdering {
+  bool dead_blocks_key = false;
+  bool coalesce = false;
 };
 
 struct PollRecord {
@@ -69,6 +84,14 @@ struct PollCommit {
   // The cursor the poll started from (nullopt for a new feed). If the stored cursor differs
   // (an operator rewound it meanwhile) nothing is written and commit_poll returns nullopt.
   std::optional<int64_t> expected_cursor;
+  // How the feed's ordered jobs (NewJob::order_key set) behave. dead_blocks_key
+  // (WEBHOOK_ORDER_ON_DEAD=block): a dead job holds the later jobs of its key until an
+  // operator requeues or cancels it; otherwise they go on past it. coalesce
+  // (WEBHOOK_COALESCE): each new job of a key marks the key's earlier pending jobs that were
+  // never tried `superseded`, the commit's own earlier jobs of that key included.
+  bool dead_blocks_key = false;
+  bool coalesce = false;
+  JobOrdering ordering() const { return {dead_blocks_key, coalesce}; }
 };
 
 // What a stream feed writes in one transaction: the jobs of the events up to `new_cursor`
@@ -86,7 +109,8 @@ struct StreamCommit {
   int64_t heartbeats = 0;  // heartbeats in the batch
   int64_t filtered = 0;    // events WEBHOOK_FILTER or WEBHOOK_STREAM_EVENTS kept out
   int64_t render_errors = 0;
-  int64_t now = 0;  // the jobs' creation time
+  int64_t now = 0;       // the jobs' creation time
+  JobOrdering ordering;  // as PollCommit's dead_blocks_key and coalesce
 };
 
 struct StreamConnectionRow {
@@ -171,6 +195,8 @@ struct JobRow {
   std::optional<int64_t> finished_at;
   std::optional<int> last_status;
   std::string last_error;
+  std::optional<std::string> order_key;
+  bool dead_blocks_key = false;  // WEBHOOK_ORDER_ON_DEAD=block when it was enqueued
 };
 
 struct AttemptRow {
@@ -206,6 +232,18 @@ struct AttemptMinute {
   int64_t minute = 0;
   int64_t delivered = 0;
   int64_t failed = 0;
+};
+
+// An order key held up by a dead job (WEBHOOK_ORDER_ON_DEAD=block): its later jobs wait
+// until an operator requeues or cancels the dead one.
+struct BlockedKey {
+  std::string feed;
+  std::string order_key;
+  int64_t blocking_seq = 0;  // the earliest dead job of the key
+  std::string blocking_id;
+  int64_t dead_since = 0;  // its finished_at
+  std::string last_error;
+  int64_t waiting = 0;  // pending jobs of the key behind it
 };
 
 // One process's last sign of life: `process` is "poller" or "dispatcher".
@@ -261,7 +299,11 @@ class JobStore {
 
   // --- dispatcher ---
   // Up to `max_jobs` pending jobs due at `now`, oldest first, marked running for `worker`
-  // until now + lease, each with a fresh lease token.
+  // until now + lease, each with a fresh lease token. A job with an order key is claimable
+  // only when no earlier job (smaller seq) of its feed and key is pending or running, or
+  // dead with dead_blocks_key when the job itself has it (both enqueued under `block`): one
+  // at a time per key, in enqueue order, a retry keeping its place; other keys and
+  // unordered jobs are never held up by it.
   virtual std::vector<ClaimedJob> claim(std::string_view worker, int max_jobs,
                                         std::chrono::milliseconds lease, int64_t now) = 0;
   // Attempt rows and state changes for many outcomes in one transaction.
@@ -306,13 +348,16 @@ class JobStore {
   virtual std::vector<AttemptMinute> attempts_per_minute(int64_t since) = 0;
   // Every heartbeat row, by process then worker.
   virtual std::vector<HeartbeatRow> heartbeats() = 0;
+  // Keys blocked by a dead job (see BlockedKey), oldest block first, at most `limit`.
+  virtual std::vector<BlockedKey> blocked_keys(std::optional<std::string> feed, int limit) = 0;
   // Dead or cancelled jobs back to pending, due now, attempts reset. Returns how many.
   virtual int requeue(std::span<const std::string> job_ids, int64_t now) = 0;
   virtual int requeue_dead(std::optional<std::string> feed, int64_t now) = 0;
-  // Pending jobs to cancelled. Returns how many.
+  // Pending or dead jobs to cancelled (a dead one so that the key it blocks goes on).
+  // Returns how many.
   virtual int cancel(std::span<const std::string> job_ids, int64_t now) = 0;
-  // Deletes finished jobs (delivered, dead, cancelled) finished before `before`, with their
-  // attempts, and polls older than that, in transactions of at most `batch` jobs.
+  // Deletes finished jobs (delivered, dead, cancelled, superseded) finished before `before`, with
+  // their attempts, and polls older than that, in transactions of at most `batch` jobs.
   virtual PruneResult prune(int64_t before, int batch) = 0;
   // Moves a feed's cursor to `to` and forgets its seen hashes from `to` on, so the window
   // is asked again and re-enqueued.

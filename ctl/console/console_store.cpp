@@ -6,6 +6,7 @@ namespace webhook::ctl::console {
 namespace {
 
 constexpr int64_t kHourMs = 3'600'000;
+constexpr int kBlockedKeysShown = 50;
 
 std::string state_text(store::JobState state) { return std::string(store::to_string(state)); }
 
@@ -23,9 +24,14 @@ Overview ConsoleStore::overview(int64_t now) {
     o.heartbeats = store_->heartbeats();
     // From the start of the minute an hour ago, so the chart has 60 whole minutes.
     o.minutes = store_->attempts_per_minute((now - kHourMs) / 60000 * 60000 + 60000);
+    o.blocked = store_->blocked_keys(std::nullopt, kBlockedKeysShown);
   }
   for (auto& f : o.feeds) {
     if (f.last_poll) f.last_poll = mask_.poll(*f.last_poll);
+  }
+  for (auto& k : o.blocked) {
+    k.order_key = mask_.text(k.order_key);
+    k.last_error = mask_.text(k.last_error);
   }
   return o;
 }
@@ -92,9 +98,10 @@ ActionResult ConsoleStore::cancel(const std::string& id, int64_t now) {
   std::lock_guard lock(mutex_);
   auto detail = store_->job(id);
   if (!detail) return {404, "no job " + id};
-  if (detail->job.state != store::JobState::kPending) {
+  if (detail->job.state != store::JobState::kPending &&
+      detail->job.state != store::JobState::kDead) {
     return {409, "job " + id + " is " + state_text(detail->job.state) +
-                     "; only pending jobs can be cancelled"};
+                     "; only pending or dead jobs can be cancelled"};
   }
   std::string job_id = detail->job.id;
   int n = store_->cancel(std::span(&job_id, 1), now);

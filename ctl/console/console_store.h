@@ -20,6 +20,7 @@ struct Overview {
   std::vector<store::FeedStatus> feeds;
   std::vector<store::HeartbeatRow> heartbeats;
   std::vector<store::AttemptMinute> minutes;  // the last hour
+  std::vector<store::BlockedKey> blocked;     // order keys held by a dead job, oldest first
   int64_t now = 0;
 };
 
@@ -42,7 +43,7 @@ class ConsoleStore {
   std::vector<store::PollRow> polls(const std::optional<std::string>& feed, int limit);
 
   // The repairs, with the rules of webhookctl retry/cancel/rewind: only a dead or cancelled
-  // job is retried, only a pending one cancelled; 404 for an unknown job, 409 for a job in
+  // job is retried, only a pending or dead one cancelled; 404 for an unknown job, 409 for a job in
   // another state.
   ActionResult retry(const std::string& id, int64_t now);
   ActionResult cancel(const std::string& id, int64_t now);

@@ -64,6 +64,13 @@ std::string render_job(const PageContext& ctx, const store::JobDetail& d, int64_
       row("Feed", "<a href=\"/jobs?feed=" + url_encode(j.feed) + "\">" + escape_html(j.feed) +
                       "</a> <span class=\"muted\">(poll " + std::to_string(j.poll_id) + ")</span>");
   body += row("State", "<span id=\"job-state\">" + escape_html(state) + "</span>");
+  if (j.order_key) {
+    body += row("Order key", "<span class=\"mono\" id=\"order-key\">" + escape_html(*j.order_key) +
+                                 "</span>" +
+                                 (j.dead_blocks_key ? " <span class=\"muted\">(held while this job "
+                                                      "is dead)</span>"
+                                                    : ""));
+  }
   body += row("Attempts", std::to_string(j.attempts) + " of " + std::to_string(j.max_attempts));
   body += row("Created", time_cell(j.created_at, now));
   body += row("Updated", time_cell(j.updated_at, now));
@@ -88,7 +95,7 @@ std::string render_job(const PageContext& ctx, const store::JobDetail& d, int64_
     if (j.state == JobState::kDead || j.state == JobState::kCancelled) {
       forms += action_form(ctx, base + "/retry", "Retry now", "", "");
     }
-    if (j.state == JobState::kPending)
+    if (j.state == JobState::kPending || j.state == JobState::kDead)
       forms += action_form(ctx, base + "/cancel", "Cancel", "danger");
     if (!forms.empty()) {
       body += "<div class=\"actions\">" + forms +

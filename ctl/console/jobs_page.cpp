@@ -42,8 +42,7 @@ std::string render_jobs(const PageContext& ctx, const JobsView& v) {
   const auto& f = v.filter;
   std::string body = "<h1>Jobs</h1><form class=\"filters\" method=\"get\" action=\"/jobs\">";
   body += "<select name=\"state\" aria-label=\"state\">" + option("", "any state", !f.state);
-  for (JobState s : {JobState::kPending, JobState::kRunning, JobState::kDelivered, JobState::kDead,
-                     JobState::kCancelled}) {
+  for (JobState s : store::kAllJobStates) {
     body += option(store::to_string(s), store::to_string(s), f.state == s);
   }
   body += "</select><select name=\"feed\" aria-label=\"feed\">" + option("", "any feed", !f.feed);

@@ -10,8 +10,7 @@ namespace {
 
 using store::JobState;
 
-constexpr JobState kStates[] = {JobState::kPending, JobState::kRunning, JobState::kDelivered,
-                                JobState::kDead, JobState::kCancelled};
+constexpr const auto& kStates = store::kAllJobStates;
 
 std::string count_of(const store::FeedStatus& f, JobState s) {
   auto it = f.counts.find(s);
@@ -66,6 +65,24 @@ std::string feed_card(const PageContext& ctx, const Overview& o, const store::Fe
   return out + "</section>";
 }
 
+// Order keys held by a dead job (WEBHOOK_ORDER_ON_DEAD=block): the job to retry or cancel.
+std::string blocked_keys(const Overview& o) {
+  if (o.blocked.empty()) return "";
+  std::string out =
+      "<h2>Blocked order keys</h2><p class=\"muted\">Each key waits for its dead job: retry "
+      "it to send it again, or cancel it to let the key go on.</p><table class=\"list\" "
+      "id=\"blocked-keys\"><tr><th>Feed</th><th>Order key</th><th>Blocked by</th><th>Dead "
+      "since</th><th>Waiting</th><th>Last error</th></tr>";
+  for (const auto& k : o.blocked) {
+    out += "<tr><td>" + escape_html(k.feed) + "</td><td class=\"mono\">" +
+           escape_html(k.order_key) + "</td><td><a href=\"/jobs/" + url_encode(k.blocking_id) +
+           "\">" + std::to_string(k.blocking_seq) + "</a></td><td>" +
+           escape_html(format_utc(k.dead_since)) + "</td><td class=\"count\">" +
+           std::to_string(k.waiting) + "</td><td>" + escape_html(k.last_error) + "</td></tr>";
+  }
+  return out + "</table>";
+}
+
 std::string workers(const PageContext& ctx, const Overview& o) {
   std::string out = "<h2>Processes</h2>";
   if (o.heartbeats.empty()) {
@@ -107,6 +124,7 @@ std::string render_overview(const PageContext& ctx, const Overview& o) {
     body += "<p class=\"muted\">No feed has polled yet and the queue is empty.</p>";
   }
   for (const auto& f : o.feeds) body += feed_card(ctx, o, f);
+  body += blocked_keys(o);
   body += workers(ctx, o);
   return render_page(ctx, "Overview", "overview", body);
 }

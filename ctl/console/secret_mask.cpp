@@ -105,6 +105,7 @@ store::JobRow SecretMask::job(store::JobRow job) const {
   job.headers = headers(job.headers);
   job.body = text(job.body);
   job.last_error = text(job.last_error);
+  if (job.order_key) job.order_key = text(*job.order_key);
   return job;
 }
 

@@ -146,6 +146,43 @@ TEST_P(QueueCommandsTest, CancelStopsPendingJobsOnly) {
   EXPECT_EQ(row(delivered_).state, JobState::kDelivered);
 }
 
+TEST_P(QueueCommandsTest, BlockedListsKeysHeldByADeadJobAndCancelLetsThemGoOn) {
+  EXPECT_NE(ctl({"blocked"}).out.find("no order key is blocked"), std::string::npos);
+  std::string blocker;
+  {
+    auto s = open();
+    store::PollCommit c = testing::make_poll("entities", 2, now_, s->cursor("entities"));
+    for (auto& job : c.jobs) job.order_key = "indicator--42";
+    c.dead_blocks_key = true;
+    ASSERT_TRUE(s->commit_poll(c));
+    blocker = c.jobs[0].id;
+    bool found = false;  // the second job of the key waits, so is never claimed here
+    for (const auto& j : s->claim("d1", 10, 30s, now_)) {
+      EXPECT_NE(j.id, c.jobs[1].id);
+      if (j.id != blocker) continue;
+      found = true;
+      s->record_outcomes(std::vector{testing::outcome_for(j, "d1", OutcomeKind::kDead, now_, 410)},
+                         now_);
+    }
+    ASSERT_TRUE(found);
+  }
+  auto r = ctl({"blocked"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("indicator--42"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(blocker), std::string::npos) << r.out;
+  auto json = nlohmann::json::parse(ctl({"blocked", "--json", "--feed", "entities"}).out);
+  ASSERT_EQ(json.size(), 1u);
+  EXPECT_EQ(json[0]["blocking_id"], blocker);
+  EXPECT_EQ(json[0]["waiting"], 1);
+  EXPECT_NE(ctl({"status"}).out.find("webhookctl blocked"), std::string::npos);
+  EXPECT_NE(ctl({"show", blocker}).out.find("order key: indicator--42"), std::string::npos);
+  auto cancel = ctl({"cancel", blocker});
+  EXPECT_EQ(cancel.exit_code, 0) << cancel.err;
+  EXPECT_EQ(row(blocker).state, JobState::kCancelled);
+  EXPECT_NE(ctl({"blocked"}).out.find("no order key is blocked"), std::string::npos);
+  EXPECT_EQ(ctl({"blocked", "--limit", "0"}).exit_code, 2);
+}
+
 TEST_P(QueueCommandsTest, PruneDeletesFinishedJobsOlderThanTheRetention) {
   auto keep = ctl({"prune", "--json"});  // default 30 days: everything is younger
   ASSERT_EQ(keep.exit_code, 0) << keep.err;

@@ -79,6 +79,38 @@ TEST(FeedPoller, RendersMethodHeadersAndBodyIntoTheJob) {
   EXPECT_EQ(jobs[0].max_attempts, 1);
 }
 
+TEST(FeedPoller, TheOrderKeyIsRenderedPerItemAndTheFeedsOrderSettingsReachTheStore) {
+  PollerTestEnv env(Overrides{{"WEBHOOK_ORDER_KEY", "{item['node']['connector']['name']}"},
+                              {"WEBHOOK_ORDER_ON_DEAD", "block"},
+                              {"WEBHOOK_COALESCE", "true"}});
+  env.start();
+  env.fake().records().add(
+      "works", Json{{"id", "keyless"},
+                    {"connector", nullptr},
+                    {"completed_time", FakeRecords::iso_time(env.clock().now_ms() - 500)}});
+  env.add_work(2000);
+  env.add_work(1000);  // the same connector: the later job supersedes the earlier one
+  PollResult r = env.poller().poll();
+  ASSERT_TRUE(r.ok()) << r.record.error;
+  int pending = 0, superseded = 0, dead = 0;
+  for (const auto& job : env.jobs()) {
+    if (job.state == store::JobState::kDead) {
+      ++dead;
+      EXPECT_EQ(job.last_error,
+                "WEBHOOK_ORDER_KEY: TypeError: 'NoneType' object is not subscriptable");
+      EXPECT_EQ(job.order_key, std::nullopt);
+      continue;
+    }
+    EXPECT_EQ(job.order_key, "Import");
+    EXPECT_TRUE(job.dead_blocks_key);
+    pending += job.state == store::JobState::kPending;
+    superseded += job.state == store::JobState::kSuperseded;
+  }
+  EXPECT_EQ(dead, 1);
+  EXPECT_EQ(pending, 1);
+  EXPECT_EQ(superseded, 1);
+}
+
 TEST(FeedPoller, ItemsSeenInTheOverlapAreSkippedAndLateVisibleOnesAreEnqueuedOnce) {
   PollerTestEnv env;
   env.start();

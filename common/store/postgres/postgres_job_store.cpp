@@ -149,6 +149,10 @@ class PostgresJobStore final : public JobStore {
     ready();
     return operator_.cancel(job_ids, now);
   }
+  std::vector<BlockedKey> blocked_keys(std::optional<std::string> feed, int limit) override {
+    ready();
+    return operator_.blocked_keys(std::move(feed), limit);
+  }
   PruneResult prune(int64_t before, int batch) override {
     ready();
     return operator_.prune(before, batch);

@@ -11,15 +11,40 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// One statement: lease up to $4 due jobs, oldest first, skipping rows another claimer holds.
+// True when the job `c` may go: it has no order key, or no earlier job of its feed and key
+// is unfinished (pending or running), nor dead under WEBHOOK_ORDER_ON_DEAD=block when `c`
+// was enqueued under `block`. A seek or two in jobs_order_open and jobs_order_blocking
+// (schema/postgres/003_ordered_delivery.sql); nothing for an unordered job. Read in the
+// statement's snapshot: a job whose predecessor is locked by another claim, or whose
+// predecessor's outcome is not committed yet, still waits.
+#define WEBHOOK_KEY_FREE(c)                                                              \
+  "(" c ".order_key IS NULL OR (NOT EXISTS (SELECT 1 FROM jobs AS e WHERE e.feed = " c   \
+  ".feed AND e.order_key = " c ".order_key AND e.seq < " c                               \
+  ".seq AND e.order_key IS NOT NULL "                                                    \
+  "AND e.finished_at IS NULL) AND (" c                                                   \
+  ".dead_blocks_key = 0 OR NOT EXISTS (SELECT 1 FROM "                                   \
+  "jobs AS e WHERE e.feed = " c ".feed AND e.order_key = " c ".order_key AND e.seq < " c \
+  ".seq AND e.order_key IS NOT NULL AND e.dead_blocks_key = 1 AND e.state = 'dead'))))"
+
+// One statement: lease up to $4 due jobs, oldest first, skipping rows another claimer holds
+// and jobs waiting for an earlier one of their order key.
 constexpr const char* kClaimSql =
-    "WITH due AS (SELECT seq FROM jobs WHERE state = 'pending' AND next_attempt_at <= $3 "
+    "WITH due AS (SELECT seq FROM jobs AS c WHERE state = 'pending' AND next_attempt_at <= $3 "
+    "AND " WEBHOOK_KEY_FREE("c") " "
     "ORDER BY next_attempt_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED) "
     "UPDATE jobs AS j SET state = 'running', lease_owner = $1, lease_expires_at = $2, "
     "lease_token = (j.seq << 20) | ((j.lease_token + 1) & 1048575), updated_at = $3 "
     "FROM due WHERE j.seq = due.seq "
     "RETURNING j.seq, j.id, j.feed, j.method, j.url, j.headers, j.body, j.attempts, "
-    "j.max_attempts, j.created_at, j.lease_token, j.attempt_seq, j.next_attempt_at";
+    "j.max_attempts, j.created_at, j.lease_token, j.attempt_seq, j.next_attempt_at, "
+    "j.order_key IS NOT NULL";
+
+// A job the claim could take: one waiting for an earlier job of its key is not due.
+constexpr const char* kNextDueSql =
+    "SELECT next_attempt_at FROM jobs AS c WHERE state = 'pending' AND " WEBHOOK_KEY_FREE(
+        "c") " ORDER BY next_attempt_at LIMIT 1";
+
+constexpr std::size_t kMaxOrderedTokens = 1 << 16;
 
 // Every outcome of a batch in one statement, as SQLite applies them one by one: fenced by
 // the lease token (a stale outcome matches no row), one attempt charged and one attempts row
@@ -76,6 +101,7 @@ std::vector<ClaimedJob> PostgresLeaseQueue::claim(std::string_view worker, int m
   // From here on wait_for_work waits for news (or the slow poll) instead of saying look.
   claimed_once_ = true;
   last_claim_ = std::chrono::steady_clock::now();
+  ordered_outcome_ = false;
   const int64_t expires_at = now + lease.count();
   PgResult r = connection_.exec_prepared(
       "claiming jobs", "claim", kClaimSql,
@@ -96,6 +122,12 @@ std::vector<ClaimedJob> PostgresLeaseQueue::claim(std::string_view worker, int m
     j.lease_token = r.int64(i, 10);
     j.lease_expires_at = expires_at;
     j.attempt_number = r.int64(i, 11) + 1;
+    if (r.text(i, 13) == "t") {
+      // Released or taken-back jobs never come back here; forgetting them all at worst
+      // delays one wake-up to the slow poll.
+      if (ordered_tokens_.size() >= kMaxOrderedTokens) ordered_tokens_.clear();
+      ordered_tokens_.insert(j.lease_token);
+    }
     sorted.push_back({{r.int64(i, 12), seq}, std::move(j)});
   }
   // RETURNING keeps no order: oldest first, as the claim chose them.
@@ -147,6 +179,10 @@ RecordResult PostgresLeaseQueue::record_outcomes(std::span<const Outcome> outcom
     result.stale = total - applied;
     if (applied > 0) fault("record_outcomes:first_applied");
   });
+  // An ordered job's outcome may let the next job of its key go, which no NOTIFY announces.
+  for (const Outcome& o : outcomes) {
+    if (ordered_tokens_.erase(o.lease_token) != 0) ordered_outcome_ = true;
+  }
   return result;
 }
 
@@ -227,8 +263,8 @@ int PostgresLeaseQueue::release(std::string_view worker, std::span<const std::st
 }
 
 std::optional<int64_t> PostgresLeaseQueue::next_due_at() {
-  PgResult r = connection_.exec("reading the next due time",
-                                "SELECT min(next_attempt_at) FROM jobs WHERE state = 'pending'");
+  PgResult r = connection_.exec("reading the next due time", kNextDueSql);
+  if (r.rows() == 0) return std::nullopt;
   return r.optional_int64(0, 0);
 }
 
@@ -236,7 +272,7 @@ bool PostgresLeaseQueue::wait_for_work(milliseconds timeout, int interrupt_fd) {
   // The slow poll: a notification lost with a dropped connection costs this much at most.
   const auto since_claim =
       std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - last_claim_);
-  if (!claimed_once_ || since_claim >= slow_poll_) {
+  if (!claimed_once_ || since_claim >= slow_poll_ || ordered_outcome_) {
     claimed_once_ = true;
     return true;
   }

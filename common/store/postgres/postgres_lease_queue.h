@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "common/store/fault_points.h"
@@ -50,6 +51,11 @@ class PostgresLeaseQueue {
   FaultPoints* faults_;
   const std::chrono::milliseconds slow_poll_;
   bool claimed_once_ = false;
+  // Lease tokens of claimed jobs with an order key, and whether the outcome of one was
+  // recorded since the last claim: it may let the next job of its key go, which no
+  // notification announces, so wait_for_work does not wait.
+  std::unordered_set<int64_t> ordered_tokens_;
+  bool ordered_outcome_ = false;
   std::chrono::steady_clock::time_point last_claim_{};
 };
 

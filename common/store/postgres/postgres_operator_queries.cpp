@@ -13,7 +13,7 @@ namespace {
 constexpr const char* kJobColumnsSql =
     "seq, id, feed, poll_id, method, url, headers, body, state, attempts, max_attempts, "
     "next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at, finished_at, "
-    "last_status, last_error";
+    "last_status, last_error, order_key, dead_blocks_key";
 constexpr const char* kAttemptColumnsSql =
     "number, started_at, duration_ms, http_status, error, response_head, worker";
 constexpr const char* kPollColumnsSql =
@@ -42,6 +42,9 @@ JobRow read_job(const PgResult& r, int row) {
   j.finished_at = r.optional_int64(row, c++);
   if (auto s = r.optional_int64(row, c++)) j.last_status = static_cast<int>(*s);
   j.last_error = r.text(row, c++);
+  if (!r.null(row, c)) j.order_key = r.text(row, c);
+  ++c;
+  j.dead_blocks_key = r.int64(row, c++) != 0;
   return j;
 }
 
@@ -72,10 +75,7 @@ std::vector<FeedStatus> PostgresOperatorQueries::status() {
     FeedStatus& f = feeds[name];
     if (f.feed.empty()) {
       f.feed = name;
-      for (JobState s : {JobState::kPending, JobState::kRunning, JobState::kDelivered,
-                         JobState::kDead, JobState::kCancelled}) {
-        f.counts[s] = 0;
-      }
+      for (JobState s : kAllJobStates) f.counts[s] = 0;
     }
     return f;
   };
@@ -273,14 +273,44 @@ int PostgresOperatorQueries::cancel(std::span<const std::string> job_ids, int64_
       int n = connection_
                   .exec("cancelling job " + id,
                         "UPDATE jobs SET state = 'cancelled', finished_at = $1, updated_at = $1 "
-                        "WHERE id = $2 AND state = 'pending'",
+                        "WHERE id = $2 AND state IN ('pending', 'dead')",
                         PgParams().add(now).add(id))
                   .changed();
       if (n > 1) expect_changes(n, 1, "cancelling job " + id);
       changed += n;
     }
+    // The next job of a cancelled one's order key may be due now.
+    if (changed > 0) notify_new_jobs(connection_);
   });
   return changed;
+}
+
+std::vector<BlockedKey> PostgresOperatorQueries::blocked_keys(std::optional<std::string> feed,
+                                                              int limit) {
+  // The view of schema/postgres/003_ordered_delivery.sql, so that psql users see the same.
+  PgParams params;
+  std::string sql =
+      "SELECT b.feed, b.order_key, b.blocking_seq, b.blocking_id, j.finished_at, b.last_error, "
+      "b.waiting FROM blocked_keys AS b JOIN jobs AS j ON j.seq = b.blocking_seq";
+  if (feed) {
+    params.add(*feed);
+    sql += " WHERE b.feed = $1";
+  }
+  params.add(static_cast<int64_t>(std::max(limit, 0)));
+  sql += " ORDER BY j.finished_at, b.blocking_seq LIMIT $" + std::to_string(params.size());
+  PgResult r = connection_.exec("listing blocked order keys", sql, params);
+  std::vector<BlockedKey> rows;
+  for (int i = 0; i < r.rows(); ++i) {
+    BlockedKey& k = rows.emplace_back();
+    k.feed = r.text(i, 0);
+    k.order_key = r.text(i, 1);
+    k.blocking_seq = r.int64(i, 2);
+    k.blocking_id = r.text(i, 3);
+    k.dead_since = r.optional_int64(i, 4).value_or(0);
+    k.last_error = r.text(i, 5);
+    k.waiting = r.int64(i, 6);
+  }
+  return rows;
 }
 
 PruneResult PostgresOperatorQueries::prune(int64_t before, int batch) {

@@ -30,6 +30,7 @@ class PostgresOperatorQueries {
   int requeue(std::span<const std::string> job_ids, int64_t now);
   int requeue_dead(std::optional<std::string> feed, int64_t now);
   int cancel(std::span<const std::string> job_ids, int64_t now);
+  std::vector<BlockedKey> blocked_keys(std::optional<std::string> feed, int limit);
   PruneResult prune(int64_t before, int batch);
   std::vector<StreamConnectionRow> list_stream_connections(std::optional<std::string> feed,
                                                            int limit);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "common/store/coalescing_plan.h"
 #include "common/store/postgres/postgres_channel.h"
 #include "common/store/row_helpers.h"
 
@@ -78,7 +79,7 @@ std::optional<int64_t> PostgresPollWriter::commit_poll(const PollCommit& commit)
             .add(p.error)
             .add(p.filtered));
     const int64_t id = inserted.int64(0, 0);
-    insert_jobs(commit.jobs, p.feed, id, now);
+    insert_jobs(commit.jobs, p.feed, id, now, commit.ordering());
     fault("commit_poll:jobs_written");
     if (!seen_lines.empty()) {
       expect_changes(connection_
@@ -125,7 +126,7 @@ bool PostgresPollWriter::commit_stream(const StreamCommit& c) {
     // Two pollers of one feed queue here: the second sees the first one's cursor.
     lock_feed(c.feed);
     if (stream_cursor(c.feed) != c.expected_cursor) return;
-    insert_jobs(c.jobs, c.feed, std::nullopt, c.now);
+    insert_jobs(c.jobs, c.feed, std::nullopt, c.now, c.ordering);
     fault("commit_stream:jobs_written");
     expect_changes(
         connection_
@@ -220,19 +221,33 @@ void PostgresPollWriter::set_cursor(std::string_view feed, int64_t value) {
 }
 
 void PostgresPollWriter::insert_jobs(std::span<const NewJob> jobs, const std::string& feed,
-                                     std::optional<int64_t> poll_id, int64_t now) {
-  constexpr std::size_t kRowsPerInsert = 500;  // 14 parameters each, well under 65535
-  while (!jobs.empty()) {
-    const std::size_t rows = std::min(jobs.size(), kRowsPerInsert);
+                                     std::optional<int64_t> poll_id, int64_t now,
+                                     const JobOrdering& ordering) {
+  const CoalescingPlan plan = plan_coalescing(jobs, ordering.coalesce);
+  // Untried pending jobs only: a claim in flight holds its row lock, and this waits for it,
+  // then sees the job running and leaves it.
+  for (const std::string& key : plan.keys) {
+    connection_.exec("superseding the earlier jobs of an order key",
+                     "UPDATE jobs SET state = 'superseded', finished_at = $3, updated_at = $3 "
+                     "WHERE feed = $1 AND order_key = $2 AND order_key IS NOT NULL AND "
+                     "finished_at IS NULL AND state = 'pending' AND attempt_seq = 0",
+                     PgParams().add(feed).add(key).add(now));
+  }
+  constexpr std::size_t kRowsPerInsert = 500;  // 16 parameters each, well under 65535
+  for (std::size_t first = 0; first < jobs.size(); first += kRowsPerInsert) {
+    const std::size_t rows = std::min(jobs.size() - first, kRowsPerInsert);
     std::string sql =
         "INSERT INTO jobs (id, feed, poll_id, method, url, headers, body, state, max_attempts, "
-        "next_attempt_at, created_at, updated_at, finished_at, last_error) VALUES ";
+        "next_attempt_at, created_at, updated_at, finished_at, last_error, order_key, "
+        "dead_blocks_key) VALUES ";
     PgParams params;
     for (std::size_t r = 0; r < rows; ++r) {
-      const NewJob& job = jobs[r];
+      const NewJob& job = jobs[first + r];
+      const bool replaced = !plan.superseded.empty() && plan.superseded[first + r];
+      const bool finished = job.dead || replaced;
       sql += r == 0 ? "(" : ", (";
-      for (int c = 0; c < 14; ++c) {
-        sql += (c == 0 ? "$" : ", $") + std::to_string(r * 14 + static_cast<std::size_t>(c) + 1);
+      for (int c = 0; c < 16; ++c) {
+        sql += (c == 0 ? "$" : ", $") + std::to_string(r * 16 + static_cast<std::size_t>(c) + 1);
       }
       sql += ")";
       params.add(job.id)
@@ -242,17 +257,24 @@ void PostgresPollWriter::insert_jobs(std::span<const NewJob> jobs, const std::st
           .add(job.url)
           .add(job.headers.empty() ? std::string("{}") : job.headers.dump())
           .add(job.body)
-          .add(job.dead ? "dead" : "pending")
+          .add(job.dead   ? "dead"
+               : replaced ? "superseded"
+                          : "pending")
           .add(job.max_attempts)
           .add(now)
           .add(now)
           .add(now)
-          .add(job.dead ? std::optional<int64_t>(now) : std::nullopt)
+          .add(finished ? std::optional<int64_t>(now) : std::nullopt)
           .add(job.last_error);
+      if (job.order_key) {
+        params.add(*job.order_key);
+      } else {
+        params.add_null();
+      }
+      params.add(static_cast<int64_t>(job.order_key && ordering.dead_blocks_key ? 1 : 0));
     }
-    expect_changes(connection_.exec("inserting job " + jobs.front().id, sql, params).changed(),
-                   static_cast<int>(rows), "inserting job " + jobs.front().id);
-    jobs = jobs.subspan(rows);
+    const std::string what = "inserting job " + jobs[first].id;
+    expect_changes(connection_.exec(what, sql, params).changed(), static_cast<int>(rows), what);
   }
 }
 

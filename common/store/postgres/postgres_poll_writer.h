@@ -45,9 +45,10 @@ class PostgresPollWriter {
   // Inside a transaction: waits for, then holds until commit, the feed's cursor lock.
   void lock_feed(std::string_view feed);
   void set_cursor(std::string_view feed, int64_t value);
-  // `poll_id`: the poll that made them (none for a stream feed's jobs).
+  // `poll_id`: the poll that made them (none for a stream feed's jobs). With
+  // `ordering.coalesce`, first the stored jobs the commit supersedes (CoalescingPlan).
   void insert_jobs(std::span<const NewJob> jobs, const std::string& feed,
-                   std::optional<int64_t> poll_id, int64_t now);
+                   std::optional<int64_t> poll_id, int64_t now, const JobOrdering& ordering);
   void fault(std::string_view point) {
     if (faults_ != nullptr) faults_->reached(point);
   }

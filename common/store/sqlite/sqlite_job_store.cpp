@@ -103,6 +103,9 @@ class SqliteJobStore final : public JobStore {
   int requeue_dead(std::optional<std::string> feed, int64_t now) override {
     return operator_.requeue_dead(std::move(feed), now);
   }
+  std::vector<BlockedKey> blocked_keys(std::optional<std::string> feed, int limit) override {
+    return operator_.blocked_keys(std::move(feed), limit);
+  }
   int cancel(std::span<const std::string> job_ids, int64_t now) override {
     return operator_.cancel(job_ids, now);
   }

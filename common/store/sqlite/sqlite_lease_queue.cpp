@@ -28,6 +28,8 @@ constexpr const char* kRetrySet =
     "state = CASE WHEN attempts + 1 >= max_attempts THEN 'dead' ELSE 'pending' END, "
     "finished_at = CASE WHEN attempts + 1 >= max_attempts THEN ?1 END, next_attempt_at = ?7";
 
+constexpr std::size_t kMaxOrderedTokens = 1 << 16;
+
 }  // namespace
 
 SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection,
@@ -59,7 +61,7 @@ SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection,
                "UPDATE jobs INDEXED BY jobs_running_lease SET state = 'pending', "
                "lease_owner = NULL, lease_expires_at = NULL, updated_at = ?1 "
                "WHERE id = ?2 AND state = 'running' AND lease_owner = ?3"),
-      next_due_(connection.db(), "SELECT min(next_attempt_at) FROM jobs WHERE state = 'pending'"),
+      next_due_(connection.db(), kNextDueSql),
       data_version_(connection.db(), "PRAGMA data_version"),
       upsert_heartbeat_(connection.db(),
                         "INSERT INTO heartbeats (process, worker, at) VALUES (?, ?, ?) "
@@ -100,6 +102,12 @@ std::vector<ClaimedJob> SqliteLeaseQueue::claim(std::string_view worker, int max
         j.lease_token = (seq << kLeaseSeqShift) | counter;
         j.lease_expires_at = expires_at;
         j.attempt_number = s->getColumn(11).getInt64() + 1;
+        if (s->getColumn(12).getInt() != 0) {
+          // Jobs released or taken back never come back here; forgetting them all at
+          // worst delays one wake-up to the caller's timeout.
+          if (ordered_tokens_.size() >= kMaxOrderedTokens) ordered_tokens_.clear();
+          ordered_tokens_.insert(j.lease_token);
+        }
       }
     }
     if (jobs.empty()) return;
@@ -157,6 +165,7 @@ bool SqliteLeaseQueue::apply(const Outcome& o, int64_t now) {
     // No RETURNING: SQLite would buffer its rows in a temporary table for every outcome.
     changed = s->exec();
   }
+  if (ordered_tokens_.erase(o.lease_token) != 0) claimed_version_ = -1;
   if (changed == 0) return false;
   if (changed != 1) expect_changes(changed, 1, "recording the outcome of job " + o.job_id);
   insert_attempt(o.lease_token >> kLeaseSeqShift, o.attempt_number, o.started_at, o.duration_ms,
@@ -264,20 +273,30 @@ bool SqliteLeaseQueue::wait_for_work(std::chrono::milliseconds timeout, int inte
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const bool watched = wal_watch_.fd() >= 0;
   const auto probe = watched ? watched_probe_ : work_probe_;
+  // A commit writes its frames to the -wal file (the events), then syncs them, and only then
+  // publishes them in the -shm index, which is mapped memory and makes no event. A look right
+  // after the last write can come too early: after a write, look again every
+  // kAfterWriteProbe for kAfterWriteWindow, which covers the sync.
+  constexpr std::chrono::milliseconds kAfterWriteProbe{5};
+  constexpr std::chrono::milliseconds kAfterWriteWindow{2000};
+  auto look_often_until = std::chrono::steady_clock::time_point::min();
   for (;;) {
-    if (data_version() != claimed_version_) return true;
-    const auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (claimed_version_ < 0 || data_version() != claimed_version_) return true;
+    const auto now = std::chrono::steady_clock::now();
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
     if (left.count() <= 0) return false;
     // The watch may still hold events of this connection's own commits: the first wake
     // drains them and looks again. A commit after the drain either shows in that look or
     // makes the watch readable again, so none is missed.
     pollfd watched_fds[2] = {{interrupt_fd, POLLIN, 0}, {wal_watch_.fd(), POLLIN, 0}};
-    const int wait_ms = static_cast<int>(std::min(left, probe).count());
-    if (::poll(watched_fds, 2, wait_ms) <= 0) continue;
+    auto wait = std::min(left, probe);
+    if (now < look_often_until) wait = std::min(wait, kAfterWriteProbe);
+    if (::poll(watched_fds, 2, static_cast<int>(wait.count())) <= 0) continue;
     if ((watched_fds[0].revents & POLLIN) != 0) return false;
-    // Whatever the events were about, the next turn asks SQLite, which is what decides.
-    if (watched_fds[1].revents != 0) wal_watch_.drain();
+    // Whatever the events were about, the next turns ask SQLite, which is what decides.
+    if (watched_fds[1].revents != 0 && wal_watch_.drain()) {
+      look_often_until = std::chrono::steady_clock::now() + kAfterWriteWindow;
+    }
   }
 }
 

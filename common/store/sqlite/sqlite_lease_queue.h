@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include <SQLiteCpp/Statement.h>
@@ -23,16 +24,38 @@ namespace webhook::store {
 // The claim, inside one write transaction: read the due jobs oldest first, then lease the
 // same rows (nobody else can write in between) with one UPDATE. Both read only the pending
 // jobs' partial index, never the delivered history. (One UPDATE … RETURNING did both, but
-// SQLite buffers RETURNING rows, which made it cost a third more per job.) Public so that a
-// test can check their query plans.
+// SQLite buffers RETURNING rows, which made it cost a third more per job.) A job with an
+// order key is skipped while an earlier job of its feed and key holds the key
+// (WEBHOOK_KEY_FREE spells the predicates of the partial indexes jobs_order_open and
+// jobs_order_blocking of schema/sqlite/003_ordered_delivery.sql, so that SQLite uses them):
+// a seek or two there, and none at all for an unordered job. Public so that a test can check their
+// query plans. True when the job `j` may go: it has no order key, or no earlier job of its feed and
+// key is unfinished (pending or running), nor dead under `block` when `j` itself was enqueued under
+// `block`.
+#define WEBHOOK_KEY_FREE                                                                       \
+  "(j.order_key IS NULL OR (NOT EXISTS (SELECT 1 FROM jobs AS e WHERE e.feed = j.feed AND "    \
+  "e.order_key = j.order_key AND e.seq < j.seq AND e.order_key IS NOT NULL AND e.finished_at " \
+  "IS NULL) AND (j.dead_blocks_key = 0 OR NOT EXISTS (SELECT 1 FROM jobs AS e WHERE e.feed = " \
+  "j.feed AND e.order_key = j.order_key AND e.seq < j.seq AND e.order_key IS NOT NULL AND "    \
+  "e.dead_blocks_key = 1 AND e.state = 'dead'))))"
 inline constexpr const char* kClaimSelectSql =
     "SELECT seq, id, feed, method, url, headers, body, attempts, max_attempts, created_at, "
-    "lease_token, attempt_seq FROM jobs WHERE state = 'pending' AND next_attempt_at <= ?1 "
+    "lease_token, attempt_seq, order_key IS NOT NULL FROM jobs AS j WHERE state = 'pending' AND "
+    "next_attempt_at <= ?1 "
+    "AND " WEBHOOK_KEY_FREE
+    " "
     "ORDER BY next_attempt_at, seq LIMIT ?2";
+// The earliest due time of a job the claim could take: a job waiting for an earlier one of
+// its key is not due, however old (the dispatcher would wake for it in vain).
+inline constexpr const char* kNextDueSql =
+    "SELECT next_attempt_at FROM jobs AS j WHERE state = 'pending' AND " WEBHOOK_KEY_FREE
+    " ORDER BY next_attempt_at LIMIT 1";
 inline constexpr const char* kClaimSql =
     "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_expires_at = ?2, "
     "lease_token = (seq << 20) | ((lease_token + 1) & 1048575), updated_at = ?3 "
-    "WHERE seq IN (SELECT seq FROM jobs WHERE state = 'pending' AND next_attempt_at <= ?3 "
+    "WHERE seq IN (SELECT seq FROM jobs AS j WHERE state = 'pending' AND next_attempt_at <= ?3 "
+    "AND " WEBHOOK_KEY_FREE
+    " "
     "ORDER BY next_attempt_at, seq LIMIT ?4)";
 
 // The lease token's layout, the response head's size and the lease-expired error are
@@ -56,7 +79,8 @@ class SqliteLeaseQueue {
   std::optional<int64_t> next_due_at();
   // Another connection committed since the last claim (PRAGMA data_version changed): the
   // poller's commits reach the dispatcher this way, looked at when the -wal file is written
-  // (WalWatch) and every watched_probe, or every work_probe without a watch.
+  // (WalWatch) and every watched_probe, or every work_probe without a watch. Also true at
+  // once after this connection recorded the outcome of an ordered job outside a claim.
   bool wait_for_work(std::chrono::milliseconds timeout, int interrupt_fd);
   void heartbeat(std::string_view process, std::string_view worker, int64_t now);
   std::optional<int64_t> last_heartbeat(std::string_view process);
@@ -76,6 +100,9 @@ class SqliteLeaseQueue {
   const std::chrono::milliseconds watched_probe_;
   WalWatch wal_watch_;
   int64_t claimed_version_ = -1;  // data_version at the last claim; -1: none yet
+  // Lease tokens of claimed jobs with an order key: recording one's outcome may let the next
+  // job of its key go, which no other connection's commit announces.
+  std::unordered_set<int64_t> ordered_tokens_;
   SQLite::Statement claim_select_;
   SQLite::Statement claim_;
   SQLite::Statement deliver_;

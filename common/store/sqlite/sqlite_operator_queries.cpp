@@ -51,10 +51,7 @@ std::vector<FeedStatus> SqliteOperatorQueries::status() {
     FeedStatus& f = feeds[name];
     if (f.feed.empty()) {
       f.feed = name;
-      for (JobState s : {JobState::kPending, JobState::kRunning, JobState::kDelivered,
-                         JobState::kDead, JobState::kCancelled}) {
-        f.counts[s] = 0;
-      }
+      for (JobState s : kAllJobStates) f.counts[s] = 0;
     }
     return f;
   };
@@ -256,7 +253,7 @@ int SqliteOperatorQueries::cancel(std::span<const std::string> job_ids, int64_t 
     changed = 0;
     SQLite::Statement s(connection_.db(),
                         "UPDATE jobs SET state = 'cancelled', finished_at = ?1, updated_at = ?1 "
-                        "WHERE id = ?2 AND state = 'pending'");
+                        "WHERE id = ?2 AND (state = 'pending' OR state = 'dead')");
     for (const std::string& id : unique) {
       s.reset();
       s.bind(1, now);
@@ -267,6 +264,31 @@ int SqliteOperatorQueries::cancel(std::span<const std::string> job_ids, int64_t 
     }
   });
   return changed;
+}
+
+std::vector<BlockedKey> SqliteOperatorQueries::blocked_keys(std::optional<std::string> feed,
+                                                            int limit) {
+  // The view of schema/sqlite/003_ordered_delivery.sql, so that sqlite3 users see the same.
+  SQLite::Statement s(connection_.db(),
+                      std::string("SELECT b.feed, b.order_key, b.blocking_seq, b.blocking_id, "
+                                  "j.finished_at, b.last_error, b.waiting FROM blocked_keys AS b "
+                                  "JOIN jobs AS j ON j.seq = b.blocking_seq") +
+                          (feed ? " WHERE b.feed = :feed" : "") +
+                          " ORDER BY j.finished_at, b.blocking_seq LIMIT :limit");
+  if (feed) s.bind(":feed", *feed);
+  s.bind(":limit", std::max(limit, 0));
+  std::vector<BlockedKey> rows;
+  while (s.executeStep()) {
+    BlockedKey& k = rows.emplace_back();
+    k.feed = s.getColumn(0).getString();
+    k.order_key = s.getColumn(1).getString();
+    k.blocking_seq = s.getColumn(2).getInt64();
+    k.blocking_id = s.getColumn(3).getString();
+    k.dead_since = s.getColumn(4).getInt64();
+    k.last_error = s.getColumn(5).getString();
+    k.waiting = s.getColumn(6).getInt64();
+  }
+  return rows;
 }
 
 PruneResult SqliteOperatorQueries::prune(int64_t before, int batch) {

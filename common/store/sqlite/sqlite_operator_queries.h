@@ -33,6 +33,7 @@ class SqliteOperatorQueries {
   int requeue(std::span<const std::string> job_ids, int64_t now);
   int requeue_dead(std::optional<std::string> feed, int64_t now);
   int cancel(std::span<const std::string> job_ids, int64_t now);
+  std::vector<BlockedKey> blocked_keys(std::optional<std::string> feed, int limit);
   PruneResult prune(int64_t before, int batch);
 
  private:

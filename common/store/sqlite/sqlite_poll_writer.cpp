@@ -5,6 +5,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/store/coalescing_plan.h"
 #include "common/store/sqlite/sqlite_rows.h"
 
 namespace webhook::store {
@@ -14,7 +15,8 @@ namespace {
 std::string insert_jobs_sql(std::size_t rows) {
   std::string sql =
       "INSERT INTO jobs (id, feed, poll_id, method, url, headers, body, state, max_attempts, "
-      "next_attempt_at, created_at, updated_at, finished_at, last_error) VALUES ";
+      "next_attempt_at, created_at, updated_at, finished_at, last_error, order_key, "
+      "dead_blocks_key) VALUES ";
   for (std::size_t r = 0; r < rows; ++r) {
     sql += r == 0 ? "(" : ", (";
     for (int c = 0; c < SqlitePollWriter::kJobColumnCount; ++c) sql += c == 0 ? "?" : ", ?";
@@ -41,7 +43,12 @@ SqlitePollWriter::SqlitePollWriter(SqliteConnection& connection)
                    "items_found, jobs_enqueued, duplicates_skipped, render_errors, status, error, "
                    "filtered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       insert_job_(connection.db(), insert_jobs_sql(1)),
-      insert_jobs_(connection.db(), insert_jobs_sql(kJobsPerInsert)) {}
+      insert_jobs_(connection.db(), insert_jobs_sql(kJobsPerInsert)),
+      // Spelled with jobs_order_open's predicate, so that index finds them.
+      supersede_(connection.db(),
+                 "UPDATE jobs SET state = 'superseded', finished_at = ?3, updated_at = ?3 "
+                 "WHERE feed = ?1 AND order_key = ?2 AND order_key IS NOT NULL AND finished_at "
+                 "IS NULL AND state = 'pending' AND attempt_seq = 0") {}
 
 std::optional<int64_t> SqlitePollWriter::read_cursor(std::string_view feed) {
   StatementScope s(select_cursor_);
@@ -72,7 +79,8 @@ std::unordered_set<std::string> SqlitePollWriter::seen_since(std::string_view fe
 
 void SqlitePollWriter::bind_job(SQLite::Statement& s, int first, const NewJob& job,
                                 const std::string& feed, std::optional<int64_t> poll_id,
-                                int64_t now, std::string& headers_text) {
+                                int64_t now, bool dead_blocks_key, bool superseded,
+                                std::string& headers_text) {
   // The strings outlive the statement's step: bind them without copies.
   s.bindNoCopy(first + 0, job.id);
   s.bindNoCopy(first + 1, feed);
@@ -86,34 +94,59 @@ void SqlitePollWriter::bind_job(SQLite::Statement& s, int first, const NewJob& j
     s.bindNoCopy(first + 5, headers_text);
   }
   s.bindNoCopy(first + 6, job.body);
-  s.bindNoCopy(first + 7, job.dead ? "dead" : "pending");
+  const bool finished = job.dead || superseded;
+  s.bindNoCopy(first + 7, job.dead ? "dead" : superseded ? "superseded" : "pending");
   s.bind(first + 8, job.max_attempts);
   s.bind(first + 9, now);
   s.bind(first + 10, now);
   s.bind(first + 11, now);
-  bind_optional(s, first + 12, job.dead ? std::optional<int64_t>(now) : std::nullopt);
+  bind_optional(s, first + 12, finished ? std::optional<int64_t>(now) : std::nullopt);
   s.bindNoCopy(first + 13, job.last_error);
+  if (job.order_key) {
+    s.bindNoCopy(first + 14, *job.order_key);
+  } else {
+    s.bind(first + 14);  // NULL: unordered
+  }
+  s.bind(first + 15, job.order_key && dead_blocks_key ? 1 : 0);
 }
 
-void SqlitePollWriter::insert_jobs(std::span<const NewJob> jobs, const std::string& feed,
-                                   std::optional<int64_t> poll_id, int64_t now) {
+void SqlitePollWriter::insert_jobs(std::span<const NewJob> all, const std::string& feed,
+                                   std::optional<int64_t> poll_id, int64_t now,
+                                   const JobOrdering& ordering) {
+  const CoalescingPlan plan = plan_coalescing(all, ordering.coalesce);
+  supersede(feed, plan.keys, now);
   // kJobsPerInsert rows per statement while that many are left, then one at a time: a
   // statement's fixed cost (reset, bindings, program start and end) was a fifth of an
   // enqueue.
+  std::span<const NewJob> jobs = all;
+  std::size_t index = 0;  // of jobs.front() in all
   std::vector<std::string> headers_text(kJobsPerInsert);
   while (!jobs.empty()) {
     const bool many = jobs.size() >= kJobsPerInsert;
     const std::size_t rows = many ? kJobsPerInsert : 1;
     StatementScope s(many ? insert_jobs_ : insert_job_);
     for (std::size_t i = 0; i < rows; ++i) {
+      const bool superseded = !plan.superseded.empty() && plan.superseded[index + i];
       bind_job(*s, static_cast<int>(i * kJobColumnCount) + 1, jobs[i], feed, poll_id, now,
-               headers_text[i]);
+               ordering.dead_blocks_key, superseded, headers_text[i]);
     }
     int changed = s->exec();
     if (changed != static_cast<int>(rows)) {
       expect_changes(changed, static_cast<int>(rows), "inserting job " + jobs.front().id);
     }
     jobs = jobs.subspan(rows);
+    index += rows;
+  }
+}
+
+void SqlitePollWriter::supersede(const std::string& feed, const std::vector<std::string>& keys,
+                                 int64_t now) {
+  for (const std::string& key : keys) {
+    StatementScope s(supersede_);
+    s->bindNoCopy(1, feed);
+    s->bindNoCopy(2, key);
+    s->bind(3, now);
+    s->exec();  // any number: the key's untried pending jobs, often none
   }
 }
 
@@ -170,7 +203,7 @@ std::optional<int64_t> SqlitePollWriter::commit_poll(const PollCommit& commit) {
       expect_changes(s->exec(), 1, "inserting the poll row");
     }
     int64_t id = connection_.db().getLastInsertRowid();
-    insert_jobs(commit.jobs, p.feed, id, now);
+    insert_jobs(commit.jobs, p.feed, id, now, commit.ordering());
     connection_.fault_point("commit_poll:jobs_written");
     if (!seen_lines.empty()) {
       StatementScope s(insert_seen_);

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include <SQLiteCpp/Statement.h>
 
@@ -29,22 +30,26 @@ class SqlitePollWriter {
   void rewind(std::string_view feed, int64_t to);
 
   // Inserts jobs created (and due) at `now`, inside the caller's write transaction; a
-  // stream feed's jobs have no poll. Shared with SqliteStreamWriter.
+  // stream feed's jobs have no poll. Shared with SqliteStreamWriter. With
+  // `ordering.coalesce`, earlier untried pending jobs of their keys become superseded.
   void insert_jobs(std::span<const NewJob> jobs, const std::string& feed,
-                   std::optional<int64_t> poll_id, int64_t now);
+                   std::optional<int64_t> poll_id, int64_t now, const JobOrdering& ordering);
   // Refuses a batch that repeats a job id (the schema does not index ids).
   static void check_unique_ids(std::span<const NewJob> jobs, const std::string& what);
 
-  static constexpr int kJobColumnCount = 14;         // parameters per row of an insert
+  static constexpr int kJobColumnCount = 16;         // parameters per row of an insert
   static constexpr std::size_t kJobsPerInsert = 64;  // rows per multi-row insert
 
  private:
   std::optional<int64_t> read_cursor(std::string_view feed);
   // Binds one job's kJobColumnCount values from parameter `first` on; `headers_text` keeps
   // the headers' JSON alive until the statement has run.
+  // `superseded`: stored so (coalesced away by a later job of the same commit).
   static void bind_job(SQLite::Statement& statement, int first, const NewJob& job,
                        const std::string& feed, std::optional<int64_t> poll_id, int64_t now,
-                       std::string& headers_text);
+                       bool dead_blocks_key, bool superseded, std::string& headers_text);
+  // WEBHOOK_COALESCE: the feed's pending, never tried jobs of each key become superseded.
+  void supersede(const std::string& feed, const std::vector<std::string>& keys, int64_t now);
   void set_cursor(std::string_view feed, int64_t value);
 
   SqliteConnection& connection_;
@@ -56,6 +61,7 @@ class SqlitePollWriter {
   SQLite::Statement insert_poll_;
   SQLite::Statement insert_job_;   // one row
   SQLite::Statement insert_jobs_;  // kJobsPerInsert rows
+  SQLite::Statement supersede_;
 };
 
 }  // namespace webhook::store

@@ -25,6 +25,8 @@ JobRow read_job_row(SQLite::Statement& s, int first) {
   row.finished_at = optional_int64(s.getColumn(c++));
   if (auto status = optional_int64(s.getColumn(c++))) row.last_status = static_cast<int>(*status);
   row.last_error = s.getColumn(c++).getString();
+  if (SQLite::Column key = s.getColumn(c++); !key.isNull()) row.order_key = key.getString();
+  row.dead_blocks_key = s.getColumn(c++).getInt64() != 0;
   return row;
 }
 

@@ -38,7 +38,7 @@ class StatementScope {
 inline constexpr std::string_view kJobColumns =
     "seq, id, feed, poll_id, method, url, headers, body, state, attempts, max_attempts, "
     "next_attempt_at, lease_owner, lease_expires_at, created_at, updated_at, finished_at, "
-    "last_status, last_error";
+    "last_status, last_error, order_key, dead_blocks_key";
 
 // Reads the current row of `statement`, whose first columns are kJobColumns from `first`.
 JobRow read_job_row(SQLite::Statement& statement, int first = 0);

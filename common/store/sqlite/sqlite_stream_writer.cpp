@@ -38,7 +38,7 @@ bool SqliteStreamWriter::commit_stream(const StreamCommit& c) {
     written = false;
     // Another poller (or an operator) moved the cursor since this batch began: it is moot.
     if (stream_cursor(c.feed) != c.expected_cursor) return;
-    jobs_.insert_jobs(c.jobs, c.feed, std::nullopt, c.now);
+    jobs_.insert_jobs(c.jobs, c.feed, std::nullopt, c.now, c.ordering);
     connection_.fault_point("commit_stream:jobs_written");
     {
       StatementScope s(upsert_cursor_);

@@ -170,5 +170,48 @@ TEST(ReadmeQueriesTest, EachPsqlTwinAnswersAsItsSqliteQueryOnTheSameData) {
   }
 }
 
+// An order key held by a dead job (WEBHOOK_ORDER_ON_DEAD=block) with one job behind it.
+void populate_blocked_key(JobStore& store, int64_t now) {
+  PollCommit c = testing::make_poll("default", 3, now);
+  c.jobs[0].order_key = "indicator--42";
+  c.jobs[1].order_key = "indicator--42";
+  c.jobs[2].order_key = "indicator--7";
+  c.dead_blocks_key = true;
+  ASSERT_TRUE(store.commit_poll(c));
+  for (const auto& j : store.claim("d1", 10, 30s, now)) {
+    const bool first = j.id == c.jobs[0].id;
+    store.record_outcomes(
+        std::vector{testing::outcome_for(
+            j, "d1", first ? OutcomeKind::kDead : OutcomeKind::kDelivered, now, first ? 410 : 200)},
+        now + 10);
+  }
+}
+
+TEST(ReadmeQueriesTest, BlockedKeyQueriesAnswerAlikeOnBothStores) {
+  auto queries = readme_queries("Blocked order keys, in `sqlite3` and `psql`");
+  ASSERT_EQ(queries.size(), 2u);
+  TestDatabase file(Driver::kSqlite), server(Driver::kPostgres);
+  const int64_t now = SystemClock().now_ms();
+  populate_blocked_key(*file.open(), now);
+  populate_blocked_key(*server.open(), now);
+  for (const auto& query : queries) {
+    SCOPED_TRACE(query);
+    auto expected = run_sqlite3(file, query);
+    ASSERT_EQ(expected.exit_code, 0) << expected.err;
+    auto got = run_psql(server, query);
+    ASSERT_EQ(got.exit_code, 0) << got.err;
+    EXPECT_EQ(comparable_rows(got.out, -1), comparable_rows(expected.out, -1))
+        << "psql:\n"
+        << got.out << "sqlite3:\n"
+        << expected.out;
+  }
+  auto blocked = run_sqlite3(file, queries[0]);
+  EXPECT_NE(blocked.out.find("default|indicator--42|1|"), std::string::npos) << blocked.out;
+  EXPECT_NE(blocked.out.find("|1|HTTP 500"), std::string::npos) << blocked.out;  // one waits
+  auto waiting = run_sqlite3(file, queries[1]);
+  EXPECT_NE(waiting.out.find("1|dead|1|"), std::string::npos) << waiting.out;
+  EXPECT_NE(waiting.out.find("2|pending|0|"), std::string::npos) << waiting.out;
+}
+
 }  // namespace
 }  // namespace webhook::store

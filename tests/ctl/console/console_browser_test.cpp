@@ -103,7 +103,7 @@ TEST_F(ConsoleBrowserTest, OverviewCountsEqualTheDatabase) {
     auto it = stored.find(key);
     EXPECT_EQ(n, it == stored.end() ? 0 : it->second) << key.first << " " << key.second;
   }
-  EXPECT_EQ(shown.size(), 10u) << "two feeds, five states each";
+  EXPECT_EQ(shown.size(), 12u) << "two feeds, six states each";
   for (const auto& t : seen["totals"]) EXPECT_EQ(t[1], totals[t[0]]) << t[0];
   EXPECT_TRUE(std::filesystem::file_size(kShots + "/console-overview.png") > 10000);
 }

@@ -52,6 +52,8 @@ void expect_same_job(const JobRow& a, const JobRow& b) {
   EXPECT_EQ(a.finished_at, b.finished_at);
   EXPECT_EQ(a.last_status, b.last_status);
   EXPECT_EQ(a.last_error, b.last_error);
+  EXPECT_EQ(a.order_key, b.order_key);
+  EXPECT_EQ(a.dead_blocks_key, b.dead_blocks_key);
 }
 
 void expect_same_attempts(const std::vector<AttemptRow>& a, const std::vector<AttemptRow>& b) {
@@ -116,6 +118,11 @@ class CopyStoreTest : public ::testing::Test {
     first.jobs[0].method = "POST";
     first.jobs[0].headers = {{"X-Order", "b"}, {"Content-Type", "application/json"}};
     first.jobs[0].body = "payload é\n\"quoted\"";
+    // Ordered jobs, coalesced: jobs[3] is superseded by jobs[4] of the same key.
+    first.jobs[3].order_key = "indicator--1";
+    first.jobs[4].order_key = "indicator--1";
+    first.dead_blocks_key = true;
+    first.coalesce = true;
     hash_ = first.seen_hashes[0];
     ASSERT_TRUE(source_->commit_poll(first));
     testing::enqueue(*source_, "users", 3, kT + 1000);
@@ -148,6 +155,17 @@ class CopyStoreTest : public ::testing::Test {
               1);
     source_->heartbeat("poller", "p1", kT + 5000);
     source_->heartbeat("dispatcher", "d1", kT + 5001);
+    // A stream feed: its cursor and one ended connection.
+    const int64_t connection = source_->open_stream_connection("live", kT + 6000, "0-0");
+    StreamCommit events;
+    events.feed = "live";
+    events.connection_id = connection;
+    events.new_cursor = "1750000006000-3";
+    events.events = 3;
+    events.heartbeats = 1;
+    events.now = kT + 6500;
+    ASSERT_TRUE(source_->commit_stream(events));
+    source_->close_stream_connection(connection, kT + 7000, 200, "closed by the server");
   }
 
   static std::vector<JobRow> all_jobs(JobStore& s) {
@@ -188,7 +206,9 @@ TEST_F(CopyStoreTest, EveryRowArrivesAndTheQueueCarriesOn) {
                                                     {"polls", 4},
                                                     {"seen_items", 3},
                                                     {"jobs", 10},
-                                                    {"attempts", 3}}));
+                                                    {"attempts", 3},
+                                                    {"stream_cursors", 1},
+                                                    {"stream_connections", 1}}));
 
   auto source_jobs = all_jobs(*source_);
   auto target_jobs = all_jobs(*target);
@@ -203,7 +223,7 @@ TEST_F(CopyStoreTest, EveryRowArrivesAndTheQueueCarriesOn) {
     ASSERT_TRUE(a && b);
     expect_same_attempts(a->attempts, b->attempts);
   }
-  EXPECT_EQ(states.size(), 5u) << "the source holds every state";
+  EXPECT_EQ(states.size(), 6u) << "the source holds every state";
 
   auto source_polls = source_->list_polls(std::nullopt, 1000);
   auto target_polls = target->list_polls(std::nullopt, 1000);
@@ -224,6 +244,17 @@ TEST_F(CopyStoreTest, EveryRowArrivesAndTheQueueCarriesOn) {
     EXPECT_EQ(target_status[i].oldest_pending_created_at,
               source_status[i].oldest_pending_created_at);
   }
+  EXPECT_EQ(target->stream_cursor("live"), "1750000006000-3");
+  auto connections = target->list_stream_connections(std::nullopt, 10);
+  ASSERT_EQ(connections.size(), 1u);
+  auto original = source_->list_stream_connections(std::nullopt, 10).at(0);
+  EXPECT_EQ(connections[0].id, original.id);
+  EXPECT_EQ(connections[0].ended_at, kT + 7000);
+  EXPECT_EQ(connections[0].last_id, "1750000006000-3");
+  EXPECT_EQ(connections[0].events, 3);
+  EXPECT_EQ(connections[0].heartbeats, 1);
+  EXPECT_EQ(connections[0].http_status, 200);
+  EXPECT_EQ(connections[0].end_reason, "closed by the server");
   auto beats = target->heartbeats();
   ASSERT_EQ(beats.size(), 2u);
   EXPECT_EQ(target->last_heartbeat("dispatcher"), kT + 5001);
@@ -238,9 +269,10 @@ TEST_F(CopyStoreTest, EveryRowArrivesAndTheQueueCarriesOn) {
   EXPECT_EQ(target->reclaim_expired_leases(kT + 31'000), 0) << "the lease still holds";
   EXPECT_EQ(target->reclaim_expired_leases(kT + 40'000), 1);
 
-  // The dispatcher claims every due job: four pending, the retried one, the reclaimed one.
+  // The dispatcher claims every due job: three pending, the retried one, the reclaimed one
+  // (which holds its order key again).
   auto claimed = target->claim("d2", 100, 30s, kT + 40'000);
-  EXPECT_EQ(claimed.size(), 6u);
+  EXPECT_EQ(claimed.size(), 5u);
   for (const ClaimedJob& job : claimed) {
     if (job.id == running_.id) continue;  // its expired lease was charged as an attempt
     auto before = std::find_if(source_jobs.begin(), source_jobs.end(),

@@ -1,5 +1,6 @@
-// PostgreSQL-only checks of the schema: processes starting together migrate once, and a
-// database written by a newer binary is refused untouched.
+// PostgreSQL-only checks of the schema: processes starting together migrate once, a
+// database written by a newer binary is refused untouched, and a database of 001 keeps its
+// rows through the ordered-delivery migration.
 #include <libpq-fe.h>
 
 #include <gtest/gtest.h>
@@ -8,7 +9,9 @@
 #include <thread>
 #include <vector>
 
+#include "common/store/job_store.h"
 #include "common/store/open_store.h"
+#include "schema/migrations.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/store_fixtures.h"
 
@@ -51,6 +54,44 @@ TEST(PostgresSchemaTest, ProcessesStartingTogetherMigrateOnce) {
                     "SELECT count(*) FROM pg_views WHERE viewname IN "
                     "('job_history', 'attempt_log', 'poll_log', 'queue_summary')"),
             "4");
+}
+
+TEST(PostgresSchemaTest, TheOrderedDeliveryMigrationKeepsRowsAndAllowsSuperseded) {
+  StoreOptions options;
+  options.url = webhook::testing::PostgresCluster::shared().fresh_database();
+  run_sql(options.url, std::string(schema::postgres_migrations().at(0).sql));
+  run_sql(options.url,
+          "CREATE TABLE schema_version (version integer NOT NULL); "
+          "INSERT INTO schema_version VALUES (1)");
+  run_sql(options.url,
+          "INSERT INTO jobs (seq, id, feed, method, url, state, attempts, attempt_seq, "
+          "max_attempts, next_attempt_at, created_at, updated_at, last_error) VALUES (9, 'b', "
+          "'f', 'GET', 'http://r/b', 'pending', 1, 1, 4, 5, 1, 3, 'HTTP 503'); "
+          "INSERT INTO attempts (job_seq, number, started_at, duration_ms, http_status, worker) "
+          "VALUES (9, 1, 2, 3, 503, 'w')");
+  auto store = open_store(options);
+  auto b = store->job("9").value();
+  EXPECT_EQ(b.job.id, "b");
+  EXPECT_EQ(b.job.order_key, std::nullopt);
+  ASSERT_EQ(b.attempts.size(), 1u);
+  EXPECT_EQ(run_sql(options.url, "SELECT max(version) FROM schema_version"),
+            std::to_string(schema::postgres_migrations().back().version));
+  const std::string insert =
+      "INSERT INTO jobs (id, feed, method, url, state, max_attempts, next_attempt_at, "
+      "created_at, updated_at, finished_at) VALUES ";
+  EXPECT_NO_THROW(run_sql(options.url, insert + "('s1', 'f', 'GET', 'u', 'superseded', 1, 0, 0, "
+                                                "0, 5)"));
+  EXPECT_THROW(run_sql(options.url, insert + "('s2', 'f', 'GET', 'u', 'superseded', 1, 0, 0, 0, "
+                                             "NULL)"),
+               std::runtime_error);
+  EXPECT_THROW(run_sql(options.url, insert + "('s3', 'f', 'GET', 'u', 'waiting', 1, 0, 0, 0, "
+                                             "NULL)"),
+               std::runtime_error);
+  EXPECT_EQ(run_sql(options.url,
+                    "SELECT count(*) FROM pg_indexes WHERE indexname IN ('jobs_order_open', "
+                    "'jobs_order_blocking')"),
+            "2");
+  EXPECT_EQ(run_sql(options.url, "SELECT count(*) FROM blocked_keys"), "0");
 }
 
 TEST(PostgresSchemaTest, ADatabaseNewerThanTheBinaryIsRefusedUntouched) {

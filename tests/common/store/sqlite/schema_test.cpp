@@ -31,7 +31,8 @@ int user_version(const std::string& path) {
 TEST(SchemaTest, MigrationsAreNumberedFromOne) {
   const auto& all = schema::sqlite_migrations();
   ASSERT_FALSE(all.empty());
-  for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].version, static_cast<int>(i + 1));
+  EXPECT_EQ(all[0].version, 1);
+  for (std::size_t i = 1; i < all.size(); ++i) EXPECT_GT(all[i].version, all[i - 1].version);
   EXPECT_EQ(all[0].name, "sqlite/001_init.sql");
 }
 
@@ -39,8 +40,9 @@ TEST(SchemaTest, FreshDatabaseGetsEveryTableAndView) {
   webhook::testing::TempDir dir;
   testing::open_test_store(dir.file("a.db"));
   SQLite::Database db(dir.file("a.db"));
-  for (const char* name : {"cursors", "polls", "jobs", "attempts", "seen_items", "heartbeats",
-                           "job_history", "attempt_log", "poll_log", "queue_summary"}) {
+  for (const char* name :
+       {"cursors", "polls", "jobs", "attempts", "seen_items", "heartbeats", "job_history",
+        "attempt_log", "poll_log", "queue_summary", "blocked_keys"}) {
     SQLite::Statement s(db, "SELECT count(*) FROM sqlite_schema WHERE name = ?");
     s.bind(1, name);
     s.executeStep();
@@ -93,6 +95,63 @@ TEST(SchemaTest, OlderDatabaseIsUpgradedKeepingItsData) {
   EXPECT_EQ(migrate(c, v2), 2);
   EXPECT_EQ(migrate(c, v2), 2);
   EXPECT_EQ(c.db().execAndGet("SELECT x + y FROM t").getInt(), 49);
+}
+
+// 003 rebuilds jobs and attempts to add `superseded` to the CHECKs: a database of 001 with
+// history keeps every row, seq and attempt, its foreign key and cascade, and its indexes.
+TEST(SchemaTest, OrderedDeliveryMigrationKeepsEveryRowIndexAndForeignKey) {
+  webhook::testing::TempDir dir;
+  SqliteOptions options;
+  options.path = dir.file("old.db");
+  const auto& all = schema::sqlite_migrations();
+  {
+    SqliteConnection c(options);
+    ASSERT_EQ(migrate(c, std::span(all).first(1)), 1);
+    c.db().exec(
+        "INSERT INTO jobs (seq, id, feed, method, url, state, attempts, attempt_seq, "
+        "max_attempts, next_attempt_at, created_at, updated_at, finished_at, last_status, "
+        "last_error) VALUES (7, 'a', 'f', 'GET', 'http://r/a', 'delivered', 1, 1, 4, 0, 1, 2, 2, "
+        "200, ''), (9, 'b', 'f', 'POST', 'http://r/b', 'pending', 1, 2, 4, 5, 1, 3, NULL, 503, "
+        "'HTTP 503')");
+    c.db().exec(
+        "INSERT INTO attempts (job_seq, number, started_at, duration_ms, http_status, worker) "
+        "VALUES (7, 1, 2, 3, 200, 'w'), (9, 1, 2, 3, 500, 'w'), (9, 2, 3, 4, 503, 'w')");
+  }
+  auto store = open_sqlite_store(options);
+  EXPECT_EQ(user_version(options.path), latest_version());
+  auto b = store->job("9").value();
+  EXPECT_EQ(b.job.id, "b");
+  EXPECT_EQ(b.job.state, JobState::kPending);
+  EXPECT_EQ(b.job.last_error, "HTTP 503");
+  EXPECT_EQ(b.job.order_key, std::nullopt);
+  ASSERT_EQ(b.attempts.size(), 2u);
+  EXPECT_EQ(b.attempts[1].http_status, 503);
+  // The old pending job is claimed as before, numbered after its attempts.
+  auto claimed = store->claim("w", 10, std::chrono::seconds(30), kNow);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].attempt_number, 3);
+  SQLite::Database db(options.path, SQLite::OPEN_READWRITE);
+  db.exec("PRAGMA foreign_keys = ON");
+  EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
+  EXPECT_FALSE(SQLite::Statement(db, "PRAGMA foreign_key_check").executeStep());
+  for (const char* index :
+       {"jobs_pending_due", "jobs_running_lease", "jobs_order_open", "jobs_order_blocking"}) {
+    SQLite::Statement s(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?");
+    s.bind(1, index);
+    s.executeStep();
+    EXPECT_EQ(s.getColumn(0).getInt(), 1) << index;
+  }
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%_new'").getInt(),
+            0);
+  // attempts still refers to jobs, cascading.
+  EXPECT_THROW(db.exec("INSERT INTO attempts (job_seq, number, started_at, duration_ms, worker) "
+                       "VALUES (12345, 1, 0, 0, 'w')"),
+               SQLite::Exception);
+  db.exec("DELETE FROM jobs WHERE seq = 7");
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM attempts WHERE job_seq = 7").getInt(), 0);
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM attempts").getInt(), 2);
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM job_history").getInt(), 1);
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM blocked_keys").getInt(), 0);
 }
 
 TEST(SchemaTest, FailingMigrationKeepsNothingOfTheRun) {
@@ -152,6 +211,7 @@ TEST(SchemaTest, ConstraintsRejectImpossibleRows) {
       std::string(kInsert) + "('x5','f','GET','u','delivered',1,3,0,0,0,NULL,NULL,NULL)",
       std::string(kInsert) + "('x6','f','GET','u','pending',0,3,0,0,0,5,NULL,NULL)",
       std::string(kInsert) + "('x7','f','GET','u','pending',0,'many',0,0,0,NULL,NULL,NULL)",
+      std::string(kInsert) + "('x8','f','GET','u','superseded',0,3,0,0,0,NULL,NULL,NULL)",
       "INSERT INTO attempts (job_seq, number, started_at, duration_ms, worker) "
       "VALUES (987654, 1, 0, 0, 'w')",
       "INSERT INTO polls (feed, started_at, finished_at, window_from, window_to, status) "
@@ -163,6 +223,8 @@ TEST(SchemaTest, ConstraintsRejectImpossibleRows) {
   for (const auto& sql : impossible) EXPECT_THROW(db.exec(sql), SQLite::Exception) << sql;
   EXPECT_NO_THROW(
       db.exec(std::string(kInsert) + "('ok1','f','GET','u','pending',0,3,0,0,0,NULL,NULL,NULL)"));
+  EXPECT_NO_THROW(
+      db.exec(std::string(kInsert) + "('ok2','f','GET','u','superseded',0,3,0,0,0,5,NULL,NULL)"));
 }
 
 TEST(SchemaTest, ClaimReadsThePendingIndexNotTheHistory) {
@@ -174,6 +236,9 @@ TEST(SchemaTest, ClaimReadsThePendingIndexNotTheHistory) {
     std::string details;
     while (plan.executeStep()) details += plan.getColumn(3).getString() + "\n";
     EXPECT_NE(details.find("jobs_pending_due"), std::string::npos) << details;
+    // The order rule's probes: a seek in the ordered jobs' indexes, not a scan.
+    EXPECT_NE(details.find("jobs_order_open"), std::string::npos) << details;
+    EXPECT_NE(details.find("jobs_order_blocking"), std::string::npos) << details;
     EXPECT_EQ(details.find("SCAN jobs\n"), std::string::npos) << details;
   }
 }
