@@ -67,6 +67,22 @@ PollRow read_poll(const PgResult& r, int row) {
   return p;
 }
 
+// Runs `sql` (a DELETE of at most $2 rows older than $1), one transaction per batch, until
+// a batch deletes fewer rows than it may; returns the rows deleted.
+int delete_in_batches(PgConnection& connection, const std::string& what, const char* sql,
+                      int64_t before, int batch) {
+  int total = 0;
+  for (;;) {
+    int deleted = 0;
+    connection.write(what, [&] {
+      deleted = connection.exec(what, sql, PgParams().add(before).add(static_cast<int64_t>(batch)))
+                    .changed();
+    });
+    total += deleted;
+    if (deleted < batch) return total;
+  }
+}
+
 }  // namespace
 
 std::vector<FeedStatus> PostgresOperatorQueries::status() {
@@ -346,33 +362,15 @@ PruneResult PostgresOperatorQueries::prune(int64_t before, int batch) {
     total.attempts += step.attempts;
     if (jobs_in_batch < batch) break;
   }
-  for (;;) {
-    int deleted = 0;
-    connection_.write("pruning old polls", [&] {
-      deleted = connection_
-                    .exec("pruning old polls",
-                          "DELETE FROM polls WHERE id IN (SELECT id FROM polls WHERE "
-                          "finished_at < $1 ORDER BY finished_at LIMIT $2)",
-                          PgParams().add(before).add(static_cast<int64_t>(batch)))
-                    .changed();
-    });
-    total.polls += deleted;
-    if (deleted < batch) break;
-  }
+  total.polls += delete_in_batches(connection_, "pruning old polls",
+                                   "DELETE FROM polls WHERE id IN (SELECT id FROM polls WHERE "
+                                   "finished_at < $1 ORDER BY finished_at LIMIT $2)",
+                                   before, batch);
   // Stream connections are a stream feed's polls: pruned by the same age, open ones kept.
-  for (;;) {
-    int deleted = 0;
-    connection_.write("pruning old stream connections", [&] {
-      deleted = connection_
-                    .exec("pruning old stream connections",
-                          "DELETE FROM stream_connections WHERE id IN (SELECT id FROM "
-                          "stream_connections WHERE ended_at < $1 ORDER BY id LIMIT $2)",
-                          PgParams().add(before).add(static_cast<int64_t>(batch)))
-                    .changed();
-    });
-    total.polls += deleted;
-    if (deleted < batch) break;
-  }
+  total.polls += delete_in_batches(connection_, "pruning old stream connections",
+                                   "DELETE FROM stream_connections WHERE id IN (SELECT id FROM "
+                                   "stream_connections WHERE ended_at < $1 ORDER BY id LIMIT $2)",
+                                   before, batch);
   return total;
 }
 

@@ -40,6 +40,24 @@ bool all_digits(std::string_view text) {
          std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// Runs `sql` (a DELETE of at most ?2 rows older than ?1), one transaction per batch, until
+// a batch deletes fewer rows than it may; returns the rows deleted.
+int delete_in_batches(SqliteConnection& connection, const std::string& what, const char* sql,
+                      int64_t before, int batch) {
+  int total = 0;
+  for (;;) {
+    int deleted = 0;
+    connection.write(what, [&] {
+      SQLite::Statement s(connection.db(), sql);
+      s.bind(1, before);
+      s.bind(2, batch);
+      deleted = s.exec();
+    });
+    total += deleted;
+    if (deleted < batch) return total;
+  }
+}
+
 }  // namespace
 
 std::vector<FeedStatus> SqliteOperatorQueries::status() {
@@ -329,33 +347,15 @@ PruneResult SqliteOperatorQueries::prune(int64_t before, int batch) {
     total.attempts += step.attempts;
     if (jobs_in_batch < batch) break;
   }
-  for (;;) {
-    int deleted = 0;
-    connection_.write("pruning old polls", [&] {
-      SQLite::Statement s(connection_.db(),
-                          "DELETE FROM polls WHERE id IN (SELECT id FROM polls WHERE "
-                          "finished_at < ? ORDER BY finished_at LIMIT ?)");
-      s.bind(1, before);
-      s.bind(2, batch);
-      deleted = s.exec();
-    });
-    total.polls += deleted;
-    if (deleted < batch) break;
-  }
+  total.polls += delete_in_batches(connection_, "pruning old polls",
+                                   "DELETE FROM polls WHERE id IN (SELECT id FROM polls WHERE "
+                                   "finished_at < ? ORDER BY finished_at LIMIT ?)",
+                                   before, batch);
   // Stream connections are a stream feed's polls: pruned by the same age, open ones kept.
-  for (;;) {
-    int deleted = 0;
-    connection_.write("pruning old stream connections", [&] {
-      SQLite::Statement s(connection_.db(),
-                          "DELETE FROM stream_connections WHERE id IN (SELECT id FROM "
-                          "stream_connections WHERE ended_at < ? ORDER BY id LIMIT ?)");
-      s.bind(1, before);
-      s.bind(2, batch);
-      deleted = s.exec();
-    });
-    total.polls += deleted;
-    if (deleted < batch) break;
-  }
+  total.polls += delete_in_batches(connection_, "pruning old stream connections",
+                                   "DELETE FROM stream_connections WHERE id IN (SELECT id FROM "
+                                   "stream_connections WHERE ended_at < ? ORDER BY id LIMIT ?)",
+                                   before, batch);
   return total;
 }
 
