@@ -7,17 +7,19 @@
 -- dead under `block`. The claim's index holds only pending jobs that do not wait, so the claim
 -- is one index range again, as it is without an order key.
 --
--- The triggers below move the marker in the transaction of whatever changes a job, whoever
--- changes it (the dispatcher's outcome, a lease taken back, an operator's requeue or cancel,
--- coalescing, prune), so no write path can forget it:
--- - a new ordered job waits if an earlier job of its key holds the key;
+-- The marker moves in the transaction of whatever changes a job:
+-- - a new ordered job waits if an earlier job of its key holds the key (a trigger below);
 -- - when a job of a key reaches a final state (delivered, dead, cancelled, superseded), or a
 --   dead job under `block` leaves `dead`, or is pruned, the key's earliest unfinished job stops
 --   waiting unless a dead job under `block` holds it. A retry (back to pending) and a dead
 --   job under `block` change nothing: the head keeps its place, the key stays held;
 -- - a job back from a final state (requeue) may now be the earliest: every job of its key
 --   waits, then the earliest goes, as above.
--- Unordered jobs never wait and no trigger does anything for them (each WHEN says so).
+-- Enqueues and deletes are the triggers' work. State changes are the store's code's
+-- (common/store/sqlite/sqlite_order_heads.cpp), right after the statement that made them:
+-- an UPDATE trigger, even one whose WHEN is false, costs every outcome (ordered or not) a
+-- trigger frame, about 20,000 instructions (callgrind), a third of an unordered outcome.
+-- Unordered jobs never wait and the triggers do nothing for them (each WHEN says so).
 
 ALTER TABLE jobs ADD COLUMN order_waits INTEGER NOT NULL DEFAULT 0
   CHECK (order_waits = 0 OR order_waits = 1);
@@ -55,50 +57,6 @@ BEGIN
                                                  AND e.seq < NEW.seq AND e.order_key IS NOT NULL
                                                  AND e.dead_blocks_key = 1 AND e.state = 'dead'))
                              THEN 1 ELSE 0 END);
-END;
-
--- Finished, or a dead job under `block` cancelled: the key's earliest unfinished job goes,
--- unless a dead job under `block` still holds it. One seek in jobs_order_open, one in
--- jobs_order_blocking. (Every final state sets finished_at, so only statements that set it
--- run this trigger's WHEN: the claim does not.)
-CREATE TRIGGER jobs_order_finished AFTER UPDATE OF finished_at ON jobs
-WHEN NEW.order_key IS NOT NULL AND NEW.finished_at IS NOT NULL
-  AND (OLD.finished_at IS NULL
-       OR (OLD.state = 'dead' AND OLD.dead_blocks_key = 1 AND NEW.state <> 'dead'))
-BEGIN
-  UPDATE jobs SET order_waits = 0
-  WHERE seq = (SELECT u.seq FROM jobs AS u
-               WHERE u.feed = NEW.feed AND u.order_key = NEW.order_key
-                 AND u.order_key IS NOT NULL AND u.finished_at IS NULL
-               ORDER BY u.seq LIMIT 1)
-    AND order_waits = 1
-    AND (dead_blocks_key = 0
-         OR NOT EXISTS (SELECT 1 FROM jobs AS e
-                        WHERE e.feed = NEW.feed AND e.order_key = NEW.order_key
-                          AND e.seq < jobs.seq AND e.order_key IS NOT NULL
-                          AND e.dead_blocks_key = 1 AND e.state = 'dead'));
-END;
-
--- Back from a final state (requeue): it may be ahead of the key's head, even of a running
--- one, so every unfinished job of the key waits (a walk of the key's backlog: operators
--- requeue, dispatchers never do), then the earliest goes, as above.
-CREATE TRIGGER jobs_order_reopened AFTER UPDATE OF finished_at ON jobs
-WHEN NEW.order_key IS NOT NULL AND OLD.finished_at IS NOT NULL AND NEW.finished_at IS NULL
-BEGIN
-  UPDATE jobs SET order_waits = 1
-  WHERE feed = NEW.feed AND order_key = NEW.order_key AND order_key IS NOT NULL
-    AND finished_at IS NULL AND order_waits = 0;
-  UPDATE jobs SET order_waits = 0
-  WHERE seq = (SELECT u.seq FROM jobs AS u
-               WHERE u.feed = NEW.feed AND u.order_key = NEW.order_key
-                 AND u.order_key IS NOT NULL AND u.finished_at IS NULL
-               ORDER BY u.seq LIMIT 1)
-    AND order_waits = 1
-    AND (dead_blocks_key = 0
-         OR NOT EXISTS (SELECT 1 FROM jobs AS e
-                        WHERE e.feed = NEW.feed AND e.order_key = NEW.order_key
-                          AND e.seq < jobs.seq AND e.order_key IS NOT NULL
-                          AND e.dead_blocks_key = 1 AND e.state = 'dead'));
 END;
 
 -- Pruning a dead job under `block` lets its key go on, as cancelling it would (and an

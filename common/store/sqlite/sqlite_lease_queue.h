@@ -17,6 +17,7 @@
 #include "common/store/job_store.h"
 #include "common/store/row_helpers.h"
 #include "common/store/sqlite/sqlite_connection.h"
+#include "common/store/sqlite/sqlite_order_heads.h"
 #include "common/store/sqlite/wal_watch.h"
 
 namespace webhook::store {
@@ -26,7 +27,7 @@ namespace webhook::store {
 // claimable jobs (jobs_claimable_due: pending, and not waiting behind an earlier job of their
 // order key), never the delivered history nor the jobs waiting behind their keys. (One
 // UPDATE … RETURNING did both, but SQLite buffers RETURNING rows, which made it cost a third
-// more per job.) `order_waits` is kept by the schema's triggers
+// more per job.) `order_waits` is kept by SqliteOrderHeads and the schema's triggers
 // (schema/sqlite/006_order_heads.sql): a job with an order key goes only once no earlier job
 // of its feed and key is pending or running, nor dead under `block` when it was itself
 // enqueued under `block`. The queries spell the index's predicate exactly, so that SQLite
@@ -92,6 +93,9 @@ class SqliteLeaseQueue {
   // Lease tokens of claimed jobs with an order key: recording one's outcome may let the next
   // job of its key go, which no other connection's commit announces.
   std::unordered_set<int64_t> ordered_tokens_;
+  // Lease tokens of claimed jobs without an order key: their outcomes need no look at their
+  // key's head. A token in neither set (claimed elsewhere, or forgotten) gets the look.
+  std::unordered_set<int64_t> unordered_tokens_;
   SQLite::Statement claim_select_;
   SQLite::Statement claim_;
   SQLite::Statement deliver_;
@@ -105,6 +109,7 @@ class SqliteLeaseQueue {
   SQLite::Statement data_version_;
   SQLite::Statement upsert_heartbeat_;
   SQLite::Statement last_heartbeat_;
+  SqliteOrderHeads order_heads_;
 };
 
 }  // namespace webhook::store
