@@ -2,8 +2,9 @@
 // cycles of 100 jobs through the store, for 20,000 jobs without an order key (the reference,
 // measured in the same run), with one over 10,000 distinct keys, and with one over 10 keys,
 // each on a fresh database. The target is at least 0.8 of the unordered rate with 10,000
-// keys. With 10 keys at most 10 jobs are claimable at a time and a claim looks past every
-// waiting job of those keys, so that figure is the worst case, printed for what it is.
+// keys. With 10 keys at most 10 jobs are claimable at a time (the claim reads only the
+// claimable ones: schema 006's order_waits), so each claim and its commit serve 10 jobs
+// instead of 100: that figure is the worst case, printed for what it is.
 // SQLite always (synchronous=FULL, as deployed); PostgreSQL too with --postgres, on a
 // throwaway cluster. Rates are jobs per CPU second of this process (and per wall second).
 #include <time.h>
