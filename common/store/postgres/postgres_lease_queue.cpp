@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/store/postgres/postgres_channel.h"
+#include "common/store/postgres/postgres_order_lock.h"
 #include "common/store/row_helpers.h"
 
 namespace webhook::store {
@@ -11,26 +12,16 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// True when the job `c` may go: it has no order key, or no earlier job of its feed and key
-// is unfinished (pending or running), nor dead under WEBHOOK_ORDER_ON_DEAD=block when `c`
-// was enqueued under `block`. A seek or two in jobs_order_open and jobs_order_blocking
-// (schema/postgres/003_ordered_delivery.sql); nothing for an unordered job. Read in the
-// statement's snapshot: a job whose predecessor is locked by another claim, or whose
-// predecessor's outcome is not committed yet, still waits.
-#define WEBHOOK_KEY_FREE(c)                                                              \
-  "(" c ".order_key IS NULL OR (NOT EXISTS (SELECT 1 FROM jobs AS e WHERE e.feed = " c   \
-  ".feed AND e.order_key = " c ".order_key AND e.seq < " c                               \
-  ".seq AND e.order_key IS NOT NULL "                                                    \
-  "AND e.finished_at IS NULL) AND (" c                                                   \
-  ".dead_blocks_key = 0 OR NOT EXISTS (SELECT 1 FROM "                                   \
-  "jobs AS e WHERE e.feed = " c ".feed AND e.order_key = " c ".order_key AND e.seq < " c \
-  ".seq AND e.order_key IS NOT NULL AND e.dead_blocks_key = 1 AND e.state = 'dead'))))"
+// A job the claim may take: pending, and not waiting behind an earlier job of its order key
+// (`order_waits`, kept by the triggers of schema/postgres/006_order_heads.sql). The predicate
+// of the partial index jobs_claimable_due, so both queries read only that index.
+#define WEBHOOK_CLAIMABLE "state = 'pending' AND order_waits = 0"
 
-// One statement: lease up to $4 due jobs, oldest first, skipping rows another claimer holds
-// and jobs waiting for an earlier one of their order key.
+// One statement: lease up to $4 due jobs, oldest first, skipping rows another transaction
+// holds (another claim, or an outcome that is moving its key's head).
 constexpr const char* kClaimSql =
-    "WITH due AS (SELECT seq FROM jobs AS c WHERE state = 'pending' AND next_attempt_at <= $3 "
-    "AND " WEBHOOK_KEY_FREE("c") " "
+    "WITH due AS (SELECT seq FROM jobs WHERE " WEBHOOK_CLAIMABLE
+    " AND next_attempt_at <= $3 "
     "ORDER BY next_attempt_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED) "
     "UPDATE jobs AS j SET state = 'running', lease_owner = $1, lease_expires_at = $2, "
     "lease_token = (j.seq << 20) | ((j.lease_token + 1) & 1048575), updated_at = $3 "
@@ -41,8 +32,8 @@ constexpr const char* kClaimSql =
 
 // A job the claim could take: one waiting for an earlier job of its key is not due.
 constexpr const char* kNextDueSql =
-    "SELECT next_attempt_at FROM jobs AS c WHERE state = 'pending' AND " WEBHOOK_KEY_FREE(
-        "c") " ORDER BY next_attempt_at LIMIT 1";
+    "SELECT next_attempt_at FROM jobs WHERE " WEBHOOK_CLAIMABLE " ORDER BY next_attempt_at LIMIT 1";
+#undef WEBHOOK_CLAIMABLE
 
 constexpr std::size_t kMaxOrderedTokens = 1 << 16;
 
@@ -170,6 +161,7 @@ RecordResult PostgresLeaseQueue::record_outcomes(std::span<const Outcome> outcom
       .add(heads.text());
   const int total = static_cast<int>(outcomes.size());
   connection_.write("recording outcomes", [&] {
+    lock_order_heads_for(outcomes);
     const int applied =
         connection_.exec_prepared("recording outcomes", "record_outcomes", kRecordSql, params)
             .changed();
@@ -298,6 +290,19 @@ std::optional<int64_t> PostgresLeaseQueue::last_heartbeat(std::string_view proce
       connection_.exec("reading heartbeats", "SELECT max(at) FROM heartbeats WHERE process = $1",
                        PgParams().add(process));
   return r.optional_int64(0, 0);
+}
+
+// The outcome of an ordered job takes the order lock shared in its trigger, at the end of
+// the statement, while the statement holds the rows it changed. An operator's requeue holds
+// the lock exclusive while it marks every job of the key waiting, a running head included:
+// if that head is in this batch, each would wait for the other (PostgreSQL would end one as
+// a deadlock, retried). Taken first, the lock makes the requeue wait, or this batch. Only a
+// hint (a batch recorded by another connection than the claim's only risks that retry).
+void PostgresLeaseQueue::lock_order_heads_for(std::span<const Outcome> outcomes) {
+  const bool ordered = std::any_of(outcomes.begin(), outcomes.end(), [&](const Outcome& o) {
+    return ordered_tokens_.count(o.lease_token) != 0;
+  });
+  if (ordered) lock_order_heads(connection_, false);
 }
 
 void PostgresLeaseQueue::insert_attempt(int64_t job_seq, int64_t number, int64_t started_at,

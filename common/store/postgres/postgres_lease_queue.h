@@ -43,6 +43,9 @@ class PostgresLeaseQueue {
   void insert_attempt(int64_t job_seq, int64_t number, int64_t started_at, int64_t duration_ms,
                       std::optional<int> http_status, const std::string& error,
                       const std::string& response_head, const std::string& worker);
+  // Takes the order lock (schema/postgres/006_order_heads.sql) shared before `outcomes` of
+  // ordered jobs are written, as the triggers would after: see the .cpp for why.
+  void lock_order_heads_for(std::span<const Outcome> outcomes);
   void fault(std::string_view point) {
     if (faults_ != nullptr) faults_->reached(point);
   }

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/store/postgres/postgres_channel.h"
+#include "common/store/postgres/postgres_order_lock.h"
 #include "common/store/row_helpers.h"
 
 namespace webhook::store {
@@ -237,6 +238,7 @@ int PostgresOperatorQueries::requeue(std::span<const std::string> job_ids, int64
   std::set<std::string> unique(job_ids.begin(), job_ids.end());
   connection_.write("requeueing jobs", [&] {
     changed = 0;
+    lock_order_heads(connection_, true);  // see postgres_order_lock.h
     for (const std::string& id : unique) {
       int n = connection_
                   .exec("requeueing job " + id,
@@ -256,6 +258,7 @@ int PostgresOperatorQueries::requeue(std::span<const std::string> job_ids, int64
 int PostgresOperatorQueries::requeue_dead(std::optional<std::string> feed, int64_t now) {
   int changed = 0;
   connection_.write("requeueing dead jobs", [&] {
+    lock_order_heads(connection_, true);  // see postgres_order_lock.h
     PgParams params;
     params.add(now);
     std::string where = " WHERE state = 'dead'";
@@ -285,6 +288,7 @@ int PostgresOperatorQueries::cancel(std::span<const std::string> job_ids, int64_
   std::set<std::string> unique(job_ids.begin(), job_ids.end());
   connection_.write("cancelling jobs", [&] {
     changed = 0;
+    lock_order_heads(connection_, true);  // see postgres_order_lock.h
     for (const std::string& id : unique) {
       int n = connection_
                   .exec("cancelling job " + id,

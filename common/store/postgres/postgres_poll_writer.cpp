@@ -5,6 +5,7 @@
 
 #include "common/store/coalescing_plan.h"
 #include "common/store/postgres/postgres_channel.h"
+#include "common/store/postgres/postgres_order_lock.h"
 #include "common/store/row_helpers.h"
 
 namespace webhook::store {
@@ -224,6 +225,11 @@ void PostgresPollWriter::insert_jobs(std::span<const NewJob> jobs, const std::st
                                      std::optional<int64_t> poll_id, int64_t now,
                                      const JobOrdering& ordering) {
   const CoalescingPlan plan = plan_coalescing(jobs, ordering.coalesce);
+  // Before the supersede below row-locks jobs (see postgres_order_lock.h); unordered
+  // commits never take it.
+  if (std::any_of(jobs.begin(), jobs.end(), [](const NewJob& j) { return j.order_key; })) {
+    lock_order_heads(connection_, true);
+  }
   // Untried pending jobs only: a claim in flight holds its row lock, and this waits for it,
   // then sees the job running and leaves it.
   for (const std::string& key : plan.keys) {

@@ -66,7 +66,8 @@ SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection,
       upsert_heartbeat_(connection.db(),
                         "INSERT INTO heartbeats (process, worker, at) VALUES (?, ?, ?) "
                         "ON CONFLICT (process, worker) DO UPDATE SET at = excluded.at"),
-      last_heartbeat_(connection.db(), "SELECT max(at) FROM heartbeats WHERE process = ?") {}
+      last_heartbeat_(connection.db(), "SELECT max(at) FROM heartbeats WHERE process = ?"),
+      order_heads_(connection.db()) {}
 
 std::vector<ClaimedJob> SqliteLeaseQueue::claim(std::string_view worker, int max_jobs,
                                                 std::chrono::milliseconds lease, int64_t now) {
@@ -102,12 +103,13 @@ std::vector<ClaimedJob> SqliteLeaseQueue::claim(std::string_view worker, int max
         j.lease_token = (seq << kLeaseSeqShift) | counter;
         j.lease_expires_at = expires_at;
         j.attempt_number = s->getColumn(11).getInt64() + 1;
-        if (s->getColumn(12).getInt() != 0) {
-          // Jobs released or taken back never come back here; forgetting them all at
-          // worst delays one wake-up to the caller's timeout.
-          if (ordered_tokens_.size() >= kMaxOrderedTokens) ordered_tokens_.clear();
-          ordered_tokens_.insert(j.lease_token);
-        }
+        // Jobs released or taken back never come back here; forgetting them all at
+        // worst delays one wake-up to the caller's timeout, or costs an outcome a look at
+        // its key's head.
+        std::unordered_set<int64_t>& tokens =
+            s->getColumn(12).getInt() != 0 ? ordered_tokens_ : unordered_tokens_;
+        if (tokens.size() >= kMaxOrderedTokens) tokens.clear();
+        tokens.insert(j.lease_token);
       }
     }
     if (jobs.empty()) return;
@@ -165,9 +167,13 @@ bool SqliteLeaseQueue::apply(const Outcome& o, int64_t now) {
     // No RETURNING: SQLite would buffer its rows in a temporary table for every outcome.
     changed = s->exec();
   }
-  if (ordered_tokens_.erase(o.lease_token) != 0) claimed_version_ = -1;
+  const bool ordered = ordered_tokens_.erase(o.lease_token) != 0;
+  if (ordered) claimed_version_ = -1;
+  const bool unordered = unordered_tokens_.erase(o.lease_token) != 0;
   if (changed == 0) return false;
   if (changed != 1) expect_changes(changed, 1, "recording the outcome of job " + o.job_id);
+  // The job may have ended its key's turn (a retry keeps it: nothing changes then).
+  if (!unordered) order_heads_.job_changed(o.lease_token >> kLeaseSeqShift);
   insert_attempt(o.lease_token >> kLeaseSeqShift, o.attempt_number, o.started_at, o.duration_ms,
                  o.http_status, o.error, o.response_head, o.worker);
   return true;
@@ -235,6 +241,7 @@ int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
         int changed = s->exec();
         if (changed != 1) expect_changes(changed, 1, "taking back the lease of job " + e.id);
       }
+      order_heads_.job_changed(e.seq);  // dead when its attempts are used up
       // The claim set updated_at: the attempt started about then.
       insert_attempt(e.seq, e.attempt_seq + 1, e.claimed_at, now - e.claimed_at, std::nullopt,
                      std::string(kLeaseExpiredError), "", e.owner);

@@ -17,46 +17,36 @@
 #include "common/store/job_store.h"
 #include "common/store/row_helpers.h"
 #include "common/store/sqlite/sqlite_connection.h"
+#include "common/store/sqlite/sqlite_order_heads.h"
 #include "common/store/sqlite/wal_watch.h"
 
 namespace webhook::store {
 
 // The claim, inside one write transaction: read the due jobs oldest first, then lease the
-// same rows (nobody else can write in between) with one UPDATE. Both read only the pending
-// jobs' partial index, never the delivered history. (One UPDATE … RETURNING did both, but
-// SQLite buffers RETURNING rows, which made it cost a third more per job.) A job with an
-// order key is skipped while an earlier job of its feed and key holds the key
-// (WEBHOOK_KEY_FREE spells the predicates of the partial indexes jobs_order_open and
-// jobs_order_blocking of schema/sqlite/003_ordered_delivery.sql, so that SQLite uses them):
-// a seek or two there, and none at all for an unordered job. Public so that a test can check their
-// query plans. True when the job `j` may go: it has no order key, or no earlier job of its feed and
-// key is unfinished (pending or running), nor dead under `block` when `j` itself was enqueued under
-// `block`.
-#define WEBHOOK_KEY_FREE                                                                       \
-  "(j.order_key IS NULL OR (NOT EXISTS (SELECT 1 FROM jobs AS e WHERE e.feed = j.feed AND "    \
-  "e.order_key = j.order_key AND e.seq < j.seq AND e.order_key IS NOT NULL AND e.finished_at " \
-  "IS NULL) AND (j.dead_blocks_key = 0 OR NOT EXISTS (SELECT 1 FROM jobs AS e WHERE e.feed = " \
-  "j.feed AND e.order_key = j.order_key AND e.seq < j.seq AND e.order_key IS NOT NULL AND "    \
-  "e.dead_blocks_key = 1 AND e.state = 'dead'))))"
+// same rows (nobody else can write in between) with one UPDATE. Both read only the index of
+// claimable jobs (jobs_claimable_due: pending, and not waiting behind an earlier job of their
+// order key), never the delivered history nor the jobs waiting behind their keys. (One
+// UPDATE … RETURNING did both, but SQLite buffers RETURNING rows, which made it cost a third
+// more per job.) `order_waits` is kept by SqliteOrderHeads and the schema's triggers
+// (schema/sqlite/006_order_heads.sql): a job with an order key goes only once no earlier job
+// of its feed and key is pending or running, nor dead under `block` when it was itself
+// enqueued under `block`. The queries spell the index's predicate exactly, so that SQLite
+// uses it. Public so that a test can check their query plans.
+#define WEBHOOK_CLAIMABLE "state = 'pending' AND order_waits = 0"
 inline constexpr const char* kClaimSelectSql =
     "SELECT seq, id, feed, method, url, headers, body, attempts, max_attempts, created_at, "
-    "lease_token, attempt_seq, order_key IS NOT NULL FROM jobs AS j WHERE state = 'pending' AND "
-    "next_attempt_at <= ?1 "
-    "AND " WEBHOOK_KEY_FREE
-    " "
-    "ORDER BY next_attempt_at, seq LIMIT ?2";
+    "lease_token, attempt_seq, order_key IS NOT NULL FROM jobs WHERE " WEBHOOK_CLAIMABLE
+    " AND next_attempt_at <= ?1 ORDER BY next_attempt_at, seq LIMIT ?2";
 // The earliest due time of a job the claim could take: a job waiting for an earlier one of
 // its key is not due, however old (the dispatcher would wake for it in vain).
 inline constexpr const char* kNextDueSql =
-    "SELECT next_attempt_at FROM jobs AS j WHERE state = 'pending' AND " WEBHOOK_KEY_FREE
-    " ORDER BY next_attempt_at LIMIT 1";
+    "SELECT next_attempt_at FROM jobs WHERE " WEBHOOK_CLAIMABLE " ORDER BY next_attempt_at LIMIT 1";
 inline constexpr const char* kClaimSql =
     "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_expires_at = ?2, "
     "lease_token = (seq << 20) | ((lease_token + 1) & 1048575), updated_at = ?3 "
-    "WHERE seq IN (SELECT seq FROM jobs AS j WHERE state = 'pending' AND next_attempt_at <= ?3 "
-    "AND " WEBHOOK_KEY_FREE
-    " "
-    "ORDER BY next_attempt_at, seq LIMIT ?4)";
+    "WHERE seq IN (SELECT seq FROM jobs WHERE " WEBHOOK_CLAIMABLE
+    " AND next_attempt_at <= ?3 ORDER BY next_attempt_at, seq LIMIT ?4)";
+#undef WEBHOOK_CLAIMABLE
 
 // The lease token's layout, the response head's size and the lease-expired error are
 // shared with the other drivers (common/store/row_helpers.h).
@@ -103,6 +93,9 @@ class SqliteLeaseQueue {
   // Lease tokens of claimed jobs with an order key: recording one's outcome may let the next
   // job of its key go, which no other connection's commit announces.
   std::unordered_set<int64_t> ordered_tokens_;
+  // Lease tokens of claimed jobs without an order key: their outcomes need no look at their
+  // key's head. A token in neither set (claimed elsewhere, or forgotten) gets the look.
+  std::unordered_set<int64_t> unordered_tokens_;
   SQLite::Statement claim_select_;
   SQLite::Statement claim_;
   SQLite::Statement deliver_;
@@ -116,6 +109,7 @@ class SqliteLeaseQueue {
   SQLite::Statement data_version_;
   SQLite::Statement upsert_heartbeat_;
   SQLite::Statement last_heartbeat_;
+  SqliteOrderHeads order_heads_;
 };
 
 }  // namespace webhook::store

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <vector>
 
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include "common/store/sqlite/sqlite_order_heads.h"
 #include "common/store/sqlite/sqlite_rows.h"
 
 namespace webhook::store {
@@ -230,13 +232,18 @@ int SqliteOperatorQueries::requeue(std::span<const std::string> job_ids, int64_t
     SQLite::Statement s(connection_.db(),
                         "UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = ?1, "
                         "finished_at = NULL, updated_at = ?1 "
-                        "WHERE id = ?2 AND state IN ('dead', 'cancelled')");
+                        "WHERE id = ?2 AND state IN ('dead', 'cancelled') RETURNING seq");
+    SqliteOrderHeads heads(connection_.db());
     for (const std::string& id : unique) {
       s.reset();
       s.bind(1, now);
       s.bind(2, id);
-      int n = s.exec();
+      std::vector<int64_t> seqs;
+      while (s.executeStep()) seqs.push_back(s.getColumn(0).getInt64());
+      const int n = static_cast<int>(seqs.size());
       if (n > 1) expect_changes(n, 1, "requeueing job " + id);
+      s.reset();
+      for (int64_t seq : seqs) heads.job_reopened(seq);
       changed += n;
     }
   });
@@ -255,11 +262,17 @@ int SqliteOperatorQueries::requeue_dead(std::optional<std::string> feed, int64_t
     SQLite::Statement s(connection_.db(),
                         "UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = :now, "
                         "finished_at = NULL, updated_at = :now" +
-                            where);
+                            where + " RETURNING seq");
     s.bind(":now", now);
     if (feed) s.bind(":feed", *feed);
-    changed = s.exec();
+    std::vector<int64_t> seqs;
+    while (s.executeStep()) seqs.push_back(s.getColumn(0).getInt64());
+    s.reset();
+    changed = static_cast<int>(seqs.size());
     expect_changes(changed, expected, "requeueing dead jobs");
+    // After all of them: a key's head is chosen among its jobs as they now are.
+    SqliteOrderHeads heads(connection_.db());
+    for (int64_t seq : seqs) heads.job_reopened(seq);
   });
   return changed;
 }
@@ -271,13 +284,18 @@ int SqliteOperatorQueries::cancel(std::span<const std::string> job_ids, int64_t 
     changed = 0;
     SQLite::Statement s(connection_.db(),
                         "UPDATE jobs SET state = 'cancelled', finished_at = ?1, updated_at = ?1 "
-                        "WHERE id = ?2 AND (state = 'pending' OR state = 'dead')");
+                        "WHERE id = ?2 AND (state = 'pending' OR state = 'dead') RETURNING seq");
+    SqliteOrderHeads heads(connection_.db());
     for (const std::string& id : unique) {
       s.reset();
       s.bind(1, now);
       s.bind(2, id);
-      int n = s.exec();
+      std::vector<int64_t> seqs;
+      while (s.executeStep()) seqs.push_back(s.getColumn(0).getInt64());
+      const int n = static_cast<int>(seqs.size());
       if (n > 1) expect_changes(n, 1, "cancelling job " + id);
+      s.reset();
+      for (int64_t seq : seqs) heads.job_changed(seq);  // its key may go on
       changed += n;
     }
   });

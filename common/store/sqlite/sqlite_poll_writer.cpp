@@ -48,7 +48,8 @@ SqlitePollWriter::SqlitePollWriter(SqliteConnection& connection)
       supersede_(connection.db(),
                  "UPDATE jobs SET state = 'superseded', finished_at = ?3, updated_at = ?3 "
                  "WHERE feed = ?1 AND order_key = ?2 AND order_key IS NOT NULL AND finished_at "
-                 "IS NULL AND state = 'pending' AND attempt_seq = 0") {}
+                 "IS NULL AND state = 'pending' AND attempt_seq = 0"),
+      order_heads_(connection.db()) {}
 
 std::optional<int64_t> SqlitePollWriter::read_cursor(std::string_view feed) {
   StatementScope s(select_cursor_);
@@ -146,7 +147,8 @@ void SqlitePollWriter::supersede(const std::string& feed, const std::vector<std:
     s->bindNoCopy(1, feed);
     s->bindNoCopy(2, key);
     s->bind(3, now);
-    s->exec();  // any number: the key's untried pending jobs, often none
+    s->exec();                            // any number: the key's untried pending jobs, often none
+    order_heads_.key_changed(feed, key);  // its head may have been one of them
   }
 }
 

@@ -16,6 +16,7 @@
 
 #include "common/store/job_store.h"
 #include "common/store/sqlite/sqlite_connection.h"
+#include "common/store/sqlite/sqlite_order_heads.h"
 
 namespace webhook::store {
 
@@ -62,6 +63,7 @@ class SqlitePollWriter {
   SQLite::Statement insert_job_;   // one row
   SQLite::Statement insert_jobs_;  // kJobsPerInsert rows
   SQLite::Statement supersede_;
+  SqliteOrderHeads order_heads_;  // coalescing may end a key's head
 };
 
 }  // namespace webhook::store

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -92,6 +93,57 @@ TEST(PostgresSchemaTest, TheOrderedDeliveryMigrationKeepsRowsAndAllowsSuperseded
                     "'jobs_order_blocking')"),
             "2");
   EXPECT_EQ(run_sql(options.url, "SELECT count(*) FROM blocked_keys"), "0");
+}
+
+// A database of 003 (or of 004/005, which 006 does not depend on) with ordered jobs
+// queued, as schema_test.cpp's SQLite one: 006 marks waiting exactly the jobs the old rule
+// held back, and the claims go on in the same order.
+TEST(PostgresSchemaTest, OrderHeadsMigrationMarksTheJobsQueuedBehindTheirKeys) {
+  StoreOptions options;
+  options.url = webhook::testing::PostgresCluster::shared().fresh_database();
+  int version = 0;
+  for (const auto& m : schema::postgres_migrations()) {
+    if (m.version >= 6) break;
+    run_sql(options.url, std::string(m.sql));
+    version = m.version;
+  }
+  run_sql(options.url,
+          "CREATE TABLE schema_version (version integer NOT NULL); "
+          "INSERT INTO schema_version VALUES (" +
+              std::to_string(version) + ")");
+  run_sql(options.url,
+          "INSERT INTO jobs (seq, id, feed, method, url, state, attempts, max_attempts, "
+          "next_attempt_at, created_at, updated_at, finished_at, lease_owner, lease_expires_at, "
+          "order_key, dead_blocks_key) VALUES "
+          "(1, 'a1', 'f', 'GET', 'u', 'delivered', 1, 4, 0, 0, 0, 1, NULL, NULL, 'a', 0), "
+          "(2, 'a2', 'f', 'GET', 'u', 'running', 0, 4, 0, 0, 0, NULL, 'w', 99, 'a', 0), "
+          "(3, 'a3', 'f', 'GET', 'u', 'pending', 0, 4, 0, 0, 0, NULL, NULL, NULL, 'a', 0), "
+          "(4, 'a4', 'f', 'GET', 'u', 'pending', 0, 4, 0, 0, 0, NULL, NULL, NULL, 'a', 0), "
+          "(5, 'b5', 'f', 'GET', 'u', 'dead', 4, 4, 0, 0, 0, 1, NULL, NULL, 'b', 1), "
+          "(6, 'b6', 'f', 'GET', 'u', 'pending', 0, 4, 0, 0, 0, NULL, NULL, NULL, 'b', 1), "
+          "(7, 'e7', 'f', 'GET', 'u', 'dead', 4, 4, 0, 0, 0, 1, NULL, NULL, 'e', 1), "
+          "(8, 'c8', 'f', 'GET', 'u', 'pending', 0, 4, 0, 0, 0, NULL, NULL, NULL, 'c', 0), "
+          "(9, 'u9', 'f', 'GET', 'u', 'pending', 0, 4, 0, 0, 0, NULL, NULL, NULL, NULL, 0), "
+          "(10, 'e10', 'f', 'GET', 'u', 'pending', 0, 4, 0, 0, 0, NULL, NULL, NULL, 'e', 0); "
+          "SELECT setval(pg_get_serial_sequence('jobs', 'seq'), 10)");
+  auto store = open_store(options);
+  std::set<std::string> claimed;
+  for (const auto& j : store->claim("w", 10, std::chrono::seconds(30), 1'700'000'000'000)) {
+    claimed.insert(j.id);
+  }
+  EXPECT_EQ(claimed, (std::set<std::string>{"c8", "e10", "u9"}));
+  // Read after the store's first use, which migrated it.
+  EXPECT_EQ(
+      run_sql(options.url,
+              "SELECT string_agg(seq::text, ',' ORDER BY seq) FROM jobs WHERE order_waits = 1"),
+      "3,4,6");
+  EXPECT_EQ(store->reclaim_expired_leases(1'700'000'000'000), 1);
+  auto again = store->claim("w", 10, std::chrono::seconds(30), 1'700'000'000'000);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, "a2");
+  EXPECT_EQ(run_sql(options.url,
+                    "SELECT count(*) FROM pg_indexes WHERE indexname = 'jobs_claimable_due'"),
+            "1");
 }
 
 TEST(PostgresSchemaTest, ADatabaseNewerThanTheBinaryIsRefusedUntouched) {

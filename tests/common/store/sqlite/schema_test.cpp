@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include "common/store/job_store.h"
 #include "common/store/sqlite/migrator.h"
@@ -135,7 +136,7 @@ TEST(SchemaTest, OrderedDeliveryMigrationKeepsEveryRowIndexAndForeignKey) {
   EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
   EXPECT_FALSE(SQLite::Statement(db, "PRAGMA foreign_key_check").executeStep());
   for (const char* index :
-       {"jobs_pending_due", "jobs_running_lease", "jobs_order_open", "jobs_order_blocking"}) {
+       {"jobs_claimable_due", "jobs_running_lease", "jobs_order_open", "jobs_order_blocking"}) {
     SQLite::Statement s(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?");
     s.bind(1, index);
     s.executeStep();
@@ -227,20 +228,69 @@ TEST(SchemaTest, ConstraintsRejectImpossibleRows) {
       db.exec(std::string(kInsert) + "('ok2','f','GET','u','superseded',0,3,0,0,0,5,NULL,NULL)"));
 }
 
-TEST(SchemaTest, ClaimReadsThePendingIndexNotTheHistory) {
+TEST(SchemaTest, ClaimReadsTheClaimableIndexNotTheHistoryNorTheWaitingJobs) {
   webhook::testing::TempDir dir;
   testing::open_test_store(dir.file("p.db"));
   SQLite::Database db(dir.file("p.db"));
-  for (const char* sql : {kClaimSelectSql, kClaimSql}) {
+  for (const char* sql : {kClaimSelectSql, kClaimSql, kNextDueSql}) {
     SQLite::Statement plan(db, std::string("EXPLAIN QUERY PLAN ") + sql);
     std::string details;
     while (plan.executeStep()) details += plan.getColumn(3).getString() + "\n";
-    EXPECT_NE(details.find("jobs_pending_due"), std::string::npos) << details;
-    // The order rule's probes: a seek in the ordered jobs' indexes, not a scan.
-    EXPECT_NE(details.find("jobs_order_open"), std::string::npos) << details;
-    EXPECT_NE(details.find("jobs_order_blocking"), std::string::npos) << details;
+    EXPECT_NE(details.find("jobs_claimable_due"), std::string::npos) << details;
+    // The order rule costs the claim nothing: the triggers keep order_waits.
+    EXPECT_EQ(details.find("jobs_order_"), std::string::npos) << details;
     EXPECT_EQ(details.find("SCAN jobs\n"), std::string::npos) << details;
   }
+}
+
+// A database of 003 (or of 004/005, which 006 does not depend on) with ordered jobs
+// queued: 006 marks waiting exactly the jobs the old rule held back, and the claims then go
+// on in the same order.
+TEST(SchemaTest, OrderHeadsMigrationMarksTheJobsQueuedBehindTheirKeys) {
+  webhook::testing::TempDir dir;
+  SqliteOptions options;
+  options.path = dir.file("old.db");
+  const auto& all = schema::sqlite_migrations();
+  std::vector<schema::Migration> before;
+  for (const auto& m : all) {
+    if (m.version < 6) before.push_back(m);
+  }
+  {
+    SqliteConnection c(options);
+    ASSERT_EQ(migrate(c, before), before.back().version);
+    // Key a: 1 delivered, 2 running, 3 and 4 pending (wait). Key b: 5 dead under block, 6
+    // pending under block (held). Key e: 7 dead under block, 10 pending under skip (goes).
+    // Key c: 8 pending. Unordered: 9.
+    c.db().exec(
+        "INSERT INTO jobs (seq, id, feed, method, url, state, attempts, max_attempts, "
+        "next_attempt_at, created_at, updated_at, finished_at, lease_owner, lease_expires_at, "
+        "order_key, dead_blocks_key) VALUES "
+        "(1, 'a1', 'f', 'GET', 'u', 'delivered', 1, 4, 0, 0, 0, 1, NULL, NULL, 'a', 0), "
+        "(2, 'a2', 'f', 'GET', 'u', 'running', 0, 4, 0, 0, 0, NULL, 'w', 99, 'a', 0), "
+        "(3, 'a3', 'f', 'GET', 'u', 'pending', 0, 4, 0, 0, 0, NULL, NULL, NULL, 'a', 0), "
+        "(4, 'a4', 'f', 'GET', 'u', 'pending', 0, 4, 0, 0, 0, NULL, NULL, NULL, 'a', 0), "
+        "(5, 'b5', 'f', 'GET', 'u', 'dead', 4, 4, 0, 0, 0, 1, NULL, NULL, 'b', 1), "
+        "(6, 'b6', 'f', 'GET', 'u', 'pending', 0, 4, 0, 0, 0, NULL, NULL, NULL, 'b', 1), "
+        "(7, 'e7', 'f', 'GET', 'u', 'dead', 4, 4, 0, 0, 0, 1, NULL, NULL, 'e', 1), "
+        "(8, 'c8', 'f', 'GET', 'u', 'pending', 0, 4, 0, 0, 0, NULL, NULL, NULL, 'c', 0), "
+        "(9, 'u9', 'f', 'GET', 'u', 'pending', 0, 4, 0, 0, 0, NULL, NULL, NULL, NULL, 0), "
+        "(10, 'e10', 'f', 'GET', 'u', 'pending', 0, 4, 0, 0, 0, NULL, NULL, NULL, 'e', 0)");
+  }
+  auto store = open_sqlite_store(options);
+  SQLite::Database db(options.path);
+  SQLite::Statement waits(db,
+                          "SELECT group_concat(seq) FROM (SELECT seq FROM jobs WHERE "
+                          "order_waits = 1 ORDER BY seq)");
+  ASSERT_TRUE(waits.executeStep());
+  EXPECT_EQ(waits.getColumn(0).getString(), "3,4,6");
+  std::set<std::string> claimed;
+  for (const auto& j : store->claim("w", 10, std::chrono::seconds(30), kNow)) claimed.insert(j.id);
+  EXPECT_EQ(claimed, (std::set<std::string>{"c8", "e10", "u9"}));
+  // The old running job's lease runs out: it goes again first, still ahead of a3.
+  EXPECT_EQ(store->reclaim_expired_leases(kNow), 1);
+  auto again = store->claim("w", 10, std::chrono::seconds(30), kNow);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, "a2");
 }
 
 TEST(SchemaTest, FileIsCreatedWithMode0640InAMissingFolder) {

@@ -1,0 +1,269 @@
+// The order key's head marker (jobs.order_waits, schema 006) on every store driver: each way
+// a key's head can end lets the next job go (delivered, dead under skip, attempts used up,
+// a lease taken back as dead, cancelled, superseded), a dead head under block holds the key
+// until it is requeued (and then goes first) or cancelled or pruned, a job requeued ahead of
+// a running head makes that head wait after its retry, a key emptied and filled again starts
+// with its new job, and a poller enqueueing while dispatchers finish never strands a key.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "common/store/job_store.h"
+#include "tests/support/store_fixtures.h"
+
+namespace webhook::store {
+namespace {
+
+using testing::outcome_for;
+using namespace std::chrono_literals;
+
+constexpr int64_t kNow = 1'700'000'000'000;
+
+struct Enqueue {
+  bool dead_blocks = false;
+  bool coalesce = false;
+  int max_attempts = 4;
+};
+
+class OrderHeadTest : public ::testing::TestWithParam<webhook::testing::Driver> {
+ protected:
+  // Commits one poll of feed "f" with one job per key (empty: unordered); their ids in order.
+  std::vector<std::string> enqueue(const std::vector<std::string>& keys, int64_t now,
+                                   Enqueue how = {}) {
+    return enqueue_on(*store_, keys, now, how);
+  }
+  static std::vector<std::string> enqueue_on(JobStore& store, const std::vector<std::string>& keys,
+                                             int64_t now, Enqueue how) {
+    PollCommit c =
+        webhook::testing::make_poll("f", static_cast<int>(keys.size()), now, store.cursor("f"));
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (!keys[i].empty()) c.jobs[i].order_key = keys[i];
+      c.jobs[i].max_attempts = how.max_attempts;
+    }
+    c.dead_blocks_key = how.dead_blocks;
+    c.coalesce = how.coalesce;
+    EXPECT_TRUE(store.commit_poll(c).has_value());
+    std::vector<std::string> ids;
+    for (const auto& j : c.jobs) ids.push_back(j.id);
+    return ids;
+  }
+  std::set<std::string> claim(int64_t now, std::chrono::milliseconds lease = 30s) {
+    std::set<std::string> ids;
+    for (const auto& j : store_->claim("w1", 10, lease, now)) {
+      ids.insert(j.id);
+      claimed_[j.id] = j;
+    }
+    return ids;
+  }
+  void finish(const std::string& id, OutcomeKind kind, int64_t now, int64_t retry_at = 0) {
+    auto r = store_->record_outcomes(
+        std::vector{outcome_for(claimed_.at(id), "w1", kind, now,
+                                kind == OutcomeKind::kDelivered ? 200 : 500, retry_at)},
+        now);
+    ASSERT_EQ(r.applied, 1) << id;
+  }
+  JobState state(const std::string& id) { return store_->job(id).value().job.state; }
+
+  webhook::testing::TestDatabase db_{GetParam()};
+  std::unique_ptr<JobStore> store_ = db_.open();
+  std::map<std::string, ClaimedJob> claimed_;
+};
+
+TEST_P(OrderHeadTest, EveryWayAHeadEndsLetsTheNextJobOfItsKeyGo) {
+  // delivered, dead (skip), retried past its last attempt, taken back as dead
+  auto ids = enqueue({"d", "d", "k", "k", "r", "r"}, kNow, {.max_attempts = 1});
+  EXPECT_EQ(claim(kNow), (std::set{ids[0], ids[2], ids[4]}));
+  auto lost = enqueue({"l", "l"}, kNow, {.max_attempts = 1});
+  ASSERT_EQ(store_->claim("crashed", 10, 1ms, kNow).size(), 1u);
+  finish(ids[0], OutcomeKind::kDelivered, kNow + 1);
+  finish(ids[2], OutcomeKind::kDead, kNow + 1);
+  finish(ids[4], OutcomeKind::kRetry, kNow + 1, kNow + 1);
+  EXPECT_EQ(state(ids[4]), JobState::kDead);
+  EXPECT_EQ(store_->reclaim_expired_leases(kNow + 2), 1);
+  EXPECT_EQ(state(lost[0]), JobState::kDead);
+  EXPECT_EQ(claim(kNow + 2), (std::set{ids[1], ids[3], ids[5], lost[1]}));
+}
+
+TEST_P(OrderHeadTest, CancellingThePendingHeadLetsTheNextGoAndCancellingAWaitingJobDoesNot) {
+  auto ids = enqueue({"a", "a", "a", "a"}, kNow);
+  ASSERT_EQ(store_->cancel(std::vector{ids[1]}, kNow + 1), 1);  // waiting: the head stays
+  EXPECT_EQ(claim(kNow + 1), (std::set{ids[0]}));
+  finish(ids[0], OutcomeKind::kDelivered, kNow + 2);
+  // ids[1] is cancelled: ids[2] is next; cancelled before it is tried, ids[3] goes.
+  ASSERT_EQ(store_->cancel(std::vector{ids[2]}, kNow + 3), 1);
+  EXPECT_EQ(claim(kNow + 3), (std::set{ids[3]}));
+}
+
+TEST_P(OrderHeadTest, ADeadHeadUnderBlockRequeuedGoesFirstThenTheKeyGoesOn) {
+  auto ids = enqueue({"a", "a", "a"}, kNow, {.dead_blocks = true});
+  EXPECT_EQ(claim(kNow), (std::set{ids[0]}));
+  finish(ids[0], OutcomeKind::kDead, kNow + 1);
+  EXPECT_TRUE(claim(kNow + 1).empty());
+  // A retry of the dead head leaves it dead and the key held: nothing changed.
+  EXPECT_EQ(store_->blocked_keys(std::nullopt, 10).size(), 1u);
+  ASSERT_EQ(store_->requeue(std::vector{ids[0]}, kNow + 2), 1);
+  EXPECT_EQ(claim(kNow + 2), (std::set{ids[0]}));
+  finish(ids[0], OutcomeKind::kRetry, kNow + 3, kNow + 3);
+  EXPECT_EQ(claim(kNow + 3), (std::set{ids[0]}));  // its retry, still ahead of ids[1]
+  finish(ids[0], OutcomeKind::kDelivered, kNow + 4);
+  EXPECT_EQ(claim(kNow + 4), (std::set{ids[1]}));
+  finish(ids[1], OutcomeKind::kDelivered, kNow + 5);
+  EXPECT_EQ(claim(kNow + 5), (std::set{ids[2]}));
+}
+
+TEST_P(OrderHeadTest, PruningADeadJobUnderBlockLetsItsKeyGoOn) {
+  auto ids = enqueue({"a", "a"}, kNow, {.dead_blocks = true});
+  EXPECT_EQ(claim(kNow), (std::set{ids[0]}));
+  finish(ids[0], OutcomeKind::kDead, kNow + 1);
+  EXPECT_TRUE(claim(kNow + 1).empty());
+  EXPECT_EQ(store_->prune(kNow + 2, 10).jobs, 1);
+  EXPECT_TRUE(store_->blocked_keys(std::nullopt, 10).empty());
+  EXPECT_EQ(claim(kNow + 2), (std::set{ids[1]}));
+}
+
+TEST_P(OrderHeadTest, TheSettingIsTheJobsOwnAJobEnqueuedUnderSkipPassesADeadBlockingJob) {
+  auto first = enqueue({"a"}, kNow, {.dead_blocks = true});
+  EXPECT_EQ(claim(kNow), (std::set{first[0]}));
+  finish(first[0], OutcomeKind::kDead, kNow + 1);
+  auto skip = enqueue({"a"}, kNow + 2);
+  EXPECT_EQ(claim(kNow + 2), (std::set{skip[0]}));
+  finish(skip[0], OutcomeKind::kDelivered, kNow + 3);
+  auto block = enqueue({"a"}, kNow + 4, {.dead_blocks = true});
+  EXPECT_TRUE(claim(kNow + 4).empty());
+  ASSERT_EQ(store_->cancel(std::vector{first[0]}, kNow + 5), 1);
+  EXPECT_EQ(claim(kNow + 5), (std::set{block[0]}));
+}
+
+TEST_P(OrderHeadTest, AJobThatCouldNotBeRenderedUnderBlockHoldsItsKey) {
+  PollCommit c = webhook::testing::make_poll("f", 2, kNow);
+  for (auto& j : c.jobs) j.order_key = "a";
+  c.jobs[0].dead = true;
+  c.jobs[0].last_error = "WEBHOOK_BODY: KeyError: 'x'";
+  c.dead_blocks_key = true;
+  ASSERT_TRUE(store_->commit_poll(c));
+  EXPECT_TRUE(claim(kNow).empty());
+  ASSERT_EQ(store_->cancel(std::vector{c.jobs[0].id}, kNow + 1), 1);
+  EXPECT_EQ(claim(kNow + 1), (std::set{c.jobs[1].id}));
+}
+
+// Skip lets a later job go past a dead one; requeueing the dead one puts it back ahead,
+// while the later one runs: that one's retry then waits for it.
+TEST_P(OrderHeadTest, AJobRequeuedAheadOfARunningHeadGoesFirstAndTheHeadsRetryWaits) {
+  auto ids = enqueue({"a", "a", "a"}, kNow);
+  EXPECT_EQ(claim(kNow), (std::set{ids[0]}));
+  finish(ids[0], OutcomeKind::kDead, kNow + 1);
+  EXPECT_EQ(claim(kNow + 1), (std::set{ids[1]}));
+  ASSERT_EQ(store_->requeue(std::vector{ids[0]}, kNow + 2), 1);
+  EXPECT_EQ(claim(kNow + 2), (std::set{ids[0]}));
+  finish(ids[1], OutcomeKind::kRetry, kNow + 3, kNow + 3);
+  EXPECT_TRUE(claim(kNow + 3).empty());
+  finish(ids[0], OutcomeKind::kDelivered, kNow + 4);
+  EXPECT_EQ(claim(kNow + 4), (std::set{ids[1]}));
+  finish(ids[1], OutcomeKind::kDelivered, kNow + 5);
+  EXPECT_EQ(claim(kNow + 5), (std::set{ids[2]}));
+}
+
+TEST_P(OrderHeadTest, RequeueingSeveralDeadJobsOfAKeyAtOnceKeepsThemInOrder) {
+  auto ids = enqueue({"a", "a", "a", "a"}, kNow);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(claim(kNow + i), (std::set{ids[i]}));
+    finish(ids[i], OutcomeKind::kDead, kNow + i);
+  }
+  EXPECT_EQ(claim(kNow + 3), (std::set{ids[3]}));
+  ASSERT_EQ(store_->requeue_dead(std::nullopt, kNow + 4), 3);
+  EXPECT_EQ(claim(kNow + 4), (std::set{ids[0]}));
+  for (int i = 0; i < 3; ++i) {
+    finish(ids[i], OutcomeKind::kDelivered, kNow + 5 + i);
+    if (i < 2) {
+      EXPECT_EQ(claim(kNow + 5 + i), (std::set{ids[i + 1]}));
+    }
+  }
+  finish(ids[3], OutcomeKind::kDelivered, kNow + 8);
+  EXPECT_TRUE(claim(kNow + 8).empty());
+}
+
+TEST_P(OrderHeadTest, CoalescingTheUntriedHeadMakesTheNewJobTheHead) {
+  auto old = enqueue({"a", "a", "b"}, kNow);
+  auto latest = enqueue({"a"}, kNow + 1, {.coalesce = true});
+  EXPECT_EQ(state(old[0]), JobState::kSuperseded);
+  EXPECT_EQ(state(old[1]), JobState::kSuperseded);
+  EXPECT_EQ(claim(kNow + 1), (std::set{latest[0], old[2]}));
+  // While it runs, the next one waits (and is not superseded: it is the latest).
+  auto next = enqueue({"a"}, kNow + 2, {.coalesce = true});
+  EXPECT_TRUE(claim(kNow + 2).empty());
+  finish(latest[0], OutcomeKind::kDelivered, kNow + 3);
+  EXPECT_EQ(claim(kNow + 3), (std::set{next[0]}));
+}
+
+TEST_P(OrderHeadTest, AKeyEmptiedAndFilledAgainStartsWithItsNewJob) {
+  auto first = enqueue({"a"}, kNow);
+  EXPECT_EQ(claim(kNow), (std::set{first[0]}));
+  finish(first[0], OutcomeKind::kDelivered, kNow + 1);
+  auto second = enqueue({"a", "a"}, kNow + 2);
+  EXPECT_EQ(claim(kNow + 2), (std::set{second[0]}));
+  EXPECT_EQ(store_->next_due_at(), std::nullopt);  // second[1] waits: nothing is due
+  finish(second[0], OutcomeKind::kDelivered, kNow + 3);
+  EXPECT_EQ(store_->next_due_at(), kNow + 2);
+}
+
+// A poller commits jobs of a few keys while dispatchers on their own connections deliver
+// them: a dispatcher finishing a key's last job and a poller enqueueing the key's next one at
+// the same moment must leave that next job free to go, or it would wait forever.
+TEST_P(OrderHeadTest, EnqueueingWhileDispatchersFinishNeverStrandsAKey) {
+  constexpr int kBatches = 60;
+  constexpr int kKeys = 5;
+  std::atomic<bool> polling{true};
+  std::atomic<int64_t> clock{kNow};
+  std::mutex mutex;
+  std::map<std::string, std::string> key_of;
+  std::vector<std::string> all;
+  std::thread poller([&] {
+    auto store = db_.open();
+    for (int b = 0; b < kBatches; ++b) {
+      std::vector<std::string> keys;
+      for (int k = 0; k < kKeys; ++k) keys.push_back("k" + std::to_string((b + k) % (kKeys + 2)));
+      auto ids = enqueue_on(*store, keys, clock.fetch_add(1), {});
+      std::lock_guard lock(mutex);
+      for (std::size_t i = 0; i < ids.size(); ++i) key_of[ids[i]] = keys[i];
+      all.insert(all.end(), ids.begin(), ids.end());
+    }
+    polling = false;
+  });
+  std::atomic<int> delivered{0};
+  auto dispatcher = [&](int number) {
+    auto store = db_.open();
+    const std::string worker = "w" + std::to_string(number);
+    int idle = 0;
+    while (polling.load() || idle < 2000) {
+      const int64_t now = clock.fetch_add(1);
+      auto jobs = store->claim(worker, 3, 1h, now);
+      if (jobs.empty()) {
+        ++idle;
+        std::this_thread::yield();
+        continue;
+      }
+      idle = 0;
+      std::vector<Outcome> outcomes;
+      for (const auto& j : jobs) {
+        outcomes.push_back(outcome_for(j, worker, OutcomeKind::kDelivered, now));
+      }
+      delivered += store->record_outcomes(outcomes, now).applied;
+    }
+  };
+  std::thread d1(dispatcher, 1), d2(dispatcher, 2);
+  poller.join();
+  d1.join();
+  d2.join();
+  EXPECT_EQ(delivered.load(), kBatches * kKeys);
+  for (const auto& id : all) EXPECT_EQ(state(id), JobState::kDelivered) << key_of[id];
+}
+
+INSTANTIATE_TEST_SUITE_P(Drivers, OrderHeadTest, ::testing::ValuesIn(webhook::testing::kAllDrivers),
+                         webhook::testing::driver_name);
+
+}  // namespace
+}  // namespace webhook::store
