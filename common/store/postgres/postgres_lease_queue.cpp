@@ -192,6 +192,9 @@ RecordAndClaim PostgresLeaseQueue::record_and_claim(std::span<const Outcome> out
 int PostgresLeaseQueue::reclaim_expired_leases(int64_t now) {
   int reclaimed = 0;
   connection_.write("taking back expired leases", [&] {
+    // A job taken back as dead moves its key's head (006_order_heads.sql): the order lock
+    // first, before the rows, as record_outcomes does (see postgres_order_lock.h).
+    lock_order_heads(connection_, false);
     // SKIP LOCKED: when several dispatchers take leases back at once, each job once.
     PgResult expired = connection_.exec(
         "reading expired leases",
