@@ -1,7 +1,8 @@
 // A stream feed (DESIGN.md § Stream feeds): holds an SSE connection to an OpenCTI live
 // stream and turns each event into a job. Events are batched: the jobs of the events up to
 // a stream id and that id are committed in ONE commit_stream, when `batch_size` events
-// arrived or `batch_time` passed, whichever comes first, and heartbeats move the cursor
+// arrived or `batch_time` passed, whichever comes first (a full batch grows, up to four
+// times, while the one before is still being committed), and heartbeats move the cursor
 // while nothing else happens. Every (re)connection resumes with Last-Event-ID set to the
 // stored cursor, so a crash anywhere neither loses an event nor enqueues one twice. Each
 // connection is recorded (when, from which id, counts, why it ended); a failed one is
@@ -65,7 +66,8 @@ class StreamFeed {
 
   // One connection: reads and commits until it ends; records it. Throws when the store
   // fails (the batch in memory is then dropped; the next connection resumes from the
-  // stored cursor).
+  // stored cursor). Batches are committed on a thread of their own (StreamCommitter)
+  // while the next is read: `cancel` and the listeners must not use the feed's store.
   StreamConnection connect_once(const CancelFn& cancel = {});
 
   // Connects and reconnects until a stop is requested.

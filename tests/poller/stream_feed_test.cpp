@@ -160,10 +160,13 @@ class StreamFeedEnv {
     config_.emplace(Config::load(kPoller, env, std::nullopt));
     feeds_ = compile_feeds(config_->feeds());
     client_ = std::make_unique<StreamClient>(StreamOptions::from_config(*config_));
+    feed_store_ = webhook::testing::open_test_store(dir_.file("w.db"));
     store_ = webhook::testing::open_test_store(dir_.file("w.db"));
     options_ = StreamFeedOptions::from_config(*config_);
   }
-  StreamFeed feed() { return StreamFeed(feeds_.at(0), *client_, *store_, clock_, options_); }
+  StreamFeed feed() { return StreamFeed(feeds_.at(0), *client_, *feed_store_, clock_, options_); }
+  // A connection of its own, as an operator's: the feed's is its committer's while it
+  // commits, and the tests read the store from the feed's cancel function.
   store::JobStore& store() { return *store_; }
   StreamFeedOptions& options() { return options_; }
   const CompiledFeed& compiled() const { return feeds_.at(0); }
@@ -181,6 +184,7 @@ class StreamFeedEnv {
   std::optional<Config> config_;
   std::vector<CompiledFeed> feeds_;
   std::unique_ptr<StreamClient> client_;
+  std::unique_ptr<store::JobStore> feed_store_;
   std::unique_ptr<store::JobStore> store_;
   SystemClock clock_;
   StreamFeedOptions options_;
@@ -264,6 +268,42 @@ TEST(StreamFeed, HeartbeatsMoveTheCursorWhileNothingElseHappens) {
   EXPECT_TRUE(env.jobs().empty());
   EXPECT_GE(env.store().list_stream_connections("default", 1)[0].heartbeats, 1);
   EXPECT_EQ(feed.start().reason, "the feed's stored cursor");
+}
+
+TEST(StreamFeed, WithTheDefaultsDataIsCheckedAsJsonReadsItWithoutBeingBuilt) {
+  // The default templates never read the event, so its data is only checked (JsonCheck);
+  // what that check cannot vouch for is read as before: still enqueued when read_json
+  // reads it (a lone surrogate), a dead job saying why when it is not JSON.
+  FakeStream fake;
+  fake.append(webhook::testing::FakeStreamEvent{"1700000000000-0", "create",
+                                                FakeStream::event_data(0, "create")});
+  fake.append(webhook::testing::FakeStreamEvent{"1700000000000-1", "update",
+                                                R"({"type":"update","data":{"x":"\ud800"}})"});
+  fake.append(webhook::testing::FakeStreamEvent{"1700000000001-0", "create", "{not json"});
+  StreamFeedEnv env(fake);
+  ASSERT_FALSE(env.compiled().renderer.needs_item());
+  StreamFeed feed = env.feed();
+  int turns = 0;
+  feed.connect_once(
+      [&] { return env.store().stream_cursor("default") == "1700000000001-0" || ++turns > 300; });
+  auto jobs = env.jobs();
+  auto events = fake.events();
+  ASSERT_EQ(jobs.size(), 3u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(jobs[i].state, store::JobState::kPending) << i;
+    EXPECT_EQ(jobs[i].body, events[i].data) << i;
+    EXPECT_EQ(jobs[i].url, "http://receiver.test/hook");
+    EXPECT_EQ(jobs[i].headers,
+              (Json{{"Content-Type", "application/json"}, {"Accept", "application/json"}}));
+  }
+  EXPECT_NE(jobs[0].id, jobs[1].id);
+  EXPECT_EQ(jobs[2].state, store::JobState::kDead);
+  EXPECT_NE(jobs[2].last_error.find("the event's data is not JSON"), std::string::npos)
+      << jobs[2].last_error;
+  EXPECT_EQ(jobs[2].body, "{not json");
+  // A template that reads the event needs it built.
+  StreamFeedEnv templated(fake, {{"WEBHOOK_URL", "http://receiver.test/{event_type}"}});
+  EXPECT_TRUE(templated.compiled().renderer.needs_item());
 }
 
 TEST(StreamFeed, FilterAndEventTypesKeepEventsOutAndCountThem) {
