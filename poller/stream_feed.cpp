@@ -72,6 +72,11 @@ class StreamFeed::Batch final : public StreamHandler {
   }
 
   bool on_event(SseEvent&& event) override {
+    if (!opened_reported_) {
+      opened_reported_ = true;
+      for (auto* l : feed_.stream_listeners_) l->on_stream_open(feed_.name());
+    }
+    had_message_ = true;
     if (event.type == "heartbeat") {
       ++commit_.heartbeats;
       advance(event.last_event_id);
@@ -107,6 +112,9 @@ class StreamFeed::Batch final : public StreamHandler {
     if (now >= next_turn_) {
       next_turn_ = now + std::chrono::seconds(1);
       const int64_t wall = feed_.clock_.now_ms();
+      if (std::exchange(had_message_, false)) {
+        for (auto* l : feed_.stream_listeners_) l->on_stream_message(feed_.name(), wall);
+      }
       for (auto* l : feed_.listeners_) l->on_turn(wall);
       if (now >= next_beat_) {
         // The poller's sign of life, which health checks read beside the open connection.
@@ -133,12 +141,16 @@ class StreamFeed::Batch final : public StreamHandler {
     commit_.expected_cursor = stored_;
     commit_.now = feed_.clock_.now_ms();
     commit_.ordering = {feed_.feed_.config.order_dead_blocks, feed_.feed_.config.coalesce};
-    std::string cursor = commit_.new_cursor;
+    StreamBatchWritten counts{commit_.events,
+                              static_cast<int64_t>(commit_.jobs.size()) - commit_.render_errors,
+                              commit_.filtered, commit_.render_errors, commit_.new_cursor};
     if (!committer_.submit(std::exchange(commit_, store::StreamCommit{}))) {
       conflict_ = true;
       return false;
     }
-    stored_ = std::move(cursor);
+    report_written();  // the batch before this one
+    stored_ = counts.cursor;
+    in_flight_ = std::move(counts);
     return true;
   }
 
@@ -165,8 +177,19 @@ class StreamFeed::Batch final : public StreamHandler {
 
   // Waits for the commit in flight; false (and conflict) when it was refused.
   bool settle() {
-    if (!committer_.wait()) conflict_ = true;
+    if (!committer_.wait()) {
+      conflict_ = true;
+      in_flight_.reset();
+    }
+    report_written();
     return !conflict_;
+  }
+
+  // Tells the listeners about the batch last submitted, now known to be written.
+  void report_written() {
+    if (!in_flight_) return;
+    for (auto* l : feed_.stream_listeners_) l->on_stream_batch(feed_.name(), *in_flight_);
+    in_flight_.reset();
   }
 
   void advance(const std::string& id) {
@@ -225,6 +248,9 @@ class StreamFeed::Batch final : public StreamHandler {
   SteadyClock::time_point next_turn_{};
   SteadyClock::time_point next_beat_{};
   bool conflict_ = false;
+  bool opened_reported_ = false;
+  bool had_message_ = false;                     // since the last turn
+  std::optional<StreamBatchWritten> in_flight_;  // submitted, not yet known written
   JsonCheck json_check_;
   StreamCommitter committer_;  // last: destroyed (a commit in flight awaited) first
 };
@@ -286,6 +312,7 @@ StreamConnection StreamFeed::connect_once(const CancelFn& cancel) {
     batch.finish();
   } catch (const std::exception& e) {
     batch.abandon();
+    for (auto* l : stream_listeners_) l->on_stream_end(name(), "store_failed");
     try {
       store_.close_stream_connection(id, clock_.now_ms(), std::nullopt,
                                      std::string("the store failed: ") + e.what());
@@ -301,6 +328,11 @@ StreamConnection StreamFeed::connect_once(const CancelFn& cancel) {
         "the stored cursor moved meanwhile (another poller of this feed, or an operator); "
         "reconnecting from it";
     connection.error = reason;
+  }
+  if (connection.end != StreamEnd::kCancelled) {
+    for (auto* l : stream_listeners_) {
+      l->on_stream_end(name(), batch.conflict() ? "cursor_moved" : end_label(connection.end));
+    }
   }
   store_.close_stream_connection(
       id, clock_.now_ms(),

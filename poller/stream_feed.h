@@ -22,6 +22,7 @@
 #include "poller/poll_loop.h"
 #include "poller/stop_token.h"
 #include "poller/stream_client.h"
+#include "poller/stream_listener.h"
 
 namespace webhook {
 class Config;
@@ -58,7 +59,11 @@ class StreamFeed {
   StreamFeed(const CompiledFeed& feed, StreamClient& client, store::JobStore& store,
              const Clock& clock, StreamFeedOptions options);
 
-  void add_listener(PollListener* listener) { listeners_.push_back(listener); }
+  // A listener that is a StreamListener too hears the stream's own news as well.
+  void add_listener(PollListener* listener) {
+    listeners_.push_back(listener);
+    if (auto* s = dynamic_cast<StreamListener*>(listener)) stream_listeners_.push_back(s);
+  }
 
   // Where the next connection starts: the stored cursor, else the registered state's
   // start_from, else CONNECTOR_LIVE_STREAM_START_TIMESTAMP, else 0-0.
@@ -87,6 +92,7 @@ class StreamFeed {
   const Clock& clock_;
   StreamFeedOptions options_;
   std::vector<PollListener*> listeners_;
+  std::vector<StreamListener*> stream_listeners_;
   bool logged_start_ = false;
   std::string worker_;  // this feed's name in the heartbeat rows
 };

@@ -9,8 +9,11 @@
 #include <set>
 
 #include "common/config.h"
+#include "common/metrics_registry.h"
+#include "common/process_metrics.h"
 #include "common/store/open_store.h"
 #include "poller/compiled_feed.h"
+#include "poller/metrics_listener.h"
 #include "poller/stream_client.h"
 #include "tests/support/fake_stream.h"
 #include "tests/support/store_fixtures.h"
@@ -304,6 +307,53 @@ TEST(StreamFeed, WithTheDefaultsDataIsCheckedAsJsonReadsItWithoutBeingBuilt) {
   // A template that reads the event needs it built.
   StreamFeedEnv templated(fake, {{"WEBHOOK_URL", "http://receiver.test/{event_type}"}});
   EXPECT_TRUE(templated.compiled().renderer.needs_item());
+}
+
+TEST(StreamFeed, ReportsItsConnectionEventsReconnectionsAndLagToTheMetrics) {
+  FakeStream fake;
+  fake.append(9);  // create, update, delete three times
+  StreamFeedEnv env(fake, {{"WEBHOOK_STREAM_EVENTS", "create,update"}});
+  metrics::MetricsRegistry registry;
+  metrics::PollerMetrics pm(registry);
+  SystemClock clock;
+  MetricsListener listener(pm, clock, {});
+  StreamFeed feed = env.feed();
+  feed.add_listener(&listener);
+  const std::string last = fake.events().back().id;
+  double connected_while_open = -1;
+  int turns = 0;
+  feed.connect_once([&] {
+    if (env.store().stream_cursor("default") != last ||
+        registry.render().find("webhook_stream_last_message_age_seconds{feed=\"default\"}") ==
+            std::string::npos) {
+      return ++turns > 600;
+    }
+    connected_while_open = pm.stream_connected.with({"default"}).value();
+    return true;
+  });
+  EXPECT_EQ(connected_while_open, 1);
+  EXPECT_EQ(pm.stream_events_received.with({"default"}).value(), 9);
+  EXPECT_EQ(pm.stream_events_enqueued.with({"default"}).value(), 6);
+  EXPECT_EQ(pm.stream_events_filtered.with({"default"}).value(), 3);
+  EXPECT_EQ(pm.jobs_enqueued.with({"default"}).value(), 6);
+  // The cursor's id holds the platform's time of the event: now minus that is the lag.
+  listener.on_turn(clock.now_ms());
+  const double ms = std::stod(last.substr(0, last.find('-')));
+  const double lag = pm.stream_cursor_lag.with({"default"}).value();
+  EXPECT_GE(lag, (static_cast<double>(clock.now_ms()) - ms) / 1000.0 - 60);
+  EXPECT_LE(lag, (static_cast<double>(clock.now_ms()) - ms) / 1000.0);
+  EXPECT_GE(pm.stream_last_message_age.with({"default"}).value(), 0);
+  EXPECT_LT(pm.stream_last_message_age.with({"default"}).value(), 60);
+
+  // The server ends the next connection: a reconnection "closed", no longer connected.
+  turns = 0;
+  StreamConnection r = feed.connect_once([&] {
+    if (fake.connections() >= 2) fake.drop_connections();  // until this one is gone
+    return ++turns > 600;
+  });
+  EXPECT_EQ(r.end, StreamEnd::kClosed);
+  EXPECT_EQ(pm.stream_reconnects.with({"default", "closed"}).value(), 1);
+  EXPECT_EQ(pm.stream_connected.with({"default"}).value(), 0);
 }
 
 TEST(StreamFeed, FilterAndEventTypesKeepEventsOutAndCountThem) {
