@@ -67,6 +67,23 @@ PollerMetrics::PollerMetrics(MetricsRegistry& r)
       cursor_lag(r.gauge(kCursorLag, "Seconds between now and the feed's cursor.", {"feed"})),
       last_successful_poll(
           r.gauge(kLastSuccessfulPoll, "Unix time of the feed's last successful poll.", {"feed"})),
+      stream_connected(r.gauge(kStreamConnected,
+                               "1 while the stream feed's connection is open, else 0.", {"feed"})),
+      stream_events_received(r.counter(kStreamEventsReceived,
+                                       "Stream events (create, update, delete, merge) committed.",
+                                       {"feed"})),
+      stream_events_enqueued(r.counter(kStreamEventsEnqueued,
+                                       "Stream events written to the queue as jobs.", {"feed"})),
+      stream_events_filtered(r.counter(
+          kStreamEventsFiltered,
+          "Stream events kept out by WEBHOOK_STREAM_EVENTS or WEBHOOK_FILTER.", {"feed"})),
+      stream_reconnects(
+          r.counter(kStreamReconnects, "Stream connections ended, by why.", {"feed", "reason"})),
+      stream_last_message_age(r.gauge(
+          kStreamLastMessageAge, "Seconds since the stream's last event or heartbeat.", {"feed"})),
+      stream_cursor_lag(r.gauge(kStreamCursorLag,
+                                "Seconds between now and the time in the stream cursor's id.",
+                                {"feed"})),
       store(r) {}
 
 void PollerMetrics::record_poll(const store::PollRecord& poll, std::optional<int64_t> cursor,

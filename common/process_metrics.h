@@ -28,6 +28,21 @@ inline constexpr std::string_view kRenderErrors = "webhook_render_errors_total";
 inline constexpr std::string_view kCursorLag = "webhook_cursor_lag_seconds";      // {feed}
 inline constexpr std::string_view kLastSuccessfulPoll =
     "webhook_last_successful_poll_timestamp_seconds";  // {feed}
+// Stream feeds: 1 while the feed's connection is open; events received, enqueued and kept
+// out; connections ended, by why; seconds since the last event or heartbeat; seconds
+// between now and the time in the cursor's id (`<ms>-<seq>`).
+inline constexpr std::string_view kStreamConnected = "webhook_stream_connected";  // {feed}
+inline constexpr std::string_view kStreamEventsReceived =
+    "webhook_stream_events_received_total";  // {feed}
+inline constexpr std::string_view kStreamEventsEnqueued =
+    "webhook_stream_events_enqueued_total";  // {feed}
+inline constexpr std::string_view kStreamEventsFiltered =
+    "webhook_stream_events_filtered_total";  // {feed}
+inline constexpr std::string_view kStreamReconnects =
+    "webhook_stream_reconnects_total";  // {feed, reason}
+inline constexpr std::string_view kStreamLastMessageAge =
+    "webhook_stream_last_message_age_seconds";                                             // {feed}
+inline constexpr std::string_view kStreamCursorLag = "webhook_stream_cursor_lag_seconds";  // {feed}
 // --- webhook-dispatcher ---
 // {feed, outcome=delivered|retry|dead, status_class=2xx|3xx|4xx|5xx|none}
 inline constexpr std::string_view kAttempts = "webhook_attempts_total";
@@ -84,6 +99,13 @@ struct PollerMetrics {
   Family<Counter>& render_errors;
   Family<Gauge>& cursor_lag;
   Family<Gauge>& last_successful_poll;
+  Family<Gauge>& stream_connected;
+  Family<Counter>& stream_events_received;
+  Family<Counter>& stream_events_enqueued;
+  Family<Counter>& stream_events_filtered;
+  Family<Counter>& stream_reconnects;
+  Family<Gauge>& stream_last_message_age;
+  Family<Gauge>& stream_cursor_lag;
   StoreMetrics store;
 };
 

@@ -94,13 +94,18 @@ int main(int argc, char** argv) {
       return check_config(client, pollers, std::cout);
     }
 
-    GraphqlResponse about = client.about([&] { return signal.requested(); });
-    if (about.ok()) {
-      log_event(spdlog::level::info, "OpenCTI reached",
-                {{"url", client.display_url()}, {"version", platform_version(about)}});
-    } else {
-      log_event(spdlog::level::err, "OpenCTI does not answer yet; polls will retry",
-                {{"url", client.display_url()}, {"error", about.error}});
+    // The version query is for the polls' sake: a poller of stream feeds only needs no
+    // GraphQL (unless CONNECTOR_ID registers it), and the stream's own answer says whether
+    // OpenCTI is reached.
+    if (!polled.empty()) {
+      GraphqlResponse about = client.about([&] { return signal.requested(); });
+      if (about.ok()) {
+        log_event(spdlog::level::info, "OpenCTI reached",
+                  {{"url", client.display_url()}, {"version", platform_version(about)}});
+      } else {
+        log_event(spdlog::level::err, "OpenCTI does not answer yet; polls will retry",
+                  {{"url", client.display_url()}, {"error", about.error}});
+      }
     }
 
     // A dry run writes nothing: it reads the cursors only if the database already exists.

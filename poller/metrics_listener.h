@@ -1,6 +1,7 @@
 // Turns what the poll loops report into the poller's metrics: every finished poll (result,
 // duration, items, jobs enqueued, duplicates, render errors) and each feed's cursor lag,
-// kept growing between polls while OpenCTI does not answer. Every feed thread shares one;
+// kept growing between polls while OpenCTI does not answer; and a stream feed's connection,
+// events, reconnections, last message and cursor lag. Every feed thread shares one;
 // thread-safe. Borrows the metrics and the clock, which must outlive it.
 #pragma once
 
@@ -13,10 +14,11 @@
 #include "common/clock.h"
 #include "common/process_metrics.h"
 #include "poller/poll_loop.h"
+#include "poller/stream_listener.h"
 
 namespace webhook::poller {
 
-class MetricsListener final : public PollListener {
+class MetricsListener final : public PollListener, public StreamListener {
  public:
   // `cursors`: each feed's cursor when the poller starts (nullopt for a feed never polled).
   MetricsListener(metrics::PollerMetrics& metrics, const Clock& clock,
@@ -25,11 +27,19 @@ class MetricsListener final : public PollListener {
   void on_poll(const FeedPoller& feed, const PollResult& result) override;
   std::optional<int64_t> on_turn(int64_t now) override;
 
+  void on_stream_open(const std::string& feed) override;
+  void on_stream_message(const std::string& feed, int64_t now) override;
+  void on_stream_batch(const std::string& feed, const StreamBatchWritten& batch) override;
+  void on_stream_end(const std::string& feed, std::string_view reason) override;
+
  private:
   metrics::PollerMetrics& metrics_;
   const Clock& clock_;
   std::mutex mutex_;
   std::map<std::string, std::optional<int64_t>> cursors_;
+  // Per stream feed: the last message's time and the time in the cursor's id (epoch ms).
+  std::map<std::string, int64_t> last_message_;
+  std::map<std::string, int64_t> stream_cursor_ms_;
 };
 
 }  // namespace webhook::poller

@@ -88,7 +88,22 @@ RequestRenderer RequestRenderer::from_templates(const FeedConfig& feed,
   r.filter_ = std::move(templates.filter);
   r.order_key_ = std::move(templates.order_key);
   r.allowed_hosts_ = feed.allowed_hosts;
+  bool literal = !r.filter_ && r.url_.is_literal() && (!r.body_ || r.body_->is_literal()) &&
+                 (!r.order_key_ || r.order_key_->is_literal());
+  for (const auto& [name, header] : r.headers_) literal = literal && header.is_literal();
+  if (literal) {
+    // Plain text renders without looking at the item: once here instead of once per item.
+    store::NewJob job = r.render(nlohmann::ordered_json(), {}, nullptr);
+    if (!job.dead) r.constant_ = std::move(job);
+  }
   return r;
+}
+
+store::NewJob RequestRenderer::render_constant(const std::string* event_data) const {
+  store::NewJob job = *constant_;
+  job.id = store::make_job_id();
+  if (event_data != nullptr && !body_) job.body = *event_data;
+  return job;
 }
 
 store::NewJob RequestRenderer::render(const nlohmann::ordered_json& item) const {

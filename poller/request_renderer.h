@@ -40,6 +40,14 @@ class RequestRenderer {
                        std::span<const nlohmann::ordered_json* const> extras,
                        const std::string* event_data) const;
 
+  // Whether rendering reads the item at all. When not (every template is plain text and
+  // there is no filter: a stream feed's defaults), render_constant() gives the same job
+  // without the item, so a caller need not build it.
+  bool needs_item() const { return !constant_.has_value(); }
+  // The job render() would return for any item; only when !needs_item(). `event_data` as
+  // render()'s.
+  store::NewJob render_constant(const std::string* event_data) const;
+
   // WEBHOOK_FILTER on one item: whether it is enqueued. A filter that raises fails the
   // item as a render error does: `job` is then set to the dead job to store.
   struct FilterResult {
@@ -61,6 +69,9 @@ class RequestRenderer {
   std::optional<tmpl::Template> filter_;
   std::optional<tmpl::Template> order_key_;
   std::vector<std::string> allowed_hosts_;  // WEBHOOK_ALLOWED_HOSTS; empty: any host
+  // The job every item renders to, id and body aside, when no template reads the item and
+  // that job is not dead (a dead job's body is the item itself).
+  std::optional<store::NewJob> constant_;
 };
 
 }  // namespace webhook::poller

@@ -13,6 +13,15 @@ bool all_digits(std::string_view text) {
          std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// Where the first CR or LF is, or npos, in one pass: string_view::find_first_of searches
+// its set once per byte, which callgrind showed as half the parser's instructions. (Two
+// memchr passes would be quicker for LF streams but quadratic for CR-only ones.)
+std::size_t line_end(std::string_view bytes) {
+  const auto* at =
+      std::find_if(bytes.begin(), bytes.end(), [](char c) { return c == '\n' || c == '\r'; });
+  return at == bytes.end() ? std::string_view::npos : static_cast<std::size_t>(at - bytes.begin());
+}
+
 }  // namespace
 
 SseParser::SseParser(std::string initial_id, std::size_t max_event_bytes)
@@ -28,7 +37,7 @@ bool SseParser::feed(std::string_view bytes, const EventFn& on_event) {
         continue;
       }
     }
-    const std::size_t end = bytes.find_first_of("\r\n");
+    const std::size_t end = line_end(bytes);
     const std::size_t take = end == std::string_view::npos ? bytes.size() : end;
     event_bytes_ += take + (end == std::string_view::npos ? 0 : 1);
     if (event_bytes_ > max_event_bytes_) {

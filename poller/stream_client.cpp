@@ -75,6 +75,28 @@ std::string describe(const StreamConnection& c) {
   return "ended";
 }
 
+std::string_view end_label(StreamEnd end) {
+  switch (end) {
+    case StreamEnd::kClosed:
+      return "closed";
+    case StreamEnd::kCutMidEvent:
+      return "cut";
+    case StreamEnd::kHttpStatus:
+      return "http_status";
+    case StreamEnd::kTransport:
+      return "transport";
+    case StreamEnd::kSilent:
+      return "silent";
+    case StreamEnd::kTooLarge:
+      return "too_large";
+    case StreamEnd::kStopped:
+      return "stopped";
+    case StreamEnd::kCancelled:
+      return "cancelled";
+  }
+  return "ended";
+}
+
 StreamOptions StreamOptions::from_config(const Config& config) {
   StreamOptions options;
   options.url = config.string("OPENCTI_URL");

@@ -81,6 +81,10 @@ struct StreamConnection {
 // "closed by the server", "HTTP 401: ...", ... for the connection history.
 std::string describe(const StreamConnection& connection);
 
+// A short word for how a connection ended, for the metrics' labels: closed, cut,
+// http_status, transport, silent, too_large, stopped, cancelled.
+std::string_view end_label(StreamEnd end);
+
 // {OPENCTI_URL}/stream/{id}, with ?recover=<date> when `recover` is set.
 std::string stream_url(std::string_view opencti_url, std::string_view stream_id,
                        std::string_view recover = {});

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <set>
+#include <utility>
 
 #include <unistd.h>
 
@@ -10,6 +11,8 @@
 #include "common/json_reader.h"
 #include "common/json_writer.h"
 #include "common/logging.h"
+#include "poller/json_check.h"
+#include "poller/stream_committer.h"
 
 namespace webhook::poller {
 namespace {
@@ -61,11 +64,19 @@ StreamFeedOptions StreamFeedOptions::from_config(const Config& config) {
 class StreamFeed::Batch final : public StreamHandler {
  public:
   Batch(StreamFeed& feed, int64_t connection_id, std::optional<std::string> stored)
-      : feed_(feed), connection_id_(connection_id), stored_(std::move(stored)) {
+      : feed_(feed),
+        connection_id_(connection_id),
+        stored_(std::move(stored)),
+        committer_(feed.store_) {
     for (const auto& type : feed.feed_.config.stream_events) wanted_.insert(type);
   }
 
   bool on_event(SseEvent&& event) override {
+    if (!opened_reported_) {
+      opened_reported_ = true;
+      for (auto* l : feed_.stream_listeners_) l->on_stream_open(feed_.name());
+    }
+    had_message_ = true;
     if (event.type == "heartbeat") {
       ++commit_.heartbeats;
       advance(event.last_event_id);
@@ -83,21 +94,32 @@ class StreamFeed::Batch final : public StreamHandler {
       // callback would see it but the webhook connector only sends the four kinds.
       advance(event.last_event_id);
     }
-    if (commit_.events + commit_.heartbeats >= feed_.options_.batch_size) return flush();
+    // A full batch waits while the previous one is still being committed (up to four times
+    // its size): the reader keeps reading instead of waiting, and the commit after is
+    // larger, so a burst pays fewer commits.
+    const int64_t held = commit_.events + commit_.heartbeats;
+    if (held >= feed_.options_.batch_size &&
+        (!committer_.busy() || held >= 4 * feed_.options_.batch_size)) {
+      return flush();
+    }
     return true;
   }
 
   bool on_idle(SteadyClock::time_point now) override {
-    if (pending() && now - opened_ >= feed_.options_.batch_time) {
+    if (pending() && now - opened_ >= feed_.options_.batch_time && !committer_.busy()) {
       if (!flush()) return false;
     }
     if (now >= next_turn_) {
       next_turn_ = now + std::chrono::seconds(1);
       const int64_t wall = feed_.clock_.now_ms();
+      if (std::exchange(had_message_, false)) {
+        for (auto* l : feed_.stream_listeners_) l->on_stream_message(feed_.name(), wall);
+      }
       for (auto* l : feed_.listeners_) l->on_turn(wall);
       if (now >= next_beat_) {
         // The poller's sign of life, which health checks read beside the open connection.
         next_beat_ = now + std::chrono::seconds(10);
+        if (!settle()) return false;  // the store is the committer's while it commits
         try {
           feed_.store_.heartbeat("poller", feed_.worker_, wall);
         } catch (const std::exception& e) {
@@ -108,7 +130,10 @@ class StreamFeed::Batch final : public StreamHandler {
     return true;
   }
 
-  // Commits what is held; false when the stored cursor moved meanwhile (nothing written).
+  // Starts committing what is held, on the committer's thread; false when the stored
+  // cursor moved meanwhile (the batch before, or this one later, wrote nothing). The next
+  // batch expects the cursor this one sets: if this one is refused or fails, the next is
+  // never written.
   bool flush() {
     if (!pending()) return true;
     commit_.feed = feed_.feed_.config.name;
@@ -116,22 +141,56 @@ class StreamFeed::Batch final : public StreamHandler {
     commit_.expected_cursor = stored_;
     commit_.now = feed_.clock_.now_ms();
     commit_.ordering = {feed_.feed_.config.order_dead_blocks, feed_.feed_.config.coalesce};
-    if (!feed_.store_.commit_stream(commit_)) {
+    StreamBatchWritten counts{commit_.events,
+                              static_cast<int64_t>(commit_.jobs.size()) - commit_.render_errors,
+                              commit_.filtered, commit_.render_errors, commit_.new_cursor};
+    if (!committer_.submit(std::exchange(commit_, store::StreamCommit{}))) {
       conflict_ = true;
       return false;
     }
-    stored_ = commit_.new_cursor;
-    total_jobs_ += static_cast<int64_t>(commit_.jobs.size());
-    commit_ = store::StreamCommit{};
+    report_written();  // the batch before this one
+    stored_ = counts.cursor;
+    in_flight_ = std::move(counts);
     return true;
   }
 
+  // Commits what is held and waits until it is written (the connection's end): false when
+  // the stored cursor had moved. Rethrows a failed commit. The store is then free.
+  bool finish() {
+    if (!conflict_ && !flush()) return false;
+    return settle();
+  }
+
+  // After a failure: waits for a commit in flight and drops what it threw (the failure
+  // being reported is the first one).
+  void abandon() noexcept {
+    try {
+      committer_.wait();
+    } catch (...) {
+    }
+  }
+
   bool conflict() const { return conflict_; }
-  const std::optional<std::string>& stored() const { return stored_; }
-  int64_t total_jobs() const { return total_jobs_; }
 
  private:
   bool pending() const { return !commit_.new_cursor.empty(); }
+
+  // Waits for the commit in flight; false (and conflict) when it was refused.
+  bool settle() {
+    if (!committer_.wait()) {
+      conflict_ = true;
+      in_flight_.reset();
+    }
+    report_written();
+    return !conflict_;
+  }
+
+  // Tells the listeners about the batch last submitted, now known to be written.
+  void report_written() {
+    if (!in_flight_) return;
+    for (auto* l : feed_.stream_listeners_) l->on_stream_batch(feed_.name(), *in_flight_);
+    in_flight_.reset();
+  }
 
   void advance(const std::string& id) {
     if (id.empty()) return;
@@ -141,6 +200,14 @@ class StreamFeed::Batch final : public StreamHandler {
 
   void enqueue(const SseEvent& event) {
     const RequestRenderer& renderer = feed_.feed_.renderer;
+    const bool raw = feed_.feed_.config.body_is_event_data;
+    if (!renderer.needs_item() && json_check_.surely_json(event.data)) {
+      // No template reads the event (the defaults: the body is the data as received):
+      // checking that it is JSON is enough.
+      store::NewJob job = renderer.render_constant(raw ? &event.data : nullptr);
+      commit_.jobs.push_back(std::move(job));
+      return;
+    }
     JsonReadResult read = read_json(event.data);
     const Json event_id(event.last_event_id);
     const Json event_type(event.type);
@@ -167,7 +234,6 @@ class StreamFeed::Batch final : public StreamHandler {
         return;
       }
     }
-    const bool raw = feed_.feed_.config.body_is_event_data;
     store::NewJob job = renderer.render(read.value, extras, raw ? &event.data : nullptr);
     if (job.dead) ++commit_.render_errors;
     commit_.jobs.push_back(std::move(job));
@@ -182,7 +248,11 @@ class StreamFeed::Batch final : public StreamHandler {
   SteadyClock::time_point next_turn_{};
   SteadyClock::time_point next_beat_{};
   bool conflict_ = false;
-  int64_t total_jobs_ = 0;
+  bool opened_reported_ = false;
+  bool had_message_ = false;                     // since the last turn
+  std::optional<StreamBatchWritten> in_flight_;  // submitted, not yet known written
+  JsonCheck json_check_;
+  StreamCommitter committer_;  // last: destroyed (a commit in flight awaited) first
 };
 
 StreamFeed::StreamFeed(const CompiledFeed& feed, StreamClient& client, store::JobStore& store,
@@ -239,8 +309,10 @@ StreamConnection StreamFeed::connect_once(const CancelFn& cancel) {
         batch, cancel,
         std::min<std::chrono::milliseconds>(options_.batch_time, std::chrono::milliseconds(100)));
     // Every event dispatched before the end was whole: commit them.
-    if (!batch.conflict()) batch.flush();
+    batch.finish();
   } catch (const std::exception& e) {
+    batch.abandon();
+    for (auto* l : stream_listeners_) l->on_stream_end(name(), "store_failed");
     try {
       store_.close_stream_connection(id, clock_.now_ms(), std::nullopt,
                                      std::string("the store failed: ") + e.what());
@@ -256,6 +328,11 @@ StreamConnection StreamFeed::connect_once(const CancelFn& cancel) {
         "the stored cursor moved meanwhile (another poller of this feed, or an operator); "
         "reconnecting from it";
     connection.error = reason;
+  }
+  if (connection.end != StreamEnd::kCancelled) {
+    for (auto* l : stream_listeners_) {
+      l->on_stream_end(name(), batch.conflict() ? "cursor_moved" : end_label(connection.end));
+    }
   }
   store_.close_stream_connection(
       id, clock_.now_ms(),

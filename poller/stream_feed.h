@@ -1,7 +1,8 @@
 // A stream feed (DESIGN.md § Stream feeds): holds an SSE connection to an OpenCTI live
 // stream and turns each event into a job. Events are batched: the jobs of the events up to
 // a stream id and that id are committed in ONE commit_stream, when `batch_size` events
-// arrived or `batch_time` passed, whichever comes first, and heartbeats move the cursor
+// arrived or `batch_time` passed, whichever comes first (a full batch grows, up to four
+// times, while the one before is still being committed), and heartbeats move the cursor
 // while nothing else happens. Every (re)connection resumes with Last-Event-ID set to the
 // stored cursor, so a crash anywhere neither loses an event nor enqueues one twice. Each
 // connection is recorded (when, from which id, counts, why it ended); a failed one is
@@ -21,6 +22,7 @@
 #include "poller/poll_loop.h"
 #include "poller/stop_token.h"
 #include "poller/stream_client.h"
+#include "poller/stream_listener.h"
 
 namespace webhook {
 class Config;
@@ -57,7 +59,11 @@ class StreamFeed {
   StreamFeed(const CompiledFeed& feed, StreamClient& client, store::JobStore& store,
              const Clock& clock, StreamFeedOptions options);
 
-  void add_listener(PollListener* listener) { listeners_.push_back(listener); }
+  // A listener that is a StreamListener too hears the stream's own news as well.
+  void add_listener(PollListener* listener) {
+    listeners_.push_back(listener);
+    if (auto* s = dynamic_cast<StreamListener*>(listener)) stream_listeners_.push_back(s);
+  }
 
   // Where the next connection starts: the stored cursor, else the registered state's
   // start_from, else CONNECTOR_LIVE_STREAM_START_TIMESTAMP, else 0-0.
@@ -65,7 +71,8 @@ class StreamFeed {
 
   // One connection: reads and commits until it ends; records it. Throws when the store
   // fails (the batch in memory is then dropped; the next connection resumes from the
-  // stored cursor).
+  // stored cursor). Batches are committed on a thread of their own (StreamCommitter)
+  // while the next is read: `cancel` and the listeners must not use the feed's store.
   StreamConnection connect_once(const CancelFn& cancel = {});
 
   // Connects and reconnects until a stop is requested.
@@ -85,6 +92,7 @@ class StreamFeed {
   const Clock& clock_;
   StreamFeedOptions options_;
   std::vector<PollListener*> listeners_;
+  std::vector<StreamListener*> stream_listeners_;
   bool logged_start_ = false;
   std::string worker_;  // this feed's name in the heartbeat rows
 };

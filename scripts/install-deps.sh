@@ -11,6 +11,8 @@ build_packages=(
   # libraries the binaries link
   libsqlitecpp-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libssl-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libcpp-httplib-dev
+  # checking a stream event's data is JSON without building it
+  libsimdjson-dev
   # header-only: Boost.Multiprecision's cpp_int for the templates' unbounded ints
   libboost-dev
 )

@@ -64,6 +64,14 @@ const std::string& Template::source() const {
   return program_ ? program_->source : kNone;
 }
 
+bool Template::is_literal() const {
+  if (!program_) return false;
+  for (const Part& part : program_->parts) {
+    if (part.expr) return false;
+  }
+  return true;
+}
+
 RenderResult Template::render(const nlohmann::ordered_json& item) const {
   return render(item, system_clock());
 }

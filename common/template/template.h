@@ -76,6 +76,9 @@ class Template {
                    RenderResult& result) const;
 
   const std::string& source() const;
+  // Plain text without a replacement field: it renders the same for every item (so a
+  // caller may render it once).
+  bool is_literal() const;
 
  private:
   std::shared_ptr<const Program> program_;

@@ -9,8 +9,11 @@
 #include <set>
 
 #include "common/config.h"
+#include "common/metrics_registry.h"
+#include "common/process_metrics.h"
 #include "common/store/open_store.h"
 #include "poller/compiled_feed.h"
+#include "poller/metrics_listener.h"
 #include "poller/stream_client.h"
 #include "tests/support/fake_stream.h"
 #include "tests/support/store_fixtures.h"
@@ -160,10 +163,13 @@ class StreamFeedEnv {
     config_.emplace(Config::load(kPoller, env, std::nullopt));
     feeds_ = compile_feeds(config_->feeds());
     client_ = std::make_unique<StreamClient>(StreamOptions::from_config(*config_));
+    feed_store_ = webhook::testing::open_test_store(dir_.file("w.db"));
     store_ = webhook::testing::open_test_store(dir_.file("w.db"));
     options_ = StreamFeedOptions::from_config(*config_);
   }
-  StreamFeed feed() { return StreamFeed(feeds_.at(0), *client_, *store_, clock_, options_); }
+  StreamFeed feed() { return StreamFeed(feeds_.at(0), *client_, *feed_store_, clock_, options_); }
+  // A connection of its own, as an operator's: the feed's is its committer's while it
+  // commits, and the tests read the store from the feed's cancel function.
   store::JobStore& store() { return *store_; }
   StreamFeedOptions& options() { return options_; }
   const CompiledFeed& compiled() const { return feeds_.at(0); }
@@ -181,6 +187,7 @@ class StreamFeedEnv {
   std::optional<Config> config_;
   std::vector<CompiledFeed> feeds_;
   std::unique_ptr<StreamClient> client_;
+  std::unique_ptr<store::JobStore> feed_store_;
   std::unique_ptr<store::JobStore> store_;
   SystemClock clock_;
   StreamFeedOptions options_;
@@ -264,6 +271,89 @@ TEST(StreamFeed, HeartbeatsMoveTheCursorWhileNothingElseHappens) {
   EXPECT_TRUE(env.jobs().empty());
   EXPECT_GE(env.store().list_stream_connections("default", 1)[0].heartbeats, 1);
   EXPECT_EQ(feed.start().reason, "the feed's stored cursor");
+}
+
+TEST(StreamFeed, WithTheDefaultsDataIsCheckedAsJsonReadsItWithoutBeingBuilt) {
+  // The default templates never read the event, so its data is only checked (JsonCheck);
+  // what that check cannot vouch for is read as before: still enqueued when read_json
+  // reads it (a lone surrogate), a dead job saying why when it is not JSON.
+  FakeStream fake;
+  fake.append(webhook::testing::FakeStreamEvent{"1700000000000-0", "create",
+                                                FakeStream::event_data(0, "create")});
+  fake.append(webhook::testing::FakeStreamEvent{"1700000000000-1", "update",
+                                                R"({"type":"update","data":{"x":"\ud800"}})"});
+  fake.append(webhook::testing::FakeStreamEvent{"1700000000001-0", "create", "{not json"});
+  StreamFeedEnv env(fake);
+  ASSERT_FALSE(env.compiled().renderer.needs_item());
+  StreamFeed feed = env.feed();
+  int turns = 0;
+  feed.connect_once(
+      [&] { return env.store().stream_cursor("default") == "1700000000001-0" || ++turns > 300; });
+  auto jobs = env.jobs();
+  auto events = fake.events();
+  ASSERT_EQ(jobs.size(), 3u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(jobs[i].state, store::JobState::kPending) << i;
+    EXPECT_EQ(jobs[i].body, events[i].data) << i;
+    EXPECT_EQ(jobs[i].url, "http://receiver.test/hook");
+    EXPECT_EQ(jobs[i].headers,
+              (Json{{"Content-Type", "application/json"}, {"Accept", "application/json"}}));
+  }
+  EXPECT_NE(jobs[0].id, jobs[1].id);
+  EXPECT_EQ(jobs[2].state, store::JobState::kDead);
+  EXPECT_NE(jobs[2].last_error.find("the event's data is not JSON"), std::string::npos)
+      << jobs[2].last_error;
+  EXPECT_EQ(jobs[2].body, "{not json");
+  // A template that reads the event needs it built.
+  StreamFeedEnv templated(fake, {{"WEBHOOK_URL", "http://receiver.test/{event_type}"}});
+  EXPECT_TRUE(templated.compiled().renderer.needs_item());
+}
+
+TEST(StreamFeed, ReportsItsConnectionEventsReconnectionsAndLagToTheMetrics) {
+  FakeStream fake;
+  fake.append(9);  // create, update, delete three times
+  StreamFeedEnv env(fake, {{"WEBHOOK_STREAM_EVENTS", "create,update"}});
+  metrics::MetricsRegistry registry;
+  metrics::PollerMetrics pm(registry);
+  SystemClock clock;
+  MetricsListener listener(pm, clock, {});
+  StreamFeed feed = env.feed();
+  feed.add_listener(&listener);
+  const std::string last = fake.events().back().id;
+  double connected_while_open = -1;
+  int turns = 0;
+  feed.connect_once([&] {
+    if (env.store().stream_cursor("default") != last ||
+        registry.render().find("webhook_stream_last_message_age_seconds{feed=\"default\"}") ==
+            std::string::npos) {
+      return ++turns > 600;
+    }
+    connected_while_open = pm.stream_connected.with({"default"}).value();
+    return true;
+  });
+  EXPECT_EQ(connected_while_open, 1);
+  EXPECT_EQ(pm.stream_events_received.with({"default"}).value(), 9);
+  EXPECT_EQ(pm.stream_events_enqueued.with({"default"}).value(), 6);
+  EXPECT_EQ(pm.stream_events_filtered.with({"default"}).value(), 3);
+  EXPECT_EQ(pm.jobs_enqueued.with({"default"}).value(), 6);
+  // The cursor's id holds the platform's time of the event: now minus that is the lag.
+  listener.on_turn(clock.now_ms());
+  const double ms = std::stod(last.substr(0, last.find('-')));
+  const double lag = pm.stream_cursor_lag.with({"default"}).value();
+  EXPECT_GE(lag, (static_cast<double>(clock.now_ms()) - ms) / 1000.0 - 60);
+  EXPECT_LE(lag, (static_cast<double>(clock.now_ms()) - ms) / 1000.0);
+  EXPECT_GE(pm.stream_last_message_age.with({"default"}).value(), 0);
+  EXPECT_LT(pm.stream_last_message_age.with({"default"}).value(), 60);
+
+  // The server ends the next connection: a reconnection "closed", no longer connected.
+  turns = 0;
+  StreamConnection r = feed.connect_once([&] {
+    if (fake.connections() >= 2) fake.drop_connections();  // until this one is gone
+    return ++turns > 600;
+  });
+  EXPECT_EQ(r.end, StreamEnd::kClosed);
+  EXPECT_EQ(pm.stream_reconnects.with({"default", "closed"}).value(), 1);
+  EXPECT_EQ(pm.stream_connected.with({"default"}).value(), 0);
 }
 
 TEST(StreamFeed, FilterAndEventTypesKeepEventsOutAndCountThem) {
