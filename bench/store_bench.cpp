@@ -416,8 +416,9 @@ int minimal_turns(const std::string& path, int jobs, int batch, bool real_schema
     make_bare_template(path, false);
   }
   sqlite3* db = nullptr;
-  check(sqlite3_open(path.c_str(), &db), db, "open");
-  // As SqliteConnection sets the store's connection.
+  // As SqliteConnection opens and sets the store's connection.
+  check(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr),
+        db, "open");
   exec(db,
        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; "
        "PRAGMA foreign_keys = ON");
