@@ -66,6 +66,22 @@ run_env=(OPENCTI_JSON_LOGGING=true
          CONNECTOR_LOG_LEVEL="$log_level" WEBHOOK_CONCURRENCY="$connections"
          WEBHOOK_HOST_CONCURRENCY="$connections")
 now() { date +%s.%N; }
+# CPU seconds (user + system) nginx's worker has used so far: the receiver's share of the
+# two cores, measured around the bare loop and around the dispatcher.
+nginx_cpu() {
+  python3 -c '
+import os, sys
+master = open(sys.argv[1]).read().split()[0]
+tick, total = os.sysconf("SC_CLK_TCK"), 0
+for pid in os.listdir("/proc"):
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        continue
+    if fields[1] == master:  # the ppid: a worker of this nginx
+        total += int(fields[11]) + int(fields[12])
+print(total / tick)' "$work/nginx.pid"
+}
 count_state() { sqlite3 "$1" "SELECT count(*) FROM jobs WHERE state = '$2'"; }
 
 echo "nginx on $base (1 worker), WEBHOOK_CONCURRENCY=$connections, log level $log_level," \
@@ -76,16 +92,23 @@ echo "nginx on $base (1 worker), WEBHOOK_CONCURRENCY=$connections, log level $lo
 for sync in $sync_modes; do
   db="$work/throughput-$sync.db"
   "$enqueue" "$db" "$base/hook/" "$jobs"
+  nginx_before_bare=$(nginx_cpu)
   read -r _ bare_ok bare_s bare_rate bare_cpu_us < <("$bare" "$base/hook/" "$jobs" "$connections")
+  nginx_after_bare=$(nginx_cpu)
   env "${run_env[@]}" WEBHOOK_DATABASE_SYNCHRONOUS="$sync" WEBHOOK_DATABASE_PATH="$db" \
     python3 "$thread_cpu" "$work/cpu.json" "$dispatcher" --once 2> "$work/throughput.log"
+  nginx_after_dispatcher=$(nginx_cpu)
   delivered=$(count_state "$db" delivered)
   wrk_rate=$(wrk -t2 -c"$connections" -d5s "$base/hook/1" | awk '/Requests\/sec/ {print int($2)}')
   printf 'synchronous=%s\n' "$sync"
   python3 - "$work/cpu.json" "$work/throughput.log" "$delivered" "$jobs" "$bare_rate" \
-    "$bare_cpu_us" "$bare_ok" "$wrk_rate" "$connections" <<'PY'
+    "$bare_cpu_us" "$bare_ok" "$wrk_rate" "$connections" \
+    "$nginx_before_bare" "$nginx_after_bare" "$nginx_after_dispatcher" <<'PY'
 import json, sys
-cpu_file, log, delivered, jobs, bare_rate, bare_cpu_us, bare_ok, wrk_rate, connections = sys.argv[1:]
+(cpu_file, log, delivered, jobs, bare_rate, bare_cpu_us, bare_ok, wrk_rate, connections,
+ nginx_0, nginx_1, nginx_2) = sys.argv[1:]
+nginx_bare_us = (float(nginx_1) - float(nginx_0)) * 1e6 / max(1, int(bare_ok))
+nginx_dispatcher_us = (float(nginx_2) - float(nginx_1)) * 1e6 / max(1, int(delivered))
 delivered, jobs, bare_ok = int(delivered), int(jobs), int(bare_ok)
 bare_rate, bare_cpu_us, wrk_rate = float(bare_rate), float(bare_cpu_us), float(wrk_rate)
 cpu = json.load(open(cpu_file))
@@ -99,6 +122,18 @@ per = max(1, delivered)
 parts = ", ".join(f"{names.get(n, n)} {s * 1e6 / per:.1f}" for n, s in sorted(cpu["threads"].items()))
 print(f"  CPU per delivery: {cpu['total_cpu_s'] * 1e6 / per:.1f} us in all ({parts}) beside the bare loop's"
       f" {bare_cpu_us:.1f} us a request")
+print(f"  nginx CPU:       {nginx_dispatcher_us:.1f} us a delivery, {nginx_bare_us:.1f} us a bare-loop request")
+# The two cores' budget: the bare loop is one thread beside nginx, so its rate is bounded by
+# the busier of the two; the dispatcher's two threads and nginx share both cores, and its
+# network thread is one thread. What the dispatcher could reach if the cores were its alone:
+cores = 2
+bare_bound = 1e6 / max(bare_cpu_us, nginx_bare_us)
+dispatcher_us = cpu["total_cpu_s"] * 1e6 / per + nginx_dispatcher_us
+busiest = max(cpu["threads"].values()) * 1e6 / per
+dispatcher_bound = min(cores * 1e6 / dispatcher_us, 1e6 / busiest)
+print(f"  CPU bound:       at most {dispatcher_bound:.0f} deliveries/s on {cores} cores (its threads + nginx"
+      f" {dispatcher_us:.1f} us, busiest thread {busiest:.1f} us) vs the bare loop's {bare_bound:.0f}/s:"
+      f" {dispatcher_bound / bare_bound:.2f} at best")
 for line in open(log):
     try:
         entry = json.loads(line)

@@ -3,6 +3,7 @@
 // enqueueing in commit_poll batches of 1,000, and claim -> record cycles of 100 jobs, each on
 // an empty database and with 1,000,000 delivered jobs of history. A claim commits without an
 // fsync in both (the store's claims do), outcomes with one. Prints figures and ratios.
+// `--turns` runs the dispatcher's turns once, for bench/dispatch_callgrind.sh (see below).
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <time.h>
@@ -202,10 +203,11 @@ void make_bare_template(const std::string& path, bool history) {
          "CREATE TABLE jobs (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, state TEXT NOT NULL, "
          "attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, "
          "lease_owner TEXT, lease_token INTEGER NOT NULL DEFAULT 0, lease_expires_at INTEGER, "
-         "url TEXT NOT NULL);"
+         "url TEXT NOT NULL, finished_at INTEGER);"
          "CREATE INDEX pending ON jobs (next_attempt_at) WHERE state = 'pending';"
          "CREATE TABLE attempts (job_seq INTEGER NOT NULL, number INTEGER NOT NULL, "
-         "started_at INTEGER NOT NULL, http_status INTEGER);");
+         "started_at INTEGER NOT NULL, duration_ms INTEGER NOT NULL DEFAULT 0, "
+         "http_status INTEGER, worker TEXT NOT NULL DEFAULT '');");
     sqlite3_close(db);
   }
   if (history) {
@@ -309,6 +311,176 @@ Figures run_bare(const std::string& path) {
   return f;
 }
 
+// ---- the dispatcher's turns, for bench/dispatch_callgrind.sh ----
+// `store_bench --turns KIND DB JOBS BATCH`: JOBS pending jobs, then turns as the dispatcher's
+// store thread takes them: each one transaction at synchronous=FULL that records the previous
+// turn's BATCH outcomes (an UPDATE of the job and an INSERT of its attempt each) and claims the
+// next BATCH. KIND:
+//   store          JobStore::record_and_claim on the real schema: the SQL the dispatcher runs;
+//   minimal        the least SQL that does the same (a bare sqlite3 loop) on the minimal
+//                  schema above;
+//   minimal-schema the same least SQL on the real schema (its indexes, CHECKs, row width and
+//                  foreign key), which tells the schema's share from the statements'.
+// The script counts the instructions of the turns alone (callgrind's --toggle-collect on
+// run_minimal_turns and SqliteLeaseQueue::record_and_claim) and prints them side by side.
+
+// The minimal turns; returns the outcomes recorded. Sets what the real schema's CHECKs ask
+// of a running and of a delivered job, and nothing else.
+__attribute__((noinline)) int run_minimal_turns(sqlite3* db, int batch) {
+  Stmt begin(db, "BEGIN IMMEDIATE");
+  Stmt commit(db, "COMMIT");
+  // What a request needs of its job: the token to fence with, the id to send and the URL.
+  Stmt select(db,
+              "SELECT seq, lease_token, id, url FROM jobs WHERE state = 'pending' AND "
+              "next_attempt_at <= ?1 ORDER BY next_attempt_at, seq LIMIT ?2");
+  Stmt claim(db,
+             "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_expires_at = ?2, "
+             "lease_token = lease_token + 1 WHERE seq IN (SELECT seq FROM jobs WHERE "
+             "state = 'pending' AND next_attempt_at <= ?3 ORDER BY next_attempt_at, seq "
+             "LIMIT ?4)");
+  Stmt finish(db,
+              "UPDATE jobs SET state = 'delivered', attempts = attempts + 1, lease_owner = NULL, "
+              "lease_expires_at = NULL, finished_at = ?3 WHERE seq = ?1 AND state = 'running' "
+              "AND lease_token = ?2");
+  Stmt attempt(db,
+               "INSERT INTO attempts (job_seq, number, started_at, duration_ms, http_status, "
+               "worker) VALUES (?, 1, ?, 5, 204, 'bench')");
+  const auto step = [db](Stmt& s, const char* what) {
+    check(sqlite3_step(s.s), db, what);
+    sqlite3_reset(s.s);
+  };
+  webhook::SystemClock clock;
+  struct InHand {
+    int64_t seq, token;
+    std::string id, url;
+  };
+  std::vector<InHand> in_hand;
+  int done = 0;
+  for (;;) {
+    const int64_t now = clock.now_ms();
+    step(begin, "begin");
+    for (const InHand& job : in_hand) {
+      sqlite3_bind_int64(finish.s, 1, job.seq);
+      sqlite3_bind_int64(finish.s, 2, job.token);
+      sqlite3_bind_int64(finish.s, 3, now);
+      step(finish, "finish");
+      done += sqlite3_changes(db);
+      sqlite3_bind_int64(attempt.s, 1, job.seq);
+      sqlite3_bind_int64(attempt.s, 2, now);
+      step(attempt, "attempt");
+    }
+    in_hand.clear();
+    sqlite3_bind_int64(select.s, 1, now);
+    sqlite3_bind_int(select.s, 2, batch);
+    while (sqlite3_step(select.s) == SQLITE_ROW) {
+      in_hand.push_back({sqlite3_column_int64(select.s, 0), sqlite3_column_int64(select.s, 1) + 1,
+                         reinterpret_cast<const char*>(sqlite3_column_text(select.s, 2)),
+                         reinterpret_cast<const char*>(sqlite3_column_text(select.s, 3))});
+    }
+    sqlite3_reset(select.s);
+    if (!in_hand.empty()) {
+      sqlite3_bind_text(claim.s, 1, "bench", -1, SQLITE_STATIC);
+      sqlite3_bind_int64(claim.s, 2, now + 60000);
+      sqlite3_bind_int64(claim.s, 3, now);
+      sqlite3_bind_int(claim.s, 4, batch);
+      step(claim, "claim");
+    }
+    step(commit, "commit");
+    if (in_hand.empty()) return done;
+  }
+}
+
+// JOBS pending jobs in a new store database at `path`, as the poller commits them.
+std::unique_ptr<JobStore> store_with_jobs(const std::string& path, int jobs) {
+  webhook::store::StoreOptions options;
+  options.path = path;
+  options.durability = "FULL";
+  auto store = webhook::store::open_store(options);
+  webhook::store::PollCommit commit;
+  const int64_t now = webhook::SystemClock().now_ms();
+  commit.poll = {"default", now, now, now, now, jobs, jobs, 0, 0, true, ""};
+  commit.jobs.resize(jobs);
+  for (int i = 0; i < jobs; ++i) {
+    commit.jobs[i].id = webhook::store::make_job_id(now);
+    commit.jobs[i].url = url_for(i);
+  }
+  commit.new_cursor = now;
+  if (!store->commit_poll(commit)) throw std::runtime_error("commit_poll refused");
+  return store;
+}
+
+int minimal_turns(const std::string& path, int jobs, int batch, bool real_schema) {
+  if (real_schema) {
+    store_with_jobs(path, jobs);
+  } else {
+    make_bare_template(path, false);
+  }
+  sqlite3* db = nullptr;
+  // As SqliteConnection opens and sets the store's connection.
+  check(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr),
+        db, "open");
+  exec(db,
+       "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; "
+       "PRAGMA foreign_keys = ON");
+  if (!real_schema) {
+    Stmt insert(db,
+                "INSERT INTO jobs (id, state, next_attempt_at, url) VALUES (?, 'pending', ?, ?)");
+    const int64_t now = webhook::SystemClock().now_ms();
+    exec(db, "BEGIN IMMEDIATE");
+    for (int i = 0; i < jobs; ++i) {
+      const std::string id = webhook::store::make_job_id(now), url = url_for(i);
+      sqlite3_bind_text(insert.s, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(insert.s, 2, now);
+      sqlite3_bind_text(insert.s, 3, url.c_str(), -1, SQLITE_TRANSIENT);
+      check(sqlite3_step(insert.s), db, "insert");
+      sqlite3_reset(insert.s);
+    }
+    exec(db, "COMMIT");
+  }
+  const int done = run_minimal_turns(db, batch);
+  sqlite3_close(db);
+  return done;
+}
+
+int store_turns(const std::string& path, int jobs, int batch) {
+  auto store = store_with_jobs(path, jobs);
+  webhook::SystemClock clock;
+  // The outcomes the dispatcher would make of each claimed job.
+  std::vector<webhook::store::Outcome> outcomes;
+  int done = 0;
+  for (;;) {
+    const int64_t now = clock.now_ms();
+    auto turn = store->record_and_claim(outcomes, "bench", batch, 60s, now);
+    done += turn.recorded.applied;
+    if (turn.claimed.empty()) return done;
+    outcomes.clear();
+    for (const auto& j : turn.claimed) {
+      webhook::store::Outcome& o = outcomes.emplace_back();
+      o.job_id = j.id;
+      o.lease_token = j.lease_token;
+      o.attempt_number = j.attempt_number;
+      o.worker = "bench";
+      o.started_at = now;
+      o.duration_ms = 5;
+      o.http_status = 204;
+    }
+  }
+}
+
+int turns_main(int argc, char** argv) {
+  const std::string kind = argc == 6 ? argv[2] : "";
+  if (kind != "store" && kind != "minimal" && kind != "minimal-schema") {
+    std::fprintf(stderr, "usage: store_bench --turns store|minimal|minimal-schema DB JOBS BATCH\n");
+    return 2;
+  }
+  const std::string path = argv[3];
+  const int jobs = std::stoi(argv[4]), batch = std::stoi(argv[5]);
+  const int done = kind == "store" ? store_turns(path, jobs, batch)
+                                   : minimal_turns(path, jobs, batch, kind == "minimal-schema");
+  std::printf("%d outcomes recorded in turns of %d\n", done, batch);
+  return done == jobs ? 0 : 1;
+}
+
 // A fresh copy of a template database for one measured run.
 std::string fresh_copy(const std::filesystem::path& dir, const std::string& from) {
   namespace fs = std::filesystem;
@@ -360,6 +532,7 @@ void print_row(const std::string& name, double store, double bare, double paired
 int main(int argc, char** argv) {
   // As the programs do; process-wide, so the bare loop runs with it too.
   webhook::store::configure_store_process();
+  if (argc > 1 && std::string(argv[1]) == "--turns") return turns_main(argc, argv);
   namespace fs = std::filesystem;
   bool quick = argc > 1 && std::string(argv[1]) == "--quick";
   if (quick) kEnqueueBatches = 50;

@@ -1,5 +1,5 @@
 // Epoch milliseconds as ISO-8601 UTC text, the one form every log line, attempt log and
-// webhookctl table uses. Pure function; thread-safe.
+// webhookctl table uses. Thread-safe (each thread keeps its last second's text).
 #pragma once
 
 #include <cstdint>

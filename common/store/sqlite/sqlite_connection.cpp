@@ -91,7 +91,10 @@ bool is_busy(const SQLite::Exception& e) {
 
 SqliteConnection::SqliteConnection(const SqliteOptions& options)
     : path_(prepare_file(options)),
-      db_(path_, SQLite::OPEN_READWRITE, static_cast<int>(options.busy_timeout.count())),
+      // One thread at a time (see the header): SQLite's connection mutex would only cost
+      // each call a lock and an unlock, 3,600 instructions a delivery on the dispatcher's.
+      db_(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX,
+          static_cast<int>(options.busy_timeout.count())),
       faults_(options.faults) {
   synchronous_ = checked_synchronous(options.synchronous);
   // Before anything is written: switching to WAL rewrites the file's header and creates the

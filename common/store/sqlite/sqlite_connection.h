@@ -1,7 +1,8 @@
 // One SQLite connection configured for the job store: the file created with mode 0640 (and
 // its folder if missing), WAL, the chosen synchronous mode, a busy timeout and foreign keys;
 // plus write transactions that retry on SQLITE_BUSY. Owns its SQLite::Database; used by one
-// thread at a time.
+// thread at a time, which is why it is opened without SQLite's own connection mutex
+// (SQLITE_OPEN_NOMUTEX: every bind, step, column and reset took and released it).
 #pragma once
 
 #include <chrono>

@@ -29,6 +29,8 @@ constexpr const char* kRetrySet =
     "finished_at = CASE WHEN attempts + 1 >= max_attempts THEN ?1 END, next_attempt_at = ?7";
 
 constexpr std::size_t kMaxOrderedTokens = 1 << 16;
+// A claim reserves room for at most this many jobs up front (the vector grows past it).
+constexpr int kMaxReservedClaim = 1024;
 
 }  // namespace
 
@@ -73,6 +75,8 @@ std::vector<ClaimedJob> SqliteLeaseQueue::claim(std::string_view worker, int max
                                                 std::chrono::milliseconds lease, int64_t now) {
   std::vector<ClaimedJob> jobs;
   if (max_jobs <= 0) return jobs;
+  // Growing the vector moved every job read so far (their strings and headers) again.
+  jobs.reserve(static_cast<std::size_t>(std::min(max_jobs, kMaxReservedClaim)));
   const int64_t expires_at = now + lease.count();
   // Read before the claim: whatever another connection commits later changes it, so
   // wait_for_work notices every commit this claim may not have seen.
