@@ -28,7 +28,8 @@ int migrate(SqliteConnection& connection, std::span<const schema::Migration> mig
   const int latest = migrations.empty() ? 0 : migrations.back().version;
   SQLite::Database& db = connection.db();
   // Fast path without the write lock: already current (the usual start).
-  int before = user_version(db);
+  int before = 0;
+  connection.read("reading the schema version", [&] { before = user_version(db); });
   refuse_if_newer(before, latest, connection.path());
   if (before == latest) return latest;
 

@@ -99,23 +99,28 @@ SqliteConnection::SqliteConnection(const SqliteOptions& options)
   synchronous_ = checked_synchronous(options.synchronous);
   // Before anything is written: switching to WAL rewrites the file's header and creates the
   // -wal and -shm files, which another application's database must not get from us.
-  refuse_if_foreign(db_, db_.execAndGet("PRAGMA user_version").getInt(), path_);
+  read("reading the schema version",
+       [&] { refuse_if_foreign(db_, db_.execAndGet("PRAGMA user_version").getInt(), path_); });
   // Switching to WAL takes a lock; on a brand-new file several processes may race for it
   // and SQLite may answer BUSY without calling the busy handler, so retry.
+  read("switching to WAL mode", [&] { db_.exec("PRAGMA journal_mode = WAL"); });
+  db_.exec("PRAGMA synchronous = " + synchronous_);
+  db_.exec("PRAGMA foreign_keys = ON");
+}
+
+void SqliteConnection::read(std::string_view what, const std::function<void()>& body) {
   auto deadline = std::chrono::steady_clock::now() + kWriteDeadline;
   for (;;) {
     try {
-      db_.exec("PRAGMA journal_mode = WAL");
-      break;
+      body();
+      return;
     } catch (const SQLite::Exception& e) {
       if (!is_busy(e) || std::chrono::steady_clock::now() > deadline) {
-        throw std::runtime_error("cannot switch " + path_ + " to WAL mode: " + e.what());
+        throw std::runtime_error(std::string(what) + " failed on " + path_ + ": " + e.what());
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  db_.exec("PRAGMA synchronous = " + synchronous_);
-  db_.exec("PRAGMA foreign_keys = ON");
 }
 
 void SqliteConnection::apply_test_page_limit() {

@@ -39,6 +39,12 @@ class SqliteConnection {
   void write(std::string_view what, const std::function<void()>& body,
              Durability durability = Durability::kDurable);
 
+  // Runs `body`, a read outside any write, again from the start while SQLite answers BUSY,
+  // for up to kWriteDeadline: at start-up, while another process creates the file, switches
+  // it to WAL or runs recovery, even a read of user_version can be refused, before or
+  // without the busy handler. Other errors propagate; `what` names the read in the error.
+  void read(std::string_view what, const std::function<void()>& body);
+
   // Tells the test hook SqliteOptions::faults, if any, that a named point is reached.
   void fault_point(std::string_view point) const {
     if (faults_ != nullptr) faults_->reached(point);
