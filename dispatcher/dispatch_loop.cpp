@@ -301,11 +301,11 @@ DispatchLoop::ClaimPlan DispatchLoop::plan_claim(int64_t now) const {
 int DispatchLoop::cluster_claimable(int64_t now) const {
   if (!cluster_) return std::numeric_limits<int>::max();
   // A share of 0 (yet): the jobs are left to the dispatchers that have one. Otherwise no
-  // more than the hosts seen in flight (and one more) can take: jobs claimed beyond that
-  // would wait here, held from the other dispatchers, until they went back.
-  const int limit = cluster_->limit(now);
-  if (limit == 0) return 0;
-  return limit * (host_slots_.hosts() + 1) - static_cast<int>(client_.in_flight() + ready_.size());
+  // claiming ahead: a job of a host at its share waits here (held from the other
+  // dispatchers) until the slot deadline, so hold no more than WEBHOOK_CONCURRENCY, as
+  // curl's queue did under the per-process limit.
+  if (cluster_->limit(now) == 0) return 0;
+  return settings_.concurrency - static_cast<int>(client_.in_flight() + ready_.size());
 }
 
 milliseconds DispatchLoop::idle_wait(int64_t now) const {

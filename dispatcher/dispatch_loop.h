@@ -7,6 +7,8 @@
 // never wait for a commit. It owns its HttpClient and StoreWorker; the JobStore (used only
 // by the worker's thread while the loop exists), Clock and StopSource are borrowed and must
 // outlive it. run() and the listeners run on the caller's thread; tests drive it in-process.
+// With WEBHOOK_CLUSTER_HOST_CONCURRENCY it also keeps this process within its share of the
+// cap (ClusterShare, fed by the heartbeats the worker reads; HostSlots counts per host).
 #pragma once
 
 #include <cstdint>

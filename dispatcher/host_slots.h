@@ -19,8 +19,6 @@ class HostSlots {
   int in_flight(const std::string& key) const;
   void started(const std::string& key) { ++in_flight_[key]; }
   void finished(const std::string& key);
-  // Hosts with a request in flight.
-  int hosts() const { return static_cast<int>(in_flight_.size()); }
 
  private:
   std::map<std::string, int, std::less<>> in_flight_;  // hosts with requests in flight only
