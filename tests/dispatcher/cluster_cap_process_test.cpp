@@ -5,6 +5,7 @@
 // dispatchers, the ones without a share send nothing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -164,6 +165,20 @@ TEST_P(ClusterCapProcessTest, WithFewerSlotsThanDispatchersTheOneWithoutAShareSe
     workers.insert(detail->attempts[0].worker);
   }
   EXPECT_LE(workers.size(), 2u);
+}
+
+TEST(ClusterCapSettings, ABadCapStopsTheDispatcherWithExitTwoAndOneLineNamingTheSetting) {
+  testing::TempDir dir;
+  for (const char* bad : {"0", "-3", "many", "10001"}) {
+    SCOPED_TRACE(bad);
+    auto r = testing::run_command({WEBHOOK_BINARY_DIR "/dispatcher/webhook-dispatcher"},
+                                  {{"WEBHOOK_DATABASE_PATH", dir.file("webhook.db")},
+                                   {"WEBHOOK_CLUSTER_HOST_CONCURRENCY", bad}});
+    EXPECT_EQ(r.exit_code, 2);
+    const std::string all = r.out + r.err;
+    EXPECT_NE(all.find("WEBHOOK_CLUSTER_HOST_CONCURRENCY"), std::string::npos) << all;
+    EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 1) << all;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, ClusterCapProcessTest, ::testing::ValuesIn(testing::kAllDrivers),
