@@ -406,8 +406,14 @@ void DispatchLoop::add_unsendable(store::ClaimedJob job, const std::string& erro
 }
 
 bool DispatchLoop::nothing_left(int64_t now) const {
-  return client_.in_flight() == 0 && ready_.empty() && attempts_.empty() && releases_.empty() &&
-         !store_worker_.busy() && !may_have_due_ && (!next_due_ || *next_due_ > now);
+  const bool idle = client_.in_flight() == 0 && ready_.empty() && attempts_.empty() &&
+                    releases_.empty() && !store_worker_.busy();
+  // A standby under the cluster cap (no share, none coming) may send nothing: --once ends.
+  if (idle && cluster_ && cluster_->live() > 0 && cluster_->limit(now) == 0 &&
+      !cluster_->wanted()) {
+    return true;
+  }
+  return idle && !may_have_due_ && (!next_due_ || *next_due_ > now);
 }
 
 std::chrono::milliseconds DispatchLoop::wait_time(int64_t now) const {
