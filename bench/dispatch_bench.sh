@@ -32,19 +32,40 @@ done
 
 work=$(mktemp -d /tmp/dispatch-bench-XXXXXX)
 chmod 755 "$work"
-source "$(dirname "$0")/nginx_receiver.bash"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cleanup() {
-  stop_nginx
+  [[ -f $work/nginx.pid ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
   [[ -n ${running_pid:-} ]] && kill "$running_pid" 2>/dev/null
   sleep 0.2
   rm -rf "$work"
 }
 trap cleanup EXIT
-start_nginx
+
+cat > "$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/body;
+  keepalive_requests 100000000;
+  keepalive_timeout 75s;
+  log_format arrival '\$msec \$request_uri';
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    location / { return 204; }
+    location /latency/ { access_log $work/latency.log arrival; return 204; }
+  }
+}
+CONF
+nginx -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log"
+base="http://127.0.0.1:$port"
 
 run_env=(OPENCTI_JSON_LOGGING=true
          CONNECTOR_LOG_LEVEL="$log_level" WEBHOOK_CONCURRENCY="$connections"
          WEBHOOK_HOST_CONCURRENCY="$connections")
+now() { date +%s.%N; }
 count_state() { sqlite3 "$1" "SELECT count(*) FROM jobs WHERE state = '$2'"; }
 
 echo "nginx on $base (1 worker), WEBHOOK_CONCURRENCY=$connections, log level $log_level," \
@@ -59,7 +80,7 @@ for sync in $sync_modes; do
   env "${run_env[@]}" WEBHOOK_DATABASE_SYNCHRONOUS="$sync" WEBHOOK_DATABASE_PATH="$db" \
     python3 "$thread_cpu" "$work/cpu.json" "$dispatcher" --once 2> "$work/throughput.log"
   delivered=$(count_state "$db" delivered)
-  wrk_rate=$(wrk_rate "$connections")
+  wrk_rate=$(wrk -t2 -c"$connections" -d5s "$base/hook/1" | awk '/Requests\/sec/ {print int($2)}')
   printf 'synchronous=%s\n' "$sync"
   python3 - "$work/cpu.json" "$work/throughput.log" "$delivered" "$jobs" "$bare_rate" \
     "$bare_cpu_us" "$bare_ok" "$wrk_rate" "$connections" <<'PY'

@@ -1,5 +1,6 @@
-# Sourced by bench/dispatch_bench.sh and bench/pg_dispatch_bench.sh (not run on its own, hence
-# not *.sh, which scripts/bench.sh runs): the receiver both measure against, a throwaway nginx
+# Sourced by bench/pg_dispatch_bench.sh (and meant for bench/dispatch_bench.sh, its near twin;
+# not run on its own, hence not *.sh, which scripts/bench.sh runs): the receiver they measure
+# against, a throwaway nginx
 # (1 worker) on a free loopback port answering 204 with keep-alive, logging the arrival time
 # of /latency/ requests to $work/latency.log; and wrk's rate against it, the reference a
 # dispatcher's figure is printed beside. Needs $work, a folder the caller removes on exit.
