@@ -2,17 +2,21 @@
 # webhook-dispatcher against a local nginx (204, keep-alive) on PostgreSQL, beside SQLite, in
 # the same run:
 #   1. deliveries/s draining JOBS pending jobs with `--once`: SQLite (synchronous=FULL), then
-#      PostgreSQL with one dispatcher, then with two sharing the queue; all three printed;
+#      PostgreSQL with 1, 2 and 4 dispatcher processes sharing one queue (DISPATCHERS), each
+#      printed, and side by side with wrk's rate against the same nginx at the same
+#      connection count per process (on two cores the curve is CPU-bound: it is its shape
+#      that matters, not its height);
 #   2. pickup latency at low load on PostgreSQL (LISTEN/NOTIFY): commit -> request at nginx.
 # Starts a throwaway PostgreSQL 15 cluster (initdb as the `postgres` user when run as root,
 # 127.0.0.1, a free port, fsync=on, synchronous_commit=on) and nginx; both are stopped and
 # removed on exit, also on failure. Prints figures, asserts nothing.
-# Usage: bench/pg_dispatch_bench.sh BUILD_DIR. Knobs: JOBS (50000), CONNECTIONS (128),
-# LATENCY_JOBS (200), LATENCY_RATE (20 a second).
+# Usage: bench/pg_dispatch_bench.sh BUILD_DIR. Knobs: JOBS (50000), CONNECTIONS (128, per
+# dispatcher), DISPATCHERS ("1 2 4"), LATENCY_JOBS (200), LATENCY_RATE (20 a second).
 set -euo pipefail
 build=$(realpath "${1:-build-bench}")
 jobs=${JOBS:-50000}
 connections=${CONNECTIONS:-128}
+fleet_sizes=${DISPATCHERS:-1 2 4}
 latency_jobs=${LATENCY_JOBS:-200}
 latency_rate=${LATENCY_RATE:-20}
 dispatcher="$build/dispatcher/webhook-dispatcher"
@@ -24,13 +28,13 @@ done
 
 work=$(mktemp -d /tmp/pg-dispatch-bench-XXXXXX)
 chmod 755 "$work"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source "$(dirname "$0")/nginx_receiver.bash"
 as_owner() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 pg_started=
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [[ -f $work/nginx.pid ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
+  stop_nginx
   [[ -n $pg_started ]] && as_owner "$pg_bin/pg_ctl" --pgdata="$work/pg/data" stop -m immediate -w >/dev/null 2>&1
   rm -rf "$work"
 }
@@ -52,37 +56,15 @@ fresh_db() {  # $1: the number of the new database
   psql_q postgres "CREATE DATABASE bench_$1" >/dev/null; pg_url "bench_$1"
 }
 
-# nginx
-port=$(free_port)
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/body;
-  keepalive_requests 100000000;
-  keepalive_timeout 75s;
-  log_format arrival '\$msec \$request_uri';
-  server {
-    listen 127.0.0.1:$port backlog=4096;
-    location / { return 204; }
-    location /latency/ { access_log $work/latency.log arrival; return 204; }
-  }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log"
-base="http://127.0.0.1:$port"
+start_nginx
 run_env=(OPENCTI_JSON_LOGGING=true CONNECTOR_LOG_LEVEL=warning
          WEBHOOK_CONCURRENCY="$connections" WEBHOOK_HOST_CONCURRENCY="$connections")
-now() { date +%s.%N; }
 
 echo "nginx on $base (1 worker), PostgreSQL 15 on 127.0.0.1:$pg_port (fsync=on," \
   "synchronous_commit=on), WEBHOOK_CONCURRENCY=$connections, $jobs jobs a run," \
   "$(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 
-# 1. Throughput: SQLite, PostgreSQL x1, PostgreSQL x2, in this run.
+# 1. Throughput: SQLite, then PostgreSQL with each fleet size, in this run.
 report() {  # name delivered start end
   printf '  %-26s %6d of %d delivered in %6.2f s = %6d deliveries/s\n' "$1" "$2" "$jobs" \
     "$(python3 -c "print($4 - $3)")" "$(python3 -c "print(round($2 / ($4 - $3)))")"
@@ -95,7 +77,8 @@ env "${run_env[@]}" WEBHOOK_DATABASE_SYNCHRONOUS=FULL WEBHOOK_DATABASE_PATH="$db
 end=$(now)
 sqlite_rate=$(python3 -c "print(round($(sqlite3 "$db" "SELECT count(*) FROM jobs WHERE state = 'delivered'") / ($end - $start)))")
 report "SQLite (FULL)" "$(sqlite3 "$db" "SELECT count(*) FROM jobs WHERE state = 'delivered'")" "$start" "$end"
-for dispatchers in 1 2; do
+fleet_rates=()
+for dispatchers in $fleet_sizes; do
   url=$(fresh_db "$dispatchers")
   "$enqueue" "$url" "$base/hook/" "$jobs"
   start=$(now)
@@ -109,9 +92,18 @@ for dispatchers in 1 2; do
   end=$(now)
   delivered=$(psql_q "bench_$dispatchers" "SELECT count(*) FROM jobs WHERE state = 'delivered'")
   report "PostgreSQL, $dispatchers dispatcher(s)" "$delivered" "$start" "$end"
-  printf '    ratio to SQLite of this run: %s\n' \
-    "$(python3 -c "print(round($delivered / ($end - $start) / $sqlite_rate, 2))")"
+  rate=$(python3 -c "print(round($delivered / ($end - $start)))")
+  fleet_rates+=("$dispatchers:$rate")
+  printf '    ratio to SQLite of this run: %s\n' "$(python3 -c "print(round($rate / $sqlite_rate, 2))")"
 done
+reference=$(wrk_rate "$connections")
+printf 'deliveries/s on one PostgreSQL against one nginx, side by side (%s cores, load %s):\n' \
+  "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)"
+line="  "
+for entry in "${fleet_rates[@]}"; do
+  line+=$(printf '%s dispatcher(s): %6d   ' "${entry%%:*}" "${entry#*:}")
+done
+printf '%swrk -c%d: %6d requests/s\n' "$line" "$connections" "$reference"
 
 # 2. Pickup latency at low load on PostgreSQL: each URL carries its commit time.
 url=$(fresh_db latency)

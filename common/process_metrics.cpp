@@ -127,6 +127,12 @@ DispatcherMetrics::DispatcherMetrics(MetricsRegistry& r)
       dead_jobs(r.counter(kDeadJobs, "Jobs given up after their last attempt.", {"feed"})),
       leases_reclaimed(
           r.counter(kLeasesReclaimed, "Running jobs taken back after their lease expired.")),
+      cluster_host_share(r.gauge(kClusterHostShare,
+                                 "This dispatcher's share of WEBHOOK_CLUSTER_HOST_CONCURRENCY: "
+                                 "requests it may have in flight to one host.")),
+      cluster_dispatchers(r.gauge(kClusterDispatchers,
+                                  "Live dispatchers (this one included) sharing "
+                                  "WEBHOOK_CLUSTER_HOST_CONCURRENCY, by their heartbeats.")),
       store(r) {}
 
 void DispatcherMetrics::record_outcome(const store::Outcome& outcome, std::string_view feed) {

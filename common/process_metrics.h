@@ -53,6 +53,11 @@ inline constexpr std::string_view kOldestPendingAge =
     "webhook_oldest_pending_job_age_seconds";                                           // no labels
 inline constexpr std::string_view kDeadJobs = "webhook_dead_jobs_total";                // {feed}
 inline constexpr std::string_view kLeasesReclaimed = "webhook_leases_reclaimed_total";  // no labels
+// WEBHOOK_CLUSTER_HOST_CONCURRENCY: this process's share of it now, and the live dispatchers
+// (itself included) the share was computed from. Only set while the cap is.
+inline constexpr std::string_view kClusterHostShare = "webhook_cluster_host_share";  // no labels
+inline constexpr std::string_view kClusterDispatchers =
+    "webhook_cluster_dispatchers_live";  // no labels
 // --- both ---
 inline constexpr std::string_view kBuildInfo = "webhook_build_info";  // {version, process}
 // 1 while the database can be reached (a file store always), 0 while a connection of this
@@ -125,6 +130,8 @@ struct DispatcherMetrics {
   Family<Gauge>& oldest_pending_age;
   Family<Counter>& dead_jobs;
   Family<Counter>& leases_reclaimed;
+  Family<Gauge>& cluster_host_share;
+  Family<Gauge>& cluster_dispatchers;
   StoreMetrics store;
 };
 

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "ctl/arguments.h"
 #include "ctl/commands.h"
+#include "ctl/dispatcher_fleet.h"
 #include "ctl/queue_access.h"
 #include "ctl/queue_json.h"
 #include "ctl/table_printer.h"
@@ -58,7 +59,7 @@ int parse_count(const std::string& name, const std::string& text, int64_t min) {
                    text + "'");
 }
 
-int status_with_heartbeats(store::JobStore& store, bool json) {
+int status_with_heartbeats(store::JobStore& store, bool json, const FleetRule& fleet) {
   SystemClock clock;
   const int64_t now = clock.now_ms();
   auto feeds = store.status();
@@ -82,6 +83,7 @@ int status_with_heartbeats(store::JobStore& store, bool json) {
   ordered_json beats = ordered_json::object();
   for (const char* process : {"poller", "dispatcher"})
     beats[process] = time_json(store.last_heartbeat(process));
+  const std::vector<store::HeartbeatRow> heartbeat_rows = store.heartbeats();
   // Stream feeds: their cursor (a stream id) and their last connections.
   const auto stream_cursors = store.stream_cursors();
   const auto connections = store.list_stream_connections(std::nullopt, 10);
@@ -115,6 +117,7 @@ int status_with_heartbeats(store::JobStore& store, bool json) {
   if (json) {
     std::cout << ordered_json{{"feeds", out},
                               {"heartbeats", beats},
+                              {"dispatchers", dispatchers_json(heartbeat_rows, now, fleet)},
                               {"stream_connections", streams}}
                      .dump(2)
               << "\n";
@@ -139,6 +142,7 @@ int status_with_heartbeats(store::JobStore& store, bool json) {
                      : std::string("never seen"))
               << "\n";
   }
+  print_dispatchers(std::cout, heartbeat_rows, now, fleet);
   return 0;
 }
 
@@ -147,8 +151,9 @@ int status_with_heartbeats(store::JobStore& store, bool json) {
 int status_command(const Args& args) {
   Arguments a(args, options({}), {"json"});
   if (!a.positional().empty()) throw UsageError("unexpected argument '" + a.positional()[0] + "'");
-  auto queue = open_queue(a);
-  return status_with_heartbeats(*queue.store, a.flag("json"));
+  const Config config = load_queue_config(a);
+  auto queue = open_queue(a, config);
+  return status_with_heartbeats(*queue.store, a.flag("json"), fleet_rule_from_config(config));
 }
 
 int jobs_command(const Args& args) {

@@ -1,6 +1,7 @@
 #include "dispatcher/dispatch_loop.h"
 
 #include <algorithm>
+#include <limits>
 #include <random>
 
 #include "common/logging.h"
@@ -33,6 +34,10 @@ DispatchLoop::DispatchLoop(store::JobStore& store, const Clock& clock, Dispatche
       client_(settings_.host_concurrency),
       pacer_(settings_.concurrency, settings_.lease_margin),
       store_worker_(store, settings_.worker, settings_.lease()) {
+  if (settings_.cluster_host_concurrency) {
+    cluster_.emplace(*settings_.cluster_host_concurrency, settings_.host_concurrency,
+                     settings_.worker, settings_.heartbeat_every);
+  }
   for (const auto& [name, feed] : settings_.feeds) {
     if (feed.secret) signers_[name] = std::make_unique<WebhookSigner>(*feed.secret);
   }
@@ -60,6 +65,7 @@ LoopExit DispatchLoop::run() {
             {{"worker", settings_.worker},
              {"concurrency", settings_.concurrency},
              {"host_concurrency", settings_.host_concurrency},
+             {"cluster_host_concurrency", settings_.cluster_host_concurrency.value_or(0)},
              {"lease_ms", settings_.lease().count()},
              {"once", settings_.once}});
   while (!done_) {
@@ -133,6 +139,7 @@ void DispatchLoop::turn(int64_t now) {
 void DispatchLoop::collect_finished() {
   for (auto& finished : client_.perform()) {
     const int64_t now = clock_.now_ms();
+    if (cluster_) host_slots_.finished(HostSlots::key(finished.transfer->job().url));
     TransferResult result = finished.transfer->result(finished.code);
     add_outcome(*finished.transfer, result, now);
     client_.recycle(std::move(finished.transfer));
@@ -176,6 +183,7 @@ void DispatchLoop::apply_reply(StoreReply reply, int64_t now) {
     for (auto* listener : listeners_) listener->on_leases_reclaimed(reply.reclaimed);
     may_have_due_ = true;
   }
+  if (cluster_ && reply.members) apply_members(*reply.members, now);
   if (reply.pruned.jobs + reply.pruned.polls > 0) {
     log_event(spdlog::level::info, "history pruned",
               {{"jobs", reply.pruned.jobs},
@@ -202,6 +210,10 @@ void DispatchLoop::apply_reply(StoreReply reply, int64_t now) {
 }
 
 void DispatchLoop::start_ready(int64_t now) {
+  if (cluster_) {
+    start_ready_capped(now);
+    return;
+  }
   while (!ready_.empty()) {
     // Stopping, or waited too long for a slot: back to pending, uncharged.
     if (stopping_ || now > pacer_.slot_deadline(ready_.front().claimed_at)) {
@@ -224,6 +236,49 @@ void DispatchLoop::start_ready(int64_t now) {
   }
 }
 
+void DispatchLoop::start_ready_capped(int64_t now) {
+  const int limit = cluster_->limit(now);
+  for (auto it = ready_.begin(); it != ready_.end();) {
+    if (stopping_ || limit == 0 || now > pacer_.slot_deadline(it->claimed_at)) {
+      releases_.push_back(it->job.id);
+      it = ready_.erase(it);
+      continue;
+    }
+    if (static_cast<int>(client_.in_flight()) >= settings_.concurrency) return;
+    std::string host = HostSlots::key(it->job.url);
+    if (host_slots_.in_flight(host) >= limit) {
+      ++it;  // its host is full: it waits, later jobs to other hosts may go
+      continue;
+    }
+    store::ClaimedJob job = std::move(it->job);
+    it = ready_.erase(it);
+    host_slots_.started(host);
+    start_transfer(std::move(job));
+  }
+}
+
+void DispatchLoop::start_transfer(store::ClaimedJob job) {
+  const int64_t started = clock_.now_ms();
+  const WebhookSigner* signer = signer_for(job.feed);
+  auto transfer = std::make_unique<Transfer>(std::move(job), settings_, signer, started,
+                                             client_.reusable_handle());
+  if (!transfer->setup_error().empty()) {
+    if (cluster_) host_slots_.finished(HostSlots::key(transfer->job().url));
+    add_unsendable(transfer->take_job(), transfer->setup_error(), started);
+    return;
+  }
+  client_.add(std::move(transfer));
+}
+
+void DispatchLoop::apply_members(const std::vector<store::HeartbeatRow>& rows, int64_t now) {
+  if (!cluster_->update(rows, now)) return;
+  log_event(spdlog::level::info, "cluster share",
+            {{"cap", cluster_->cap()},
+             {"live", cluster_->live()},
+             {"share", cluster_->share(now)},
+             {"wanted", cluster_->wanted().value_or(cluster_->share(now))}});
+}
+
 bool DispatchLoop::claim_has_room() const {
   return pacer_.worth_claiming(static_cast<int>(client_.in_flight()),
                                static_cast<int>(ready_.size()));
@@ -231,14 +286,26 @@ bool DispatchLoop::claim_has_room() const {
 
 DispatchLoop::ClaimPlan DispatchLoop::plan_claim(int64_t now) const {
   if (!claim_has_room()) return {};
-  const int free =
-      pacer_.claimable(static_cast<int>(client_.in_flight()), static_cast<int>(ready_.size()));
+  const int room = cluster_claimable(now);
+  if (room <= 0) return {};
+  const int free = std::min(room, pacer_.claimable(static_cast<int>(client_.in_flight()),
+                                                   static_cast<int>(ready_.size())));
   if (may_have_due_ || (next_due_ && *next_due_ <= now)) return {free, std::nullopt};
   // --once delivers what is due now; it does not wait for more.
   if (settings_.once) return {};
   // Nothing known to be due: claim only once the store says work came (the poller
   // committed), waiting for it on the worker's thread; see submit() for how long.
   return {free, idle_wait(now)};
+}
+
+int DispatchLoop::cluster_claimable(int64_t now) const {
+  if (!cluster_) return std::numeric_limits<int>::max();
+  // A share of 0 (yet): the jobs are left to the dispatchers that have one. Otherwise no
+  // claiming ahead: a job of a host at its share waits here (held from the other
+  // dispatchers) until the slot deadline, so hold no more than WEBHOOK_CONCURRENCY, as
+  // curl's queue did under the per-process limit.
+  if (cluster_->limit(now) == 0) return 0;
+  return settings_.concurrency - static_cast<int>(client_.in_flight() + ready_.size());
 }
 
 milliseconds DispatchLoop::idle_wait(int64_t now) const {
@@ -271,6 +338,7 @@ void DispatchLoop::submit(int64_t now) {
     }
     if (now >= next_heartbeat_) {
       request.heartbeat = true;
+      request.read_members = cluster_.has_value();
       next_heartbeat_ = now + settings_.heartbeat_every.count();
     }
     if (now >= next_prune_) {
@@ -338,8 +406,14 @@ void DispatchLoop::add_unsendable(store::ClaimedJob job, const std::string& erro
 }
 
 bool DispatchLoop::nothing_left(int64_t now) const {
-  return client_.in_flight() == 0 && ready_.empty() && attempts_.empty() && releases_.empty() &&
-         !store_worker_.busy() && !may_have_due_ && (!next_due_ || *next_due_ > now);
+  const bool idle = client_.in_flight() == 0 && ready_.empty() && attempts_.empty() &&
+                    releases_.empty() && !store_worker_.busy();
+  // A standby under the cluster cap (no share, none coming) may send nothing: --once ends.
+  if (idle && cluster_ && cluster_->live() > 0 && cluster_->limit(now) == 0 &&
+      !cluster_->wanted()) {
+    return true;
+  }
+  return idle && !may_have_due_ && (!next_due_ || *next_due_ > now);
 }
 
 std::chrono::milliseconds DispatchLoop::wait_time(int64_t now) const {
@@ -362,7 +436,7 @@ std::chrono::milliseconds DispatchLoop::own_wait_time(int64_t now) const {
   if (!ready_.empty())
     until = std::min(until, pacer_.slot_deadline(ready_.front().claimed_at) + 1 - now);
   // A claim waits for room (see ClaimPacer); with none, finishing requests wake the loop.
-  if (!store_worker_.busy() && claim_has_room() && next_due_) {
+  if (!store_worker_.busy() && claim_has_room() && cluster_claimable(now) > 0 && next_due_) {
     until = std::min(until, *next_due_ - now);
   }
   return milliseconds(std::max<int64_t>(0, until));
@@ -378,7 +452,10 @@ void DispatchLoop::begin_shutdown(int64_t now) {
 
 void DispatchLoop::abort_in_flight() {
   std::vector<std::unique_ptr<Transfer>> aborted = client_.abort_all();
-  for (const auto& transfer : aborted) releases_.push_back(transfer->job().id);
+  for (const auto& transfer : aborted) {
+    if (cluster_) host_slots_.finished(HostSlots::key(transfer->job().url));
+    releases_.push_back(transfer->job().id);
+  }
   log_event(spdlog::level::warn, "grace period over: requests aborted, jobs to be put back",
             {{"aborted", aborted.size()}});
 }

@@ -7,6 +7,8 @@
 // never wait for a commit. It owns its HttpClient and StoreWorker; the JobStore (used only
 // by the worker's thread while the loop exists), Clock and StopSource are borrowed and must
 // outlive it. run() and the listeners run on the caller's thread; tests drive it in-process.
+// With WEBHOOK_CLUSTER_HOST_CONCURRENCY it also keeps this process within its share of the
+// cap (ClusterShare, fed by the heartbeats the worker reads; HostSlots counts per host).
 #pragma once
 
 #include <cstdint>
@@ -23,7 +25,9 @@
 #include "common/store/job_store.h"
 #include "dispatcher/attempt_batch.h"
 #include "dispatcher/claim_pacer.h"
+#include "dispatcher/cluster_share.h"
 #include "dispatcher/dispatcher_settings.h"
+#include "dispatcher/host_slots.h"
 #include "dispatcher/http_client.h"
 #include "dispatcher/stop_source.h"
 #include "dispatcher/store_worker.h"
@@ -82,6 +86,9 @@ class DispatchLoop {
   // Requests in progress now.
   std::size_t in_flight() const { return client_.in_flight(); }
 
+  // This process's part of WEBHOOK_CLUSTER_HOST_CONCURRENCY; null when the cap is unset.
+  const ClusterShare* cluster_share() const { return cluster_ ? &*cluster_ : nullptr; }
+
   // `listener` is borrowed and must outlive the loop.
   void add_listener(DispatchListener* listener) { listeners_.push_back(listener); }
 
@@ -104,9 +111,17 @@ class DispatchLoop {
   void collect_finished();
   void apply_reply(StoreReply reply, int64_t now);
   void start_ready(int64_t now);
+  // start_ready under WEBHOOK_CLUSTER_HOST_CONCURRENCY: a job whose host is at this
+  // process's share waits (later jobs to other hosts go first), and with a share of 0 every
+  // claimed job goes back at once.
+  void start_ready_capped(int64_t now);
+  void start_transfer(store::ClaimedJob job);
+  void apply_members(const std::vector<store::HeartbeatRow>& rows, int64_t now);
   void submit(int64_t now);
   bool claim_has_room() const;
   ClaimPlan plan_claim(int64_t now) const;
+  // Jobs WEBHOOK_CLUSTER_HOST_CONCURRENCY lets a claim take now (no limit when unset).
+  int cluster_claimable(int64_t now) const;
   // How long an idle claim may wait for work: until the loop has something else to do.
   std::chrono::milliseconds idle_wait(int64_t now) const;
   bool nothing_left(int64_t now) const;
@@ -137,8 +152,10 @@ class DispatchLoop {
   };
   std::deque<ReadyJob> ready_;  // claimed, waiting for a free slot, oldest first
   ClaimPacer pacer_;
-  bool may_have_due_ = true;         // the last claim was full, or jobs came back
-  std::optional<int64_t> next_due_;  // earliest pending job's time, as last read
+  std::optional<ClusterShare> cluster_;  // set with WEBHOOK_CLUSTER_HOST_CONCURRENCY
+  HostSlots host_slots_;                 // counted only when cluster_ is set
+  bool may_have_due_ = true;             // the last claim was full, or jobs came back
+  std::optional<int64_t> next_due_;      // earliest pending job's time, as last read
   int64_t next_reclaim_ = 0;
   int64_t next_heartbeat_ = 0;
   int64_t next_prune_ = 0;

@@ -41,6 +41,11 @@ DispatcherSettings dispatcher_settings_from_config(const Config& config, std::st
   settings.worker = std::move(worker);
   settings.concurrency = static_cast<int>(config.integer("WEBHOOK_CONCURRENCY"));
   settings.host_concurrency = static_cast<int>(config.integer("WEBHOOK_HOST_CONCURRENCY"));
+  if (config.is_set("WEBHOOK_CLUSTER_HOST_CONCURRENCY")) {
+    settings.cluster_host_concurrency =
+        static_cast<int>(config.integer("WEBHOOK_CLUSTER_HOST_CONCURRENCY"));
+  }
+  settings.heartbeat_every = config.duration("WEBHOOK_DISPATCHER_HEARTBEAT_INTERVAL");
   settings.timeout = config.duration("WEBHOOK_TIMEOUT");
   settings.connect_timeout = config.duration("WEBHOOK_CONNECT_TIMEOUT");
   settings.ssl_verify = config.boolean("WEBHOOK_SSL_VERIFY");

@@ -30,9 +30,12 @@ struct FeedDelivery {
 };
 
 struct DispatcherSettings {
-  std::string worker;                   // this dispatcher's name in leases and attempts
-  int concurrency = 16;                 // WEBHOOK_CONCURRENCY: requests in flight
-  int host_concurrency = 8;             // WEBHOOK_HOST_CONCURRENCY: per host
+  std::string worker;        // this dispatcher's name in leases and attempts
+  int concurrency = 16;      // WEBHOOK_CONCURRENCY: requests in flight
+  int host_concurrency = 8;  // WEBHOOK_HOST_CONCURRENCY: per host
+  // WEBHOOK_CLUSTER_HOST_CONCURRENCY: per host, all live dispatchers together (ClusterShare);
+  // unset: no cluster-wide cap.
+  std::optional<int> cluster_host_concurrency;
   milliseconds timeout{30000};          // WEBHOOK_TIMEOUT: one request, queueing included
   milliseconds connect_timeout{10000};  // WEBHOOK_CONNECT_TIMEOUT
   bool ssl_verify = true;               // WEBHOOK_SSL_VERIFY
@@ -48,8 +51,9 @@ struct DispatcherSettings {
   FeedDelivery fallback;
 
   // Cadences of the loop's housekeeping.
-  milliseconds reclaim_every{5000};     // expired leases taken back
-  milliseconds heartbeat_every{10000};  // liveness row for health checks
+  milliseconds reclaim_every{5000};  // expired leases taken back
+  // WEBHOOK_DISPATCHER_HEARTBEAT_INTERVAL: liveness row for health checks and the cluster cap
+  milliseconds heartbeat_every{10000};
   milliseconds prune_every{std::chrono::minutes(20)};
   int prune_batch = 500;
   milliseconds lease_margin{5000};  // beyond the longest a request can take

@@ -128,7 +128,10 @@ StoreReply StoreWorker::execute(StoreRequest& request) {
       reply.released_count = store_.release(worker_, request.releases, now);
     }
     reply.released = true;
-    if (request.heartbeat) store_.heartbeat("dispatcher", worker_, now);
+    if (request.heartbeat) {
+      store_.heartbeat("dispatcher", worker_, now);
+      if (request.read_members) reply.members = store_.heartbeats();
+    }
     if (request.prune_before)
       reply.pruned = store_.prune(*request.prune_before, request.prune_batch);
   } catch (const std::exception& error) {

@@ -35,6 +35,8 @@ struct StoreRequest {
   std::optional<std::chrono::milliseconds> wait_for_work;
   bool reclaim = false;  // take back expired leases first
   bool heartbeat = false;
+  // With the heartbeat: read every heartbeat row after it (WEBHOOK_CLUSTER_HOST_CONCURRENCY).
+  bool read_members = false;
   std::optional<int64_t> prune_before;  // prune finished history older than this
   int prune_batch = 0;
 };
@@ -52,6 +54,8 @@ struct StoreReply {
   int released_count = 0;
   std::vector<std::string> unreleased;  // the ids, when !released
   int reclaimed = 0;
+  // Set when the heartbeat was written and read_members asked: every heartbeat row.
+  std::optional<std::vector<store::HeartbeatRow>> members;
   store::PruneResult pruned;
   std::string error;  // what failed, if anything
 };

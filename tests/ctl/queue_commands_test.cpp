@@ -58,6 +58,47 @@ class QueueCommandsTest : public ::testing::TestWithParam<testing::Driver> {
   std::string delivered_, dead_, pending_;
 };
 
+TEST_P(QueueCommandsTest, StatusShowsWhichDispatchersAreLiveAndTheirShareOfTheClusterCap) {
+  auto s = open();
+  s->heartbeat("dispatcher", "host-b:20:y", now_ - 2000);
+  s->heartbeat("dispatcher", "host-a:10:x", now_ - 1000);
+  s->heartbeat("poller", "p", now_);  // pollers are not dispatchers
+  // "d1" heartbeated a minute ago (SetUp): gone, three 10 s intervals being the bound.
+  const std::map<std::string, std::string> env = {{"WEBHOOK_CLUSTER_HOST_CONCURRENCY", "5"}};
+  auto r = testing::run_command({kCtl, "status", "--database", database()}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("dispatchers: 2 live (a heartbeat within 30s), sharing a cap of 5"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("SHARE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gone"), std::string::npos) << r.out;
+
+  auto j = testing::run_command({kCtl, "status", "--json", "--database", database()}, env);
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto fleet = nlohmann::json::parse(j.out)["dispatchers"];
+  ASSERT_EQ(fleet.size(), 3u) << fleet;
+  EXPECT_EQ(fleet[0]["worker"], "host-a:10:x");  // live ones first, by name: the split's rank
+  EXPECT_EQ(fleet[0]["live"], true);
+  EXPECT_EQ(fleet[0]["share"], 3);
+  EXPECT_EQ(fleet[0]["last_heartbeat"], now_ - 1000);
+  EXPECT_EQ(fleet[1]["worker"], "host-b:20:y");
+  EXPECT_EQ(fleet[1]["share"], 2);
+  EXPECT_EQ(fleet[2]["worker"], "d1");
+  EXPECT_EQ(fleet[2]["live"], false);
+  EXPECT_TRUE(fleet[2]["share"].is_null());
+
+  // Without the cap: who is live, no shares; a longer interval keeps d1 live.
+  auto plain = testing::run_command({kCtl, "status", "--json", "--database", database()},
+                                    {{"WEBHOOK_DISPATCHER_HEARTBEAT_INTERVAL", "60"}});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  auto all_live = nlohmann::json::parse(plain.out)["dispatchers"];
+  ASSERT_EQ(all_live.size(), 3u);
+  for (const auto& d : all_live) {
+    EXPECT_EQ(d["live"], true) << d;
+    EXPECT_TRUE(d["share"].is_null()) << d;
+  }
+}
+
 TEST_P(QueueCommandsTest, StatusShowsEveryFeedWithItsCounts) {
   auto r = ctl({"status"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -126,6 +126,47 @@ TEST(ComposeFileTest, PostgresComposeWaitsForAHealthyServerAndScalesTheDispatche
       << "the image never holds the password";
 }
 
+// `docker compose up --scale poller=2 --scale dispatcher=3` (README, "Running on several
+// hosts") starts each service several times: none may fix what two copies would share.
+void expect_scalable(const YAML::Node& config) {
+  for (const std::string name : {"poller", "dispatcher"}) {
+    SCOPED_TRACE(name);
+    YAML::Node service = config["services"][name];
+    ASSERT_TRUE(service) << "service missing";
+    EXPECT_FALSE(service["container_name"]) << "two copies cannot have one name";
+    // A published host port binds once per host; `expose` (the project network) is per copy.
+    EXPECT_FALSE(service["ports"]) << "a fixed host port collides between copies";
+    // Each copy names itself after its container's host name (see make_worker_name).
+    EXPECT_FALSE(service["hostname"]) << "copies would share one name in leases and attempts";
+    EXPECT_TRUE(service["expose"]) << "the metrics port stays reachable on the network";
+  }
+}
+
+TEST(ComposeFileTest, BothComposeFilesLetThePollerAndTheDispatcherBeScaled) {
+  {
+    SCOPED_TRACE("docker-compose.yml");
+    TempDir project;
+    std::filesystem::create_directories(project.path() / "docker");
+    std::filesystem::copy_file(source_file("docker/docker-compose.yml"),
+                               project.path() / "docker/docker-compose.yml");
+    std::filesystem::copy_file(source_file("docker/.env.example"), project.path() / "docker/.env");
+    expect_scalable(compose_config(project.path(), {"docker/docker-compose.yml"}));
+  }
+  {
+    SCOPED_TRACE("compose.postgres.yml");
+    TempDir project;
+    CommandResult r = postgres_compose_config(project, "POSTGRES_PASSWORD=pw-5f1c\n");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    expect_scalable(YAML::Load(r.out));
+  }
+  // And the files say so, with the command that does it.
+  for (const char* file : {"docker/docker-compose.yml", "docker/compose.postgres.yml"}) {
+    EXPECT_NE(read_text(source_file(file)).find("--scale poller=2 --scale dispatcher=3"),
+              std::string::npos)
+        << file;
+  }
+}
+
 TEST(ComposeFileTest, PostgresComposeRefusesToRunWithoutAPassword) {
   TempDir project;
   CommandResult r = postgres_compose_config(project, "");

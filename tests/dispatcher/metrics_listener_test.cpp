@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "tests/dispatcher/dispatch_harness.h"
 #include "tests/support/test_receiver.h"
 
@@ -66,6 +68,36 @@ TEST(DispatcherMetricsListener, CountsLeasesTakenBack) {
   loop.run();
   EXPECT_EQ(m.leases_reclaimed.get().value(), 1);
   EXPECT_EQ(h.state(id), JobState::kDelivered);
+}
+
+TEST(DispatcherMetricsListener, ShowsTheShareOfTheClusterCapAndTheLiveDispatchers) {
+  DispatchHarness h;
+  metrics::MetricsRegistry registry;
+  metrics::DispatcherMetrics m(registry);
+  auto connection = open_store(h.path());
+  SystemClock clock;
+  dispatcher::ManualStopSource stop;
+  DispatcherSettings settings = test_settings();
+  settings.cluster_host_concurrency = 5;
+  settings.heartbeat_every = 50ms;
+  dispatcher::DispatchLoop loop(*connection, clock, settings, stop);
+  dispatcher::MetricsListener listener(m, loop);
+  loop.add_listener(&listener);
+  // Another dispatcher, first in rank, kept live by this thread: of 5, it has 3 and the loop
+  // 2, once the loop's growth delay (four intervals) has passed.
+  auto other = open_store(h.path());
+  h.store().heartbeat("dispatcher", "a-first:1:x", wall_ms());
+  std::thread thread([&] { loop.run(); });
+  const bool shared = eventually(
+      [&] {
+        other->heartbeat("dispatcher", "a-first:1:x", wall_ms());
+        return m.cluster_dispatchers.get().value() == 2 && m.cluster_host_share.get().value() == 2;
+      },
+      20s);
+  stop.request();
+  thread.join();
+  EXPECT_TRUE(shared) << "live " << m.cluster_dispatchers.get().value() << ", share "
+                      << m.cluster_host_share.get().value();
 }
 
 }  // namespace

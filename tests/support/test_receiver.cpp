@@ -57,6 +57,7 @@ TestReceiver::TestReceiver(std::optional<TlsFiles> tls, int threads, int port)
   http.new_task_queue = [pool_size] { return new httplib::ThreadPool(pool_size); };
 
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+    InFlight counted(*this);  // from arrival until the answer is handed to httplib
     ReceivedRequest request;
     request.method = req.method;
     request.path = req.path;
@@ -144,6 +145,26 @@ Reply TestReceiver::next_reply(const std::string& path, int& try_number) {
   const Script& script = it == scripts_.end() ? default_script_ : it->second;
   const auto index = static_cast<std::size_t>(try_number);
   return index < script.first.size() ? script.first[index] : script.then;
+}
+
+TestReceiver::InFlight::InFlight(TestReceiver& receiver) : receiver_(receiver) {
+  std::lock_guard lock(receiver_.mutex_);
+  receiver_.max_in_flight_ = std::max(receiver_.max_in_flight_, ++receiver_.in_flight_);
+}
+
+TestReceiver::InFlight::~InFlight() {
+  std::lock_guard lock(receiver_.mutex_);
+  --receiver_.in_flight_;
+}
+
+int TestReceiver::max_in_flight() const {
+  std::lock_guard lock(mutex_);
+  return max_in_flight_;
+}
+
+void TestReceiver::reset_max_in_flight() {
+  std::lock_guard lock(mutex_);
+  max_in_flight_ = in_flight_;
 }
 
 void TestReceiver::record(ReceivedRequest request) {

@@ -100,10 +100,26 @@ class TestReceiver {
                   std::chrono::milliseconds timeout) const;
   bool wait_for_count(std::size_t n, std::chrono::milliseconds timeout) const;
 
+  // The most requests being handled at once (arrived, not yet answered) since the start or
+  // reset_max_in_flight(), which starts again from those in progress now.
+  int max_in_flight() const;
+  void reset_max_in_flight();
+
   void stop();
 
  private:
   struct Server;
+  // Counts a request in progress for as long as it lives.
+  class InFlight {
+   public:
+    explicit InFlight(TestReceiver& receiver);
+    ~InFlight();
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+   private:
+    TestReceiver& receiver_;
+  };
   Reply next_reply(const std::string& path, int& try_number);
   void record(ReceivedRequest request);
   void stall(std::chrono::milliseconds how_long);
@@ -118,6 +134,8 @@ class TestReceiver {
   Script default_script_;
   std::map<std::string, int> tries_;
   std::vector<ReceivedRequest> requests_;
+  int in_flight_ = 0;
+  int max_in_flight_ = 0;
   bool released_ = false;
   bool stopping_ = false;
 };

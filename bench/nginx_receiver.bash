@@ -1,0 +1,46 @@
+# Sourced by bench/pg_dispatch_bench.sh (and meant for bench/dispatch_bench.sh, its near twin;
+# not run on its own, hence not *.sh, which scripts/bench.sh runs): the receiver they measure
+# against, a throwaway nginx
+# (1 worker) on a free loopback port answering 204 with keep-alive, logging the arrival time
+# of /latency/ requests to $work/latency.log; and wrk's rate against it, the reference a
+# dispatcher's figure is printed beside. Needs $work, a folder the caller removes on exit.
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Starts nginx; sets $port and $base (http://127.0.0.1:PORT).
+start_nginx() {
+  port=$(free_port)
+  cat > "$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/body;
+  keepalive_requests 100000000;
+  keepalive_timeout 75s;
+  log_format arrival '\$msec \$request_uri';
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    location / { return 204; }
+    location /latency/ { access_log $work/latency.log arrival; return 204; }
+  }
+}
+CONF
+  nginx -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log"
+  base="http://127.0.0.1:$port"
+}
+
+stop_nginx() {
+  if [[ -f $work/nginx.pid ]]; then kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; fi
+}
+
+# wrk's requests/s against the same nginx with $1 connections (5 s, 2 threads).
+wrk_rate() {
+  wrk -t2 -c"$1" -d5s "$base/hook/1" | awk '/Requests\/sec/ {print int($2)}'
+}
+
+now() { date +%s.%N; }
