@@ -84,6 +84,14 @@ PollerMetrics::PollerMetrics(MetricsRegistry& r)
       stream_cursor_lag(r.gauge(kStreamCursorLag,
                                 "Seconds between now and the time in the stream cursor's id.",
                                 {"feed"})),
+      feed_lease_held(r.gauge(kFeedLeaseHeld,
+                              "1 while this poller holds the feed's lease (polls it), 0 while "
+                              "it stands by.",
+                              {"feed"})),
+      feed_lease_takeovers(r.counter(kFeedLeaseTakeovers,
+                                     "Times this poller took the feed's lease after an earlier "
+                                     "tenure (a standby taking over, or a restart).",
+                                     {"feed"})),
       store(r) {}
 
 void PollerMetrics::record_poll(const store::PollRecord& poll, std::optional<int64_t> cursor,

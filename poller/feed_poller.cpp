@@ -28,15 +28,20 @@ void collect_items(Json* data, std::vector<Json>& items) {
 
 FeedPoller::FeedPoller(const CompiledFeed& feed, GraphqlEndpoint& endpoint, store::JobStore* store,
                        const Clock& clock)
-    : feed_(feed), endpoint_(endpoint), store_(store), clock_(clock) {}
+    : feed_(feed),
+      endpoint_(endpoint),
+      store_(store),
+      clock_(clock),
+      // From when this poller exists, not from its first poll: a poller standing by for the
+      // feed's lease (or waiting for its store) skips nothing made meanwhile.
+      new_feed_from_(clock.now_ms() - feed.config.polling_interval.count()) {}
 
-PollResult FeedPoller::poll(const CancelFn& cancel, bool commit) {
+PollResult FeedPoller::poll(const CancelFn& cancel, bool commit,
+                            std::optional<int64_t> lease_epoch) {
   PollResult result;
   store::PollRecord& record = result.record;
   record.feed = name();
   record.started_at = clock_.now_ms();
-  // A new feed starts one interval back, as the Python connector did, from the first try.
-  if (!new_feed_from_) new_feed_from_ = record.started_at - feed_.config.polling_interval.count();
   std::optional<int64_t> stored = store_ != nullptr ? store_->cursor(name()) : std::nullopt;
   int64_t cursor = stored.value_or(*new_feed_from_);
   record.window_from = cursor - feed_.config.poll_overlap.count();
@@ -93,7 +98,16 @@ PollResult FeedPoller::poll(const CancelFn& cancel, bool commit) {
   c.expected_cursor = stored;
   c.dead_blocks_key = feed_.config.order_dead_blocks;
   c.coalesce = feed_.config.coalesce;
-  result.poll_id = store_->commit_poll(c);
+  c.lease_epoch = lease_epoch;
+  try {
+    result.poll_id = store_->commit_poll(c);
+  } catch (const store::LeaseLostError& e) {
+    // Thrown away whole: the feed's new holder polls this window from the stored cursor.
+    result.status = PollStatus::kLeaseLost;
+    result.record.error = e.what();
+    result.jobs = std::move(c.jobs);
+    return result;
+  }
   result.jobs = std::move(c.jobs);
   if (!result.poll_id) result.status = PollStatus::kConflict;
   return result;

@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/process_metrics.h"
+#include "poller/feed_lease_keeper.h"
 #include "poller/poll_loop.h"
 #include "poller/stream_listener.h"
 
@@ -26,6 +27,8 @@ class MetricsListener final : public PollListener, public StreamListener {
 
   void on_poll(const FeedPoller& feed, const PollResult& result) override;
   std::optional<int64_t> on_turn(int64_t now) override;
+  // A feed's lease taken or lost (FeedLeaseKeeper's observer): held and takeovers.
+  void on_lease(const FeedLeaseChange& change);
 
   void on_stream_open(const std::string& feed) override;
   void on_stream_message(const std::string& feed, int64_t now) override;
