@@ -74,8 +74,14 @@ class MultiHostSystem {
   testing::TempDir& dir() { return dir_; }
 
   // --- processes, by host ---
-  void start_poller(const std::string& host) { start("poller", host); }
-  void start_dispatcher(const std::string& host) { start("dispatcher", host); }
+  // `extra` adds to or overrides env() for this process only.
+  void start_poller(const std::string& host, const std::map<std::string, std::string>& extra = {}) {
+    start("poller", host, extra);
+  }
+  void start_dispatcher(const std::string& host,
+                        const std::map<std::string, std::string>& extra = {}) {
+    start("dispatcher", host, extra);
+  }
   ChildProcess& poller(const std::string& host) { return *processes_.at("poller@" + host); }
   ChildProcess& dispatcher(const std::string& host) { return *processes_.at("dispatcher@" + host); }
   // Signals the process and waits for it to end; its exit code.
@@ -229,16 +235,19 @@ class MultiHostSystem {
     return options;
   }
 
-  void start(const std::string& program, const std::string& host) {
+  void start(const std::string& program, const std::string& host,
+             const std::map<std::string, std::string>& extra) {
     const std::string key = program + "@" + host;
     const std::string log = key + ".log";
     if (std::find(log_names_.begin(), log_names_.end(), log) == log_names_.end()) {
       log_names_.push_back(log);
     }
+    auto env = env_;
+    for (const auto& [name, value] : extra) env[name] = value;
     processes_.erase(key);
     processes_[key] =
         lab_->spawn(host, {std::string(WEBHOOK_BINARY_DIR) + "/" + program + "/webhook-" + program},
-                    env_, dir_.file(log));
+                    env, dir_.file(log));
   }
 
   void print_logs() const {
