@@ -133,6 +133,26 @@ HealthReport check_poller_health(store::JobStore& store, const std::vector<Polle
   return report;
 }
 
+void describe_feed_leases(store::JobStore& store, const std::string& holder, int64_t now_ms,
+                          HealthReport& report) {
+  if (holder.empty()) return;
+  for (const store::FeedLease& lease : store.feed_leases()) {
+    const bool live = lease.expires_at > now_ms;
+    const std::string epoch = " (epoch " + std::to_string(lease.epoch) + ")";
+    if (lease.holder == holder && live) {
+      report.details.push_back("feed " + lease.feed + ": active, this poller holds the lease" +
+                               epoch);
+    } else if (live) {
+      report.details.push_back("feed " + lease.feed + ": standing by; " + lease.holder +
+                               " holds the lease" + epoch);
+    } else {
+      report.details.push_back("feed " + lease.feed +
+                               ": standing by; the lease is free, a poller takes it shortly" +
+                               epoch);
+    }
+  }
+}
+
 HealthReport check_dispatcher_health(store::JobStore& store, const DispatcherHealthRule& rule,
                                      int64_t now_ms) {
   HealthReport report;

@@ -36,6 +36,12 @@ struct PollerHealthRule {
 HealthReport check_poller_health(store::JobStore& store, const std::vector<PollerHealthRule>& feeds,
                                  int64_t now_ms, int intervals = 3);
 
+// Adds to `report`'s details, for each feed lease in `store`, whether the poller named
+// `holder` (host:pid) is the feed's active poller or stands by, and who holds it: a standby
+// is healthy (its feeds are polled by their holder) and says so. Changes nothing else.
+void describe_feed_leases(store::JobStore& store, const std::string& holder, int64_t now_ms,
+                          HealthReport& report);
+
 struct DispatcherHealthRule {
   // The dispatcher's heartbeat row must be younger than this.
   std::chrono::milliseconds max_heartbeat_age{60000};

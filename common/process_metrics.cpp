@@ -67,6 +67,14 @@ PollerMetrics::PollerMetrics(MetricsRegistry& r)
       cursor_lag(r.gauge(kCursorLag, "Seconds between now and the feed's cursor.", {"feed"})),
       last_successful_poll(
           r.gauge(kLastSuccessfulPoll, "Unix time of the feed's last successful poll.", {"feed"})),
+      feed_lease_held(r.gauge(kFeedLeaseHeld,
+                              "1 while this poller holds the feed's lease (polls it), 0 while "
+                              "it stands by.",
+                              {"feed"})),
+      feed_lease_takeovers(r.counter(kFeedLeaseTakeovers,
+                                     "Times this poller took the feed's lease after an earlier "
+                                     "tenure (a standby taking over, or a restart).",
+                                     {"feed"})),
       store(r) {}
 
 void PollerMetrics::record_poll(const store::PollRecord& poll, std::optional<int64_t> cursor,

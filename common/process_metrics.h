@@ -26,6 +26,8 @@ inline constexpr std::string_view kDuplicatesSkipped =
     "webhook_duplicates_skipped_total";                                           // {feed}
 inline constexpr std::string_view kRenderErrors = "webhook_render_errors_total";  // {feed}
 inline constexpr std::string_view kCursorLag = "webhook_cursor_lag_seconds";      // {feed}
+inline constexpr std::string_view kFeedLeaseHeld = "webhook_feed_lease_held";     // {feed}, 0 or 1
+inline constexpr std::string_view kFeedLeaseTakeovers = "webhook_feed_lease_takeovers_total";
 inline constexpr std::string_view kLastSuccessfulPoll =
     "webhook_last_successful_poll_timestamp_seconds";  // {feed}
 // --- webhook-dispatcher ---
@@ -84,6 +86,8 @@ struct PollerMetrics {
   Family<Counter>& render_errors;
   Family<Gauge>& cursor_lag;
   Family<Gauge>& last_successful_poll;
+  Family<Gauge>& feed_lease_held;         // {feed}: 1 while this poller is the feed's active one
+  Family<Counter>& feed_lease_takeovers;  // {feed}: tenures this poller began after another
   StoreMetrics store;
 };
 

@@ -91,6 +91,8 @@ constexpr std::array kSettings = {
     "A stream connection that brings no message for this long is closed and opened again from the cursor (pycti's watchdog).", {}, 0.05, 3600},
   SettingSpec{"WEBHOOK_STREAM_RECONNECT_MAX", T::kSeconds, "60", P | C, 0, false,
     "Longest wait before reconnecting a stream that keeps failing (1 s, 2 s, 4 s ... up to this).", {}, 0.01, 3600},
+  SettingSpec{"WEBHOOK_POLLER_LEASE", T::kSeconds, "15", P | C, 0, false,
+    "How long a poller's lease of a feed lasts: one poller per feed polls, renewing it every third of this; the others stand by and take the feed over within this time after its poller dies, hangs or is cut off.", {}, 1, 3600},
   // --- polling OpenCTI ---
   SettingSpec{"WEBHOOK_GRAPHQL_POLLING_INTERVAL", T::kSeconds, "60", P | C, 0, true,
     "Seconds between the starts of two polls.", {}, 0.01, 86400},

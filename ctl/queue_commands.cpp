@@ -112,10 +112,22 @@ int status_with_heartbeats(store::JobStore& store, bool json) {
          std::to_string(c.filtered),
          c.ended_at ? one_line(c.end_reason, 40) : std::string("open (or the poller died)")});
   }
+  // Who polls each feed (README "Standby pollers").
+  const auto leases = store.feed_leases();
+  ordered_json lease_rows = ordered_json::array();
+  TablePrinter lease_table({"FEED", "ACTIVE POLLER", "EPOCH", "LEASE", "SINCE"});
+  for (const auto& l : leases) {
+    lease_rows.push_back(feed_lease_json(l, now));
+    lease_table.add_row({l.feed, l.holder, std::to_string(l.epoch),
+                         l.expires_at > now ? "until " + format_utc(l.expires_at)
+                                            : "free since " + format_utc(l.expires_at),
+                         format_utc(l.acquired_at)});
+  }
   if (json) {
     std::cout << ordered_json{{"feeds", out},
                               {"heartbeats", beats},
-                              {"stream_connections", streams}}
+                              {"stream_connections", streams},
+                              {"feed_leases", lease_rows}}
                      .dump(2)
               << "\n";
     return 0;
@@ -128,6 +140,10 @@ int status_with_heartbeats(store::JobStore& store, bool json) {
   if (!connections.empty()) {
     std::cout << "\nlast stream connections, newest first:\n";
     stream_table.print(std::cout);
+  }
+  if (!leases.empty()) {
+    std::cout << "\nfeed leases (the other pollers stand by):\n";
+    lease_table.print(std::cout);
   }
   if (auto blocked = store.blocked_keys(std::nullopt, 1); !blocked.empty()) {
     std::cout << "order keys are blocked by dead jobs: see webhookctl blocked\n";

@@ -89,4 +89,14 @@ ordered_json feed_status_json(const store::FeedStatus& f) {
           {"oldest_pending", time_json(f.oldest_pending_created_at)}};
 }
 
+nlohmann::ordered_json feed_lease_json(const store::FeedLease& lease, int64_t now_ms) {
+  return {{"feed", lease.feed},
+          {"holder", lease.holder},
+          {"epoch", lease.epoch},
+          {"live", lease.expires_at > now_ms},
+          {"acquired_at", time_json(lease.acquired_at)},
+          {"renewed_at", time_json(lease.renewed_at)},
+          {"expires_at", time_json(lease.expires_at)}};
+}
+
 }  // namespace webhook::ctl

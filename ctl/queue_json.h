@@ -22,5 +22,7 @@ nlohmann::ordered_json attempt_json(const store::AttemptRow& attempt);
 nlohmann::ordered_json job_detail_json(const store::JobDetail& detail);
 // One feed of `webhookctl status --json`.
 nlohmann::ordered_json feed_status_json(const store::FeedStatus& feed);
+// One feed lease of `webhookctl status --json` ("feed_leases"); `live`: unexpired at now.
+nlohmann::ordered_json feed_lease_json(const store::FeedLease& lease, int64_t now_ms);
 
 }  // namespace webhook::ctl

@@ -30,7 +30,8 @@ FeedPoller::FeedPoller(const CompiledFeed& feed, GraphqlEndpoint& endpoint, stor
                        const Clock& clock)
     : feed_(feed), endpoint_(endpoint), store_(store), clock_(clock) {}
 
-PollResult FeedPoller::poll(const CancelFn& cancel, bool commit) {
+PollResult FeedPoller::poll(const CancelFn& cancel, bool commit,
+                            std::optional<int64_t> lease_epoch) {
   PollResult result;
   store::PollRecord& record = result.record;
   record.feed = name();
@@ -93,7 +94,16 @@ PollResult FeedPoller::poll(const CancelFn& cancel, bool commit) {
   c.expected_cursor = stored;
   c.dead_blocks_key = feed_.config.order_dead_blocks;
   c.coalesce = feed_.config.coalesce;
-  result.poll_id = store_->commit_poll(c);
+  c.lease_epoch = lease_epoch;
+  try {
+    result.poll_id = store_->commit_poll(c);
+  } catch (const store::LeaseLostError& e) {
+    // Thrown away whole: the feed's new holder polls this window from the stored cursor.
+    result.status = PollStatus::kLeaseLost;
+    result.record.error = e.what();
+    result.jobs = std::move(c.jobs);
+    return result;
+  }
   result.jobs = std::move(c.jobs);
   if (!result.poll_id) result.status = PollStatus::kConflict;
   return result;

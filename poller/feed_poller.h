@@ -24,6 +24,7 @@ enum class PollStatus {
   kFailed,     // recorded as failed; the cursor did not move
   kAbandoned,  // stopped by shutdown before the commit; nothing written
   kConflict,   // the cursor moved meanwhile (webhookctl rewind); nothing written
+  kLeaseLost,  // the feed's lease was lost meanwhile (another poller has it); nothing written
 };
 
 struct PollResult {
@@ -44,8 +45,11 @@ class FeedPoller {
              const Clock& clock);
 
   // One poll. With `commit` false nothing is written (--dry-run, check-config). `cancel`
-  // is asked during requests; when it says stop, the poll is abandoned whole.
-  PollResult poll(const CancelFn& cancel = {}, bool commit = true);
+  // is asked during requests; when it says stop, the poll is abandoned whole. With
+  // `lease_epoch`, the commit is fenced by that feed lease (kLeaseLost when it no longer
+  // holds).
+  PollResult poll(const CancelFn& cancel = {}, bool commit = true,
+                  std::optional<int64_t> lease_epoch = std::nullopt);
 
   const std::string& name() const { return feed_.config.name; }
   const CompiledFeed& feed() const { return feed_; }

@@ -15,7 +15,8 @@ bool run_feed_threads(const std::vector<CompiledFeed>& feeds, const GraphqlOptio
                       const StreamOptions& stream, const StreamFeedOptions& stream_feed,
                       const std::map<std::string, std::string>& registered_starts,
                       const store::StoreOptions& database, const Clock& clock,
-                      ShutdownSignal& signal, const std::vector<PollListener*>& listeners) {
+                      ShutdownSignal& signal, const std::vector<PollListener*>& listeners,
+                      FeedLeaseKeeper* leases) {
   struct Worker {
     std::unique_ptr<GraphqlClient> client;
     std::unique_ptr<StreamClient> stream_client;
@@ -39,13 +40,14 @@ bool run_feed_threads(const std::vector<CompiledFeed>& feeds, const GraphqlOptio
       }
       w.stream = std::make_unique<StreamFeed>(feed, *w.stream_client, *w.store, clock, options);
       for (auto* listener : listeners) w.stream->add_listener(listener);
+      w.stream->set_leases(leases);
       workers.push_back(std::move(w));
       continue;
     }
     w.client = std::make_unique<GraphqlClient>(graphql);
     std::vector<std::unique_ptr<FeedPoller>> pollers;
     pollers.push_back(std::make_unique<FeedPoller>(feed, *w.client, w.store.get(), clock));
-    w.loop = std::make_unique<PollLoop>(std::move(pollers), clock, *w.stop, w.store.get());
+    w.loop = std::make_unique<PollLoop>(std::move(pollers), clock, *w.stop, w.store.get(), leases);
     for (auto* listener : listeners) w.loop->add_listener(listener);
     workers.push_back(std::move(w));
   }

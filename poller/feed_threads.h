@@ -12,6 +12,7 @@
 #include "common/store/job_store.h"
 #include "common/store/open_store.h"
 #include "poller/compiled_feed.h"
+#include "poller/feed_lease_keeper.h"
 #include "poller/graphql_client.h"
 #include "poller/poll_loop.h"
 #include "poller/stream_client.h"
@@ -24,11 +25,13 @@ namespace webhook::poller {
 // every one of `listeners`, which must therefore be thread-safe.
 // Stream feeds (FeedSource::kStream) run a StreamFeed with their own StreamClient, built
 // from `stream` and `stream_feed`, whose registered_start is looked up per feed in
-// `registered_starts`.
+// `registered_starts`. With `leases` (borrowed, already started), each feed is polled or
+// streamed only while this process holds its lease; null: every feed, unfenced.
 bool run_feed_threads(const std::vector<CompiledFeed>& feeds, const GraphqlOptions& graphql,
                       const StreamOptions& stream, const StreamFeedOptions& stream_feed,
                       const std::map<std::string, std::string>& registered_starts,
                       const store::StoreOptions& database, const Clock& clock,
-                      ShutdownSignal& signal, const std::vector<PollListener*>& listeners = {});
+                      ShutdownSignal& signal, const std::vector<PollListener*>& listeners = {},
+                      FeedLeaseKeeper* leases = nullptr);
 
 }  // namespace webhook::poller

@@ -14,6 +14,7 @@
 #include "common/store_config.h"
 #include "poller/command_line.h"
 #include "poller/compiled_feed.h"
+#include "poller/feed_lease_keeper.h"
 #include "poller/feed_threads.h"
 #include "poller/graphql_client.h"
 #include "poller/metrics_service.h"
@@ -121,9 +122,20 @@ int main(int argc, char** argv) {
     const SdNotifier notifier = SdNotifier::from_environment(process_environment());
     WatchdogListener watchdog(notifier);
     std::vector<PollListener*> listeners{&watchdog};
+    // One active poller per feed: this process polls the feeds whose lease it holds and
+    // stands by for the others (README "Standby pollers").
+    std::vector<std::string> feed_names;
+    for (const auto& feed : feeds) feed_names.push_back(feed.config.name);
+    FeedLeaseKeeper leases(feed_names, store::open_store(options),
+                           config->duration("WEBHOOK_POLLER_LEASE"),
+                           FeedLeaseKeeper::process_holder(), clock);
     std::unique_ptr<MetricsService> metrics =
-        MetricsService::start(*config, options, *store, clock);
-    if (metrics) listeners.push_back(&metrics->listener());
+        MetricsService::start(*config, options, *store, clock, leases.holder());
+    if (metrics) {
+      listeners.push_back(&metrics->listener());
+      leases.set_observer(
+          [listener = &metrics->listener()](const FeedLeaseChange& c) { listener->on_lease(c); });
+    }
     log_event(spdlog::level::info, "polling",
               {{"feeds", feeds.size()}, {"store", store::describe_store(options)}});
     notifier.ready("polling " + std::to_string(feeds.size()) + " feed(s) into " +
@@ -155,8 +167,10 @@ int main(int argc, char** argv) {
       for (const auto& feed : feeds) names.push_back(feed.config.name);
       registration.emplace(std::move(*identity), graphql, options, names, clock, signal);
     }
+    leases.start();
     bool ok = run_feed_threads(feeds, graphql, stream, stream_feed, registered_starts, options,
-                               clock, signal, listeners);
+                               clock, signal, listeners, &leases);
+    leases.stop();  // releases what it holds: a standby takes over at once
     notifier.stopping();
     log_event(spdlog::level::info, "stopped", {});
     return ok ? 0 : 1;

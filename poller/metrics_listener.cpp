@@ -9,8 +9,9 @@ MetricsListener::MetricsListener(metrics::PollerMetrics& metrics, const Clock& c
     : metrics_(metrics), clock_(clock), cursors_(std::move(cursors)) {}
 
 void MetricsListener::on_poll(const FeedPoller& feed, const PollResult& result) {
-  // An abandoned poll (shutdown) wrote nothing and says nothing about OpenCTI.
-  if (result.status == PollStatus::kAbandoned) return;
+  // An abandoned poll (shutdown, or the lease lost) wrote nothing and says nothing about
+  // OpenCTI.
+  if (result.status == PollStatus::kAbandoned || result.status == PollStatus::kLeaseLost) return;
   std::optional<int64_t> cursor;
   {
     std::lock_guard lock(mutex_);
@@ -28,6 +29,12 @@ void MetricsListener::on_poll(const FeedPoller& feed, const PollResult& result) 
   record.feed = feed.name();
   record.finished_at = std::max(record.finished_at, record.started_at);
   metrics_.record_poll(record, cursor, clock_.now_ms());
+}
+
+void MetricsListener::on_lease(const FeedLeaseChange& change) {
+  metrics_.feed_lease_held.with({change.feed}).set(change.held ? 1 : 0);
+  auto& takeovers = metrics_.feed_lease_takeovers.with({change.feed});
+  if (change.held && change.takeover) takeovers.inc();
 }
 
 std::optional<int64_t> MetricsListener::on_turn(int64_t now) {

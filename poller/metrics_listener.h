@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/process_metrics.h"
+#include "poller/feed_lease_keeper.h"
 #include "poller/poll_loop.h"
 
 namespace webhook::poller {
@@ -24,6 +25,8 @@ class MetricsListener final : public PollListener {
 
   void on_poll(const FeedPoller& feed, const PollResult& result) override;
   std::optional<int64_t> on_turn(int64_t now) override;
+  // A feed's lease taken or lost (FeedLeaseKeeper's observer): held and takeovers.
+  void on_lease(const FeedLeaseChange& change);
 
  private:
   metrics::PollerMetrics& metrics_;

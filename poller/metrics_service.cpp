@@ -9,7 +9,8 @@ namespace webhook::poller {
 
 std::unique_ptr<MetricsService> MetricsService::start(const Config& config,
                                                       const store::StoreOptions& database,
-                                                      store::JobStore& store, const Clock& clock) {
+                                                      store::JobStore& store, const Clock& clock,
+                                                      const std::string& holder) {
   if (!config.boolean("CONNECTOR_EXPOSE_METRICS")) return nullptr;
   std::unique_ptr<MetricsService> service(new MetricsService());
   service->registry_ = service::make_metrics_registry(config);
@@ -29,11 +30,22 @@ std::unique_ptr<MetricsService> MetricsService::start(const Config& config,
   service->listener_ =
       std::make_unique<MetricsListener>(*service->metrics_, clock, std::move(cursors));
   service->listener_->on_turn(clock.now_ms());  // a lag from the first scrape on
+  for (const auto& feed : config.feeds()) {
+    // Standing by until the first lease: 0, and no takeover yet, from the first scrape on.
+    service->metrics_->feed_lease_held.with({feed.name}).set(0);
+    service->metrics_->feed_lease_takeovers.with({feed.name});
+  }
 
   std::vector<PollerHealthRule> rules = poller_health_rules(config);
   service::StoreHealthProbe probe(
       database,
-      [rules](store::JobStore& s, int64_t now) { return check_poller_health(s, rules, now); },
+      [rules, holder](store::JobStore& s, int64_t now) {
+        // The feeds' health is the store's (a standby's feeds are polled by their holder);
+        // what this process does for each is said beside it.
+        HealthReport report = check_poller_health(s, rules, now);
+        describe_feed_leases(s, holder, now, report);
+        return report;
+      },
       clock);
   service->server_ =
       service::start_metrics_endpoint(config, "CONNECTOR_METRICS_PORT", *service->registry_, probe);

@@ -23,13 +23,15 @@ class MetricsService {
   // false. `store` gives the feeds' cursors at start (the cursor lag of a feed OpenCTI does
   // not answer for); /healthz applies `webhookctl health --process poller`'s rule to
   // `database`. Throws std::runtime_error when the port is taken, std::invalid_argument for
-  // an invalid metric name prefix.
+  // an invalid metric name prefix. `holder` names this process in the feed leases: /healthz
+  // says which feeds it polls and which it stands by for.
   static std::unique_ptr<MetricsService> start(const Config& config,
                                                const store::StoreOptions& database,
-                                               store::JobStore& store, const Clock& clock);
+                                               store::JobStore& store, const Clock& clock,
+                                               const std::string& holder = {});
 
-  // To add to every poll loop.
-  PollListener& listener() { return *listener_; }
+  // To add to every poll loop (and to observe the feed leases).
+  MetricsListener& listener() { return *listener_; }
   int port() const { return server_->port(); }
 
  private:

@@ -21,10 +21,10 @@ std::string hostname_and_pid() {
 }  // namespace
 
 PollLoop::PollLoop(std::vector<std::unique_ptr<FeedPoller>> feeds, const Clock& clock,
-                   StopToken& stop, store::JobStore* store)
-    : clock_(clock), stop_(stop), store_(store), worker_(hostname_and_pid()) {
+                   StopToken& stop, store::JobStore* store, FeedLeaseKeeper* leases)
+    : clock_(clock), stop_(stop), store_(store), leases_(leases), worker_(hostname_and_pid()) {
   int64_t now = clock_.now_ms();
-  for (auto& feed : feeds) feeds_.push_back(Schedule{std::move(feed), now, 0});
+  for (auto& feed : feeds) feeds_.push_back(Schedule{std::move(feed), now, 0, std::nullopt});
 }
 
 std::chrono::milliseconds PollLoop::backoff(int failures, std::chrono::milliseconds interval) {
@@ -37,8 +37,13 @@ PollResult PollLoop::poll(Schedule& schedule) {
   FeedPoller& feed = *schedule.poller;
   auto interval = feed.feed().config.polling_interval;
   PollResult result;
+  const std::optional<int64_t> epoch = schedule.epoch;
+  // A lease lost during the poll abandons it: another poller polls the feed now.
+  auto cancel = [&] {
+    return stop_.stop_requested() || (leases_ != nullptr && leases_->held(feed.name()) != epoch);
+  };
   try {
-    result = feed.poll([this] { return stop_.stop_requested(); });
+    result = feed.poll(cancel, true, leases_ != nullptr ? epoch : std::nullopt);
   } catch (const std::exception& e) {
     // The store failed (disk full, locked too long): nothing was committed; retry later.
     result.status = PollStatus::kFailed;
@@ -80,20 +85,63 @@ PollResult PollLoop::poll(Schedule& schedule) {
                 {{"feed", feed.name()}});
       break;
     case PollStatus::kAbandoned:
-      log_event(spdlog::level::info, "poll abandoned: shutting down", {{"feed", feed.name()}});
+      if (stop_.stop_requested()) {
+        log_event(spdlog::level::info, "poll abandoned: shutting down", {{"feed", feed.name()}});
+      } else {
+        schedule.epoch.reset();
+        log_event(spdlog::level::warn,
+                  "poll thrown away: the feed's lease was lost meanwhile; standing by",
+                  {{"feed", feed.name()}, {"epoch", epoch.value_or(0)}});
+      }
+      break;
+    case PollStatus::kLeaseLost:
+      schedule.epoch.reset();
+      if (leases_ != nullptr && epoch) leases_->lost(feed.name(), *epoch);
+      log_event(spdlog::level::warn,
+                "poll thrown away: the store refused it, the feed's lease was lost; standing by",
+                {{"feed", feed.name()}, {"epoch", epoch.value_or(0)}, {"error", r.error}});
       break;
   }
   for (auto* listener : listeners_) listener->on_poll(feed, result);
   return result;
 }
 
+bool PollLoop::active(Schedule& schedule, int64_t now) {
+  if (leases_ == nullptr) return true;
+  const std::optional<int64_t> held = leases_->held(schedule.poller->name());
+  if (!held) {
+    if (schedule.epoch) {
+      log_event(spdlog::level::warn, "the feed's lease is no longer held: standing by",
+                {{"feed", schedule.poller->name()}, {"epoch", *schedule.epoch}});
+    }
+    schedule.epoch.reset();
+    return false;
+  }
+  if (held != schedule.epoch) {
+    // A new tenure: whatever this process knew of the feed may be stale; poll at once from
+    // the stored cursor, which is where the last holder left off.
+    schedule.epoch = held;
+    schedule.next_due = now;
+    schedule.failures = 0;
+  }
+  return true;
+}
+
 int64_t PollLoop::run_due() {
+  bool standing_by = false;
   for (auto& schedule : feeds_) {
     if (stop_.stop_requested()) break;
+    if (!active(schedule, clock_.now_ms())) {
+      standing_by = true;
+      continue;
+    }
     if (clock_.now_ms() >= schedule.next_due) poll(schedule);
   }
   int64_t now = clock_.now_ms();
-  if (store_ != nullptr) {
+  // A standby turns often (kStandbyLook); its heartbeat need not follow.
+  const bool beat = !last_beat_ || now - *last_beat_ >= 1000 || now < *last_beat_;
+  if (store_ != nullptr && beat) {
+    last_beat_ = now;
     try {
       store_->heartbeat("poller", worker_, now);
     } catch (const std::exception& e) {
@@ -101,7 +149,11 @@ int64_t PollLoop::run_due() {
     }
   }
   int64_t next = now + 3'600'000;
-  for (const auto& schedule : feeds_) next = std::min(next, schedule.next_due);
+  for (const auto& schedule : feeds_) {
+    if (leases_ == nullptr || schedule.epoch) next = std::min(next, schedule.next_due);
+  }
+  // A standby looks at its lease often, to take the feed over as soon as the keeper has it.
+  if (standing_by) next = std::min(next, now + kStandbyLook.count());
   for (auto* listener : listeners_) {
     if (auto wake = listener->on_turn(now)) next = std::min(next, *wake);
   }

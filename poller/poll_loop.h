@@ -3,7 +3,10 @@
 // failed poll is retried with exponential backoff (1 s, 2 s, 4 s, ... capped at the
 // interval). A stop request ends the sleep at once and abandons a request in flight, so a
 // poll is either committed whole or not at all. Each feed keeps its own schedule and
-// cursor. Not thread-safe; run() owns the calling thread.
+// cursor. With a FeedLeaseKeeper, a feed is polled only while this process holds its lease
+// (standing by otherwise, looking again every kStandbyLook); a poll whose lease is lost
+// meanwhile is abandoned, or refused by the store at commit, and a feed taken over is
+// polled at once from the stored cursor. Not thread-safe; run() owns the calling thread.
 #pragma once
 
 #include <chrono>
@@ -15,6 +18,7 @@
 
 #include "common/clock.h"
 #include "common/store/job_store.h"
+#include "poller/feed_lease_keeper.h"
 #include "poller/feed_poller.h"
 #include "poller/stop_token.h"
 
@@ -32,9 +36,13 @@ class PollListener {
 
 class PollLoop {
  public:
-  // `store` is used for heartbeats and may be null. Everything borrowed must outlive the loop.
+  // `store` is used for heartbeats and may be null; so may `leases` (every feed is then
+  // polled, unfenced). Everything borrowed must outlive the loop.
   PollLoop(std::vector<std::unique_ptr<FeedPoller>> feeds, const Clock& clock, StopToken& stop,
-           store::JobStore* store = nullptr);
+           store::JobStore* store = nullptr, FeedLeaseKeeper* leases = nullptr);
+
+  // How often a standing-by feed looks whether the keeper took its lease.
+  static constexpr std::chrono::milliseconds kStandbyLook{100};
 
   void add_listener(PollListener* listener) { listeners_.push_back(listener); }
 
@@ -55,15 +63,20 @@ class PollLoop {
     std::unique_ptr<FeedPoller> poller;
     int64_t next_due = 0;
     int failures = 0;
+    std::optional<int64_t> epoch;  // the lease tenure it polls under; none: standing by
   };
+  // With leases: whether `schedule` may poll now (its tenure updated); false: standing by.
+  bool active(Schedule& schedule, int64_t now);
   PollResult poll(Schedule& schedule);
 
   std::vector<Schedule> feeds_;
   const Clock& clock_;
   StopToken& stop_;
   store::JobStore* store_;
+  FeedLeaseKeeper* leases_;
   std::vector<PollListener*> listeners_;
   std::string worker_;
+  std::optional<int64_t> last_beat_;
 };
 
 }  // namespace webhook::poller

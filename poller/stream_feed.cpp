@@ -116,6 +116,7 @@ class StreamFeed::Batch final : public StreamHandler {
     commit_.expected_cursor = stored_;
     commit_.now = feed_.clock_.now_ms();
     commit_.ordering = {feed_.feed_.config.order_dead_blocks, feed_.feed_.config.coalesce};
+    commit_.lease_epoch = feed_.lease_epoch_;
     if (!feed_.store_.commit_stream(commit_)) {
       conflict_ = true;
       return false;
@@ -242,8 +243,10 @@ StreamConnection StreamFeed::connect_once(const CancelFn& cancel) {
     if (!batch.conflict()) batch.flush();
   } catch (const std::exception& e) {
     try {
+      const bool lost = dynamic_cast<const store::LeaseLostError*>(&e) != nullptr;
       store_.close_stream_connection(id, clock_.now_ms(), std::nullopt,
-                                     std::string("the store failed: ") + e.what());
+                                     lost ? std::string("the feed's lease was lost: ") + e.what()
+                                          : std::string("the store failed: ") + e.what());
     } catch (const std::exception&) {
       // The store is down: the row stays open, which is what a killed poller leaves too.
     }
@@ -266,12 +269,30 @@ StreamConnection StreamFeed::connect_once(const CancelFn& cancel) {
 
 void StreamFeed::run(StopToken& stop) {
   int failures = 0;
-  auto cancel = [&stop] { return stop.stop_requested(); };
+  auto cancel = [&] {
+    return stop.stop_requested() || (leases_ != nullptr && leases_->held(name()) != lease_epoch_);
+  };
   while (!stop.stop_requested()) {
+    if (leases_ != nullptr) {
+      lease_epoch_ = leases_->held(name());
+      if (!lease_epoch_) {
+        // Standing by: another poller streams the feed.
+        for (auto* l : listeners_) l->on_turn(clock_.now_ms());
+        if (stop.wait_for(PollLoop::kStandbyLook)) break;
+        failures = 0;
+        continue;
+      }
+    }
     std::chrono::milliseconds wait{0};
     try {
       StreamConnection c = connect_once(cancel);
-      if (c.end == StreamEnd::kCancelled) break;
+      if (c.end == StreamEnd::kCancelled) {
+        if (stop.stop_requested()) break;
+        log_event(spdlog::level::warn,
+                  "stream connection ended: the feed's lease was lost; standing by",
+                  {{"feed", name()}, {"epoch", lease_epoch_.value_or(0)}});
+        continue;
+      }
       const bool progressed = c.opened() && c.events > 0;
       failures = progressed ? 0 : failures + 1;
       if (c.end != StreamEnd::kClosed || !progressed) {
@@ -281,6 +302,14 @@ void StreamFeed::run(StopToken& stop) {
       }
       wait = backoff(failures);
       if (c.retry_ms && failures > 0) wait = std::max(wait, std::chrono::milliseconds(*c.retry_ms));
+    } catch (const store::LeaseLostError& e) {
+      // The batch in memory is thrown away: the feed's new holder streams it again.
+      if (leases_ != nullptr && lease_epoch_) leases_->lost(name(), *lease_epoch_);
+      log_event(spdlog::level::warn,
+                "stream batch thrown away: the store refused it, the feed's lease was lost; "
+                "standing by",
+                {{"feed", name()}, {"epoch", lease_epoch_.value_or(0)}, {"error", e.what()}});
+      continue;
     } catch (const std::exception& e) {
       ++failures;
       wait = backoff(failures);

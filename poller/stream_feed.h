@@ -5,8 +5,11 @@
 // while nothing else happens. Every (re)connection resumes with Last-Event-ID set to the
 // stored cursor, so a crash anywhere neither loses an event nor enqueues one twice. Each
 // connection is recorded (when, from which id, counts, why it ended); a failed one is
-// retried after 1 s, 2 s, 4 s ... up to `reconnect_max`. Borrows the feed, client, store,
-// clock and listeners, which must outlive it; one thread at a time (run() owns it).
+// retried after 1 s, 2 s, 4 s ... up to `reconnect_max`. With a FeedLeaseKeeper the feed
+// streams only while this process holds its lease (standing by otherwise); the connection
+// ends as soon as the lease is lost, and every batch is fenced by the lease's epoch.
+// Borrows the feed, client, store, clock, keeper and listeners, which must outlive it; one
+// thread at a time (run() owns it).
 #pragma once
 
 #include <chrono>
@@ -18,6 +21,7 @@
 #include "common/clock.h"
 #include "common/store/job_store.h"
 #include "poller/compiled_feed.h"
+#include "poller/feed_lease_keeper.h"
 #include "poller/poll_loop.h"
 #include "poller/stop_token.h"
 #include "poller/stream_client.h"
@@ -58,6 +62,8 @@ class StreamFeed {
              const Clock& clock, StreamFeedOptions options);
 
   void add_listener(PollListener* listener) { listeners_.push_back(listener); }
+  // Streams only under this process's lease of the feed (null: always, unfenced).
+  void set_leases(FeedLeaseKeeper* leases) { leases_ = leases; }
 
   // Where the next connection starts: the stored cursor, else the registered state's
   // start_from, else CONNECTOR_LIVE_STREAM_START_TIMESTAMP, else 0-0.
@@ -85,6 +91,8 @@ class StreamFeed {
   const Clock& clock_;
   StreamFeedOptions options_;
   std::vector<PollListener*> listeners_;
+  FeedLeaseKeeper* leases_ = nullptr;
+  std::optional<int64_t> lease_epoch_;  // of the connection under way
   bool logged_start_ = false;
   std::string worker_;  // this feed's name in the heartbeat rows
 };

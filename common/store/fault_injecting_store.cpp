@@ -51,6 +51,21 @@ std::unordered_set<std::string> FaultInjectingStore::seen_since(std::string_view
 std::optional<int64_t> FaultInjectingStore::commit_poll(const PollCommit& commit) {
   return around("commit_poll", [&](JobStore& s) { return s.commit_poll(commit); });
 }
+std::optional<int64_t> FaultInjectingStore::acquire_feed_lease(std::string_view feed,
+                                                               std::string_view holder,
+                                                               std::chrono::milliseconds duration,
+                                                               int64_t now) {
+  return around("acquire_feed_lease",
+                [&](JobStore& s) { return s.acquire_feed_lease(feed, holder, duration, now); });
+}
+bool FaultInjectingStore::release_feed_lease(std::string_view feed, std::string_view holder,
+                                             int64_t epoch, int64_t now) {
+  return around("release_feed_lease",
+                [&](JobStore& s) { return s.release_feed_lease(feed, holder, epoch, now); });
+}
+std::vector<FeedLease> FaultInjectingStore::feed_leases() {
+  return around("feed_leases", [&](JobStore& s) { return s.feed_leases(); });
+}
 std::optional<std::string> FaultInjectingStore::stream_cursor(std::string_view feed) {
   return around("stream_cursor", [&](JobStore& s) { return s.stream_cursor(feed); });
 }

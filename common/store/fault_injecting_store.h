@@ -48,6 +48,12 @@ class FaultInjectingStore final : public JobStore, private FaultPoints {
   std::vector<StreamConnectionRow> list_stream_connections(std::optional<std::string> feed,
                                                            int limit) override;
   std::map<std::string, std::string> stream_cursors() override;
+  std::optional<int64_t> acquire_feed_lease(std::string_view feed, std::string_view holder,
+                                            std::chrono::milliseconds duration,
+                                            int64_t now) override;
+  bool release_feed_lease(std::string_view feed, std::string_view holder, int64_t epoch,
+                          int64_t now) override;
+  std::vector<FeedLease> feed_leases() override;
   std::vector<ClaimedJob> claim(std::string_view worker, int max_jobs,
                                 std::chrono::milliseconds lease, int64_t now) override;
   RecordResult record_outcomes(std::span<const Outcome> outcomes, int64_t now) override;

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -91,6 +92,11 @@ struct PollCommit {
   // never tried `superseded`, the commit's own earlier jobs of that key included.
   bool dead_blocks_key = false;
   bool coalesce = false;
+  // The feed lease (acquire_feed_lease) the poll ran under. Set: nothing is written, and
+  // commit_poll throws LeaseLostError, unless it is still the feed's current, unexpired
+  // lease when the commit is made (SQLite judges expiry at poll.finished_at, PostgreSQL by
+  // the server's clock). Unset: no lease is asked for (tests, tools).
+  std::optional<int64_t> lease_epoch;
   JobOrdering ordering() const { return {dead_blocks_key, coalesce}; }
 };
 
@@ -111,6 +117,28 @@ struct StreamCommit {
   int64_t render_errors = 0;
   int64_t now = 0;       // the jobs' creation time
   JobOrdering ordering;  // as PollCommit's dead_blocks_key and coalesce
+  // As PollCommit::lease_epoch (SQLite judges expiry at `now`).
+  std::optional<int64_t> lease_epoch;
+};
+
+// Thrown by commit_poll and commit_stream, with nothing written, when the commit's
+// lease_epoch is no longer the feed's current lease, or that lease expired: another poller
+// holds the feed now (or may take it at any moment). Not a database failure and not a
+// cursor conflict: the caller stops working on the feed and stands by.
+class LeaseLostError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A feed's lease row: who polls the feed, since when, until when (README "Standby
+// pollers"). On PostgreSQL the times are the server's clock.
+struct FeedLease {
+  std::string feed;
+  std::string holder;  // host:pid of the poller
+  int64_t epoch = 0;   // grows at every change of tenure
+  int64_t acquired_at = 0;
+  int64_t renewed_at = 0;
+  int64_t expires_at = 0;  // a released lease expires when it was released
 };
 
 struct StreamConnectionRow {
@@ -281,14 +309,16 @@ class JobStore {
   // Hashes of `feed` recorded at or after `since` (the poll overlap).
   virtual std::unordered_set<std::string> seen_since(std::string_view feed, int64_t since) = 0;
   // Writes jobs, seen hashes, the poll row and the new cursor in one transaction.
-  // Returns the poll id, or nullopt when expected_cursor no longer holds.
+  // Returns the poll id, or nullopt when expected_cursor no longer holds. Throws
+  // LeaseLostError (nothing written) when lease_epoch is set and no longer held.
   virtual std::optional<int64_t> commit_poll(const PollCommit& commit) = 0;
 
   // --- poller, stream feeds ---
   // The last stream id a stream feed handled, or nullopt for a new feed.
   virtual std::optional<std::string> stream_cursor(std::string_view feed) = 0;
   // Writes the jobs, the new stream cursor and the connection's counts in one
-  // transaction. False (nothing written) when expected_cursor no longer holds.
+  // transaction. False (nothing written) when expected_cursor no longer holds;
+  // LeaseLostError (nothing written) as for commit_poll.
   virtual bool commit_stream(const StreamCommit& commit) = 0;
   // A new connection row (open); returns its id.
   virtual int64_t open_stream_connection(std::string_view feed, int64_t started_at,
@@ -296,6 +326,23 @@ class JobStore {
   // Marks a connection ended, with the HTTP status it got (if any) and why it ended.
   virtual void close_stream_connection(int64_t id, int64_t ended_at, std::optional<int> http_status,
                                        std::string_view reason) = 0;
+
+  // --- poller, feed leases (one active poller per feed) ---
+  // Takes `feed`'s lease for `holder` until now + duration if it is free or expired, or
+  // renews it if `holder` holds it and it has not expired. Returns the epoch held: the same
+  // as before for a renewal, a greater one for a new tenure (another holder's, or this
+  // holder's again after its lease ran out); nullopt when another holder's lease stands.
+  // When several try at once exactly one gets it. `now` is the caller's clock, used on
+  // SQLite only: PostgreSQL uses the server's, the same for every host.
+  virtual std::optional<int64_t> acquire_feed_lease(std::string_view feed, std::string_view holder,
+                                                    std::chrono::milliseconds duration,
+                                                    int64_t now) = 0;
+  // Ends `holder`'s lease of `feed` at `epoch` at once (a standby may take it right away);
+  // false when it was no longer held so. `now` as for acquire_feed_lease.
+  virtual bool release_feed_lease(std::string_view feed, std::string_view holder, int64_t epoch,
+                                  int64_t now) = 0;
+  // Every feed's lease row, by feed.
+  virtual std::vector<FeedLease> feed_leases() = 0;
 
   // --- dispatcher ---
   // Up to `max_jobs` pending jobs due at `now`, oldest first, marked running for `worker`

@@ -29,9 +29,17 @@ constexpr SnapshotTable kTables[] = {
      "job_seq, number", nullptr},
 };
 
+constexpr ExcludedTable kExcluded[] = {
+    // Live state of the running pollers, not queue data: a lease copied from the file would
+    // name a poller of the old store and make the new store's pollers wait for its expiry.
+    // The pollers of the new store take their leases afresh (epochs fence within one store).
+    {"feed_leases", "live poller leases; the new store's pollers take their own"},
+};
+
 }  // namespace
 
 std::span<const SnapshotTable> snapshot_tables() { return kTables; }
+std::span<const ExcludedTable> snapshot_excluded_tables() { return kExcluded; }
 
 CopyReport copy_store(const StoreOptions& from, const StoreOptions& to, int batch) {
   if (is_server_store(from)) {

@@ -7,6 +7,7 @@
 
 #include "common/store/postgres/pg_connection.h"
 #include "common/store/postgres/postgres_channel.h"
+#include "common/store/postgres/postgres_feed_leases.h"
 #include "common/store/postgres/postgres_lease_queue.h"
 #include "common/store/postgres/postgres_migrator.h"
 #include "common/store/postgres/postgres_operator_queries.h"
@@ -22,7 +23,8 @@ class PostgresJobStore final : public JobStore {
  public:
   explicit PostgresJobStore(const PostgresOptions& options)
       : connection_(options.url, kJobsChannel),
-        polls_(connection_, options.faults),
+        leases_(connection_),
+        polls_(connection_, leases_, options.faults),
         queue_(connection_, options.faults, options.slow_poll),
         operator_(connection_) {}
 
@@ -58,6 +60,22 @@ class PostgresJobStore final : public JobStore {
                                std::string_view reason) override {
     ready();
     polls_.close_stream_connection(id, ended_at, http_status, reason);
+  }
+
+  // --- poller, feed leases ---
+  std::optional<int64_t> acquire_feed_lease(std::string_view feed, std::string_view holder,
+                                            milliseconds duration, int64_t /*now*/) override {
+    ready();
+    return leases_.acquire(feed, holder, duration);
+  }
+  bool release_feed_lease(std::string_view feed, std::string_view holder, int64_t epoch,
+                          int64_t /*now*/) override {
+    ready();
+    return leases_.release(feed, holder, epoch);
+  }
+  std::vector<FeedLease> feed_leases() override {
+    ready();
+    return leases_.list();
   }
 
   // --- dispatcher ---
@@ -171,6 +189,7 @@ class PostgresJobStore final : public JobStore {
   }
 
   PgConnection connection_;
+  PostgresFeedLeases leases_;
   PostgresPollWriter polls_;
   PostgresLeaseQueue queue_;
   PostgresOperatorQueries operator_;

@@ -59,6 +59,8 @@ std::optional<int64_t> PostgresPollWriter::commit_poll(const PollCommit& commit)
     poll_id.reset();
     // Two pollers of one feed queue here: the second sees the first one's cursor.
     lock_feed(p.feed);
+    // A poller that lost its feed's lease writes nothing: its successor polls the feed.
+    if (commit.lease_epoch) leases_.check_held(p.feed, *commit.lease_epoch, false);
     if (read_cursor(p.feed) != commit.expected_cursor) return;
     PgResult inserted = connection_.exec(
         "inserting the poll row",
@@ -97,6 +99,8 @@ std::optional<int64_t> PostgresPollWriter::commit_poll(const PollCommit& commit)
     if (commit.new_cursor) set_cursor(p.feed, *commit.new_cursor);
     if (!commit.jobs.empty()) notify_new_jobs(connection_);
     fault("commit_poll:before_commit");
+    // Again, locked: a takeover that came meanwhile wins; one that comes now waits.
+    if (commit.lease_epoch) leases_.check_held(p.feed, *commit.lease_epoch, true);
     poll_id = id;
   });
   return poll_id;
@@ -125,6 +129,7 @@ bool PostgresPollWriter::commit_stream(const StreamCommit& c) {
     written = false;
     // Two pollers of one feed queue here: the second sees the first one's cursor.
     lock_feed(c.feed);
+    if (c.lease_epoch) leases_.check_held(c.feed, *c.lease_epoch, false);
     if (stream_cursor(c.feed) != c.expected_cursor) return;
     insert_jobs(c.jobs, c.feed, std::nullopt, c.now, c.ordering);
     fault("commit_stream:jobs_written");
@@ -154,6 +159,7 @@ bool PostgresPollWriter::commit_stream(const StreamCommit& c) {
     }
     if (!c.jobs.empty()) notify_new_jobs(connection_);
     fault("commit_stream:before_commit");
+    if (c.lease_epoch) leases_.check_held(c.feed, *c.lease_epoch, true);
     written = true;
   });
   return written;

@@ -16,14 +16,16 @@
 #include "common/store/fault_points.h"
 #include "common/store/job_store.h"
 #include "common/store/postgres/pg_connection.h"
+#include "common/store/postgres/postgres_feed_leases.h"
 
 namespace webhook::store {
 
 class PostgresPollWriter {
  public:
-  // `faults`: tests only, borrowed, may be null (see fault_points.h).
-  PostgresPollWriter(PgConnection& connection, FaultPoints* faults)
-      : connection_(connection), faults_(faults) {}
+  // `faults`: tests only, borrowed, may be null (see fault_points.h). `leases` (borrowed)
+  // fences the commits made under a feed lease.
+  PostgresPollWriter(PgConnection& connection, PostgresFeedLeases& leases, FaultPoints* faults)
+      : connection_(connection), leases_(leases), faults_(faults) {}
 
   std::optional<int64_t> cursor(std::string_view feed);
   std::unordered_set<std::string> seen_since(std::string_view feed, int64_t since);
@@ -54,6 +56,7 @@ class PostgresPollWriter {
   }
 
   PgConnection& connection_;
+  PostgresFeedLeases& leases_;
   FaultPoints* faults_;
 };
 

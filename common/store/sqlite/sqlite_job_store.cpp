@@ -6,6 +6,7 @@
 
 #include "common/store/sqlite/migrator.h"
 #include "common/store/sqlite/sqlite_connection.h"
+#include "common/store/sqlite/sqlite_feed_leases.h"
 #include "common/store/sqlite/sqlite_lease_queue.h"
 #include "common/store/sqlite/sqlite_operator_queries.h"
 #include "common/store/sqlite/sqlite_poll_writer.h"
@@ -25,8 +26,9 @@ class SqliteJobStore final : public JobStore {
  public:
   explicit SqliteJobStore(const SqliteOptions& options)
       : connection_(options),
-        polls_(migrated(connection_)),
-        streams_(connection_, polls_),
+        leases_(migrated(connection_)),
+        polls_(connection_, leases_),
+        streams_(connection_, polls_, leases_),
         queue_(connection_, options.work_probe, options.watched_probe),
         operator_(connection_) {}
 
@@ -57,6 +59,17 @@ class SqliteJobStore final : public JobStore {
   std::map<std::string, std::string> stream_cursors() override {
     return operator_.stream_cursors();
   }
+
+  std::optional<int64_t> acquire_feed_lease(std::string_view feed, std::string_view holder,
+                                            std::chrono::milliseconds duration,
+                                            int64_t now) override {
+    return leases_.acquire(feed, holder, duration, now);
+  }
+  bool release_feed_lease(std::string_view feed, std::string_view holder, int64_t epoch,
+                          int64_t now) override {
+    return leases_.release(feed, holder, epoch, now);
+  }
+  std::vector<FeedLease> feed_leases() override { return leases_.list(); }
 
   std::vector<ClaimedJob> claim(std::string_view worker, int max_jobs,
                                 std::chrono::milliseconds lease, int64_t now) override {
@@ -114,6 +127,7 @@ class SqliteJobStore final : public JobStore {
 
  private:
   SqliteConnection connection_;
+  SqliteFeedLeases leases_;
   SqlitePollWriter polls_;
   SqliteStreamWriter streams_;
   SqliteLeaseQueue queue_;

@@ -27,8 +27,9 @@ std::string insert_jobs_sql(std::size_t rows) {
 
 }  // namespace
 
-SqlitePollWriter::SqlitePollWriter(SqliteConnection& connection)
+SqlitePollWriter::SqlitePollWriter(SqliteConnection& connection, SqliteFeedLeases& leases)
     : connection_(connection),
+      leases_(leases),
       select_cursor_(connection.db(), "SELECT last_poll_time FROM cursors WHERE feed = ?"),
       upsert_cursor_(connection.db(),
                      "INSERT INTO cursors (feed, last_poll_time) VALUES (?, ?) "
@@ -184,6 +185,8 @@ std::optional<int64_t> SqlitePollWriter::commit_poll(const PollCommit& commit) {
   std::optional<int64_t> poll_id;
   connection_.write("committing a poll of feed " + p.feed, [&] {
     poll_id.reset();
+    // A poller that lost its feed's lease writes nothing: its successor polls the feed.
+    if (commit.lease_epoch) leases_.check_held(p.feed, *commit.lease_epoch, now);
     // An operator may have rewound the cursor while the poll ran: its result is moot.
     if (read_cursor(p.feed) != commit.expected_cursor) return;
     {

@@ -16,12 +16,14 @@
 
 #include "common/store/job_store.h"
 #include "common/store/sqlite/sqlite_connection.h"
+#include "common/store/sqlite/sqlite_feed_leases.h"
 
 namespace webhook::store {
 
 class SqlitePollWriter {
  public:
-  explicit SqlitePollWriter(SqliteConnection& connection);
+  // Borrows both (they must outlive it); `leases` fences commits made under a feed lease.
+  SqlitePollWriter(SqliteConnection& connection, SqliteFeedLeases& leases);
 
   std::optional<int64_t> cursor(std::string_view feed);
   std::unordered_set<std::string> seen_since(std::string_view feed, int64_t since);
@@ -53,6 +55,7 @@ class SqlitePollWriter {
   void set_cursor(std::string_view feed, int64_t value);
 
   SqliteConnection& connection_;
+  SqliteFeedLeases& leases_;
   SQLite::Statement select_cursor_;
   SQLite::Statement upsert_cursor_;
   SQLite::Statement select_seen_;

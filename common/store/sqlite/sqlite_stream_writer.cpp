@@ -6,9 +6,11 @@
 
 namespace webhook::store {
 
-SqliteStreamWriter::SqliteStreamWriter(SqliteConnection& connection, SqlitePollWriter& jobs)
+SqliteStreamWriter::SqliteStreamWriter(SqliteConnection& connection, SqlitePollWriter& jobs,
+                                       SqliteFeedLeases& leases)
     : connection_(connection),
       jobs_(jobs),
+      leases_(leases),
       select_cursor_(connection.db(), "SELECT last_event_id FROM stream_cursors WHERE feed = ?"),
       upsert_cursor_(
           connection.db(),
@@ -36,6 +38,8 @@ bool SqliteStreamWriter::commit_stream(const StreamCommit& c) {
   bool written = false;
   connection_.write("committing stream events of feed " + c.feed, [&] {
     written = false;
+    // A poller that lost its feed's lease writes nothing: its successor streams the feed.
+    if (c.lease_epoch) leases_.check_held(c.feed, *c.lease_epoch, c.now);
     // Another poller (or an operator) moved the cursor since this batch began: it is moot.
     if (stream_cursor(c.feed) != c.expected_cursor) return;
     jobs_.insert_jobs(c.jobs, c.feed, std::nullopt, c.now, c.ordering);

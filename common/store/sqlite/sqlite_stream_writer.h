@@ -13,13 +13,15 @@
 
 #include "common/store/job_store.h"
 #include "common/store/sqlite/sqlite_connection.h"
+#include "common/store/sqlite/sqlite_feed_leases.h"
 #include "common/store/sqlite/sqlite_poll_writer.h"
 
 namespace webhook::store {
 
 class SqliteStreamWriter {
  public:
-  SqliteStreamWriter(SqliteConnection& connection, SqlitePollWriter& jobs);
+  SqliteStreamWriter(SqliteConnection& connection, SqlitePollWriter& jobs,
+                     SqliteFeedLeases& leases);
 
   std::optional<std::string> stream_cursor(std::string_view feed);
   bool commit_stream(const StreamCommit& commit);
@@ -30,6 +32,7 @@ class SqliteStreamWriter {
  private:
   SqliteConnection& connection_;
   SqlitePollWriter& jobs_;
+  SqliteFeedLeases& leases_;
   SQLite::Statement select_cursor_;
   SQLite::Statement upsert_cursor_;
   SQLite::Statement count_connection_;

@@ -166,6 +166,8 @@ class CopyStoreTest : public ::testing::Test {
     events.now = kT + 6500;
     ASSERT_TRUE(source_->commit_stream(events));
     source_->close_stream_connection(connection, kT + 7000, 200, "closed by the server");
+    // A running poller's lease: live state, which the copy leaves behind.
+    ASSERT_TRUE(source_->acquire_feed_lease("works", "old-host:1", std::chrono::hours(1), kT));
   }
 
   static std::vector<JobRow> all_jobs(JobStore& s) {
@@ -199,6 +201,9 @@ TEST_F(CopyStoreTest, EveryRowArrivesAndTheQueueCarriesOn) {
   // A batch of two rows makes every table but one span several batches.
   CopyReport report = copy_store(from_, target_db.options(), 2);
   auto target = target_db.open();
+  EXPECT_TRUE(target->feed_leases().empty());
+  // So the new store's poller takes the feed at once, at its first epoch.
+  EXPECT_EQ(target->acquire_feed_lease("works", "new-host:2", std::chrono::seconds(15), 0), 1);
 
   std::map<std::string, int64_t> counts(report.rows.begin(), report.rows.end());
   EXPECT_EQ(counts, (std::map<std::string, int64_t>{{"cursors", 2},
@@ -330,6 +335,12 @@ TEST_F(CopyStoreTest, TheCopiedTablesAreEveryTableAndColumnOfBothSchemas) {
                                    "table_schema = current_schema() AND table_name = '") +
                            table.name + "'"),
               table.columns);
+  }
+  // Left behind on purpose (each with its reason), and never also copied.
+  for (const ExcludedTable& table : snapshot_excluded_tables()) {
+    EXPECT_FALSE(copied.contains(table.name)) << table.name;
+    EXPECT_NE(std::string(table.reason), "") << table.name;
+    copied.insert(table.name);
   }
   EXPECT_EQ(copied, sqlite_tables);
   EXPECT_EQ(copied, postgres_tables);
