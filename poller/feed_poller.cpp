@@ -28,7 +28,13 @@ void collect_items(Json* data, std::vector<Json>& items) {
 
 FeedPoller::FeedPoller(const CompiledFeed& feed, GraphqlEndpoint& endpoint, store::JobStore* store,
                        const Clock& clock)
-    : feed_(feed), endpoint_(endpoint), store_(store), clock_(clock) {}
+    : feed_(feed),
+      endpoint_(endpoint),
+      store_(store),
+      clock_(clock),
+      // From when this poller exists, not from its first poll: a poller standing by for the
+      // feed's lease (or waiting for its store) skips nothing made meanwhile.
+      new_feed_from_(clock.now_ms() - feed.config.polling_interval.count()) {}
 
 PollResult FeedPoller::poll(const CancelFn& cancel, bool commit,
                             std::optional<int64_t> lease_epoch) {
@@ -36,8 +42,6 @@ PollResult FeedPoller::poll(const CancelFn& cancel, bool commit,
   store::PollRecord& record = result.record;
   record.feed = name();
   record.started_at = clock_.now_ms();
-  // A new feed starts one interval back, as the Python connector did, from the first try.
-  if (!new_feed_from_) new_feed_from_ = record.started_at - feed_.config.polling_interval.count();
   std::optional<int64_t> stored = store_ != nullptr ? store_->cursor(name()) : std::nullopt;
   int64_t cursor = stored.value_or(*new_feed_from_);
   record.window_from = cursor - feed_.config.poll_overlap.count();
