@@ -22,6 +22,8 @@ packages=(
   libgtest-dev libgmock-dev python3 sqlite3 curl openssl clang clang-format libclang-rt-14-dev
   # the PostgreSQL store's tests start throwaway clusters of this server
   postgresql-15
+  # the multi-host tests build hosts as network namespaces (ip netns, veth, bridge)
+  iproute2
   # benchmarks: Google Benchmark, a local nginx to deliver to, wrk as the reference client,
   # valgrind for instruction counts that do not depend on the machine's load
   libbenchmark-dev nginx-light wrk valgrind

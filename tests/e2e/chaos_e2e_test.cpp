@@ -17,13 +17,6 @@ constexpr int64_t kRecords = 5000;
 constexpr int kKillsEach = 20;
 constexpr int64_t kOverlapMs = 2000;
 
-pid_t pid_of_worker(const std::string& worker) {
-  // host:pid:suffix
-  auto last = worker.rfind(':');
-  auto first = worker.rfind(':', last - 1);
-  return static_cast<pid_t>(std::stol(worker.substr(first + 1, last - first - 1)));
-}
-
 // Samples the cursor while the run goes on: it must never move back, and every record older
 // than cursor - overlap must already have its job on disk (else the next poll would skip it).
 class CursorWatch {

@@ -88,11 +88,81 @@ inline std::vector<std::pair<std::string, std::string>> query_parameters(
   return out;
 }
 
+// The pid in a dispatcher's worker name (host:pid:suffix).
+inline pid_t pid_of_worker(const std::string& worker) {
+  auto last = worker.rfind(':');
+  auto first = worker.rfind(':', last - 1);
+  return static_cast<pid_t>(std::stol(worker.substr(first + 1, last - first - 1)));
+}
+
 inline std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// A query's rows as text (nullopt for NULL), read on a fresh connection to `url`; empty when
+// the server is down or the schema not migrated yet.
+using SqlRow = std::vector<std::optional<std::string>>;
+inline std::vector<SqlRow> pg_rows(const std::string& url, const std::string& sql) {
+  std::vector<SqlRow> out;
+  PGconn* conn = PQconnectdb(url.c_str());
+  if (PQstatus(conn) == CONNECTION_OK) {
+    PGresult* r = PQexec(conn, sql.c_str());
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) {  // else not migrated yet, or the server down
+      for (int i = 0; i < PQntuples(r); ++i) {
+        SqlRow row;
+        for (int j = 0; j < PQnfields(r); ++j) {
+          row.push_back(PQgetisnull(r, i, j) ? std::nullopt
+                                             : std::optional<std::string>(PQgetvalue(r, i, j)));
+        }
+        out.push_back(std::move(row));
+      }
+    }
+    PQclear(r);
+  }
+  PQfinish(conn);
+  return out;
+}
+
+// The requests a receiver got by the id= of their query, counting answered ones only when
+// `ok_only`.
+inline std::map<std::string, int> received_ids_of(const testing::TestReceiver& sink,
+                                                  bool ok_only = true) {
+  std::map<std::string, int> ids;
+  for (const auto& r : sink.requests()) {
+    if (ok_only && (r.status < 200 || r.status > 299)) continue;
+    for (const auto& [name, value] : query_parameters(r.target)) {
+      if (name == "id") ++ids[value];
+    }
+  }
+  return ids;
+}
+
+// The settings every end-to-end run starts from: the fake OpenCTI at `opencti_url`, the
+// README's paged works query, requests to `sink_url` carrying the work's id, short
+// intervals, and the recognisable secrets.
+inline std::map<std::string, std::string> base_env(const std::string& opencti_url,
+                                                   const std::string& sink_url) {
+  return {{"OPENCTI_URL", opencti_url},
+          {"OPENCTI_TOKEN", kToken},
+          {"OPENCTI_JSON_LOGGING", "false"},
+          {"CONNECTOR_LOG_LEVEL", "info"},
+          {"WEBHOOK_GRAPHQL_QUERY", kPagedWorksQuery},
+          {"WEBHOOK_GRAPHQL_PAGE_INFO_LOCATION", "['data']['works']['pageInfo']"},
+          {"WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", "['data']['works']['edges']"},
+          {"WEBHOOK_URL", sink_url + "?id={item['node']['id']}&connector=" +
+                              "{item['node']['connector']['name']}"},
+          {"WEBHOOK_GRAPHQL_POLLING_INTERVAL", "0.1"},
+          {"WEBHOOK_GRAPHQL_TIMEOUT", "3"},  // a loaded machine takes a while to send 10 MB
+          {"WEBHOOK_POLL_OVERLAP", "2"},
+          {"WEBHOOK_UNSUCCESSFUL_RETRY_INTERVAL", "0.1"},
+          {"WEBHOOK_UNSUCCESSFUL_RETRY_ATTEMPTS", "3"},
+          {"WEBHOOK_TIMEOUT", "3"},            // generous: a loaded machine is slow, not broken
+          {"WEBHOOK_HOST_CONCURRENCY", "16"},  // one round per lease: 3 s + 5 s
+          {"WEBHOOK_SHUTDOWN_GRACE", "2"},
+          {"WEBHOOK_SECRET", kSecret}};
 }
 
 class E2eSystem {
@@ -102,24 +172,7 @@ class E2eSystem {
       : fake_(with_token(std::move(fake_options))),
         schedule_(fake_.records(), with_truth(std::move(schedule), dir_)),
         driver_(driver) {
-    env_ = {{"OPENCTI_URL", fake_.url()},
-            {"OPENCTI_TOKEN", kToken},
-            {"OPENCTI_JSON_LOGGING", "false"},
-            {"CONNECTOR_LOG_LEVEL", "info"},
-            {"WEBHOOK_GRAPHQL_QUERY", kPagedWorksQuery},
-            {"WEBHOOK_GRAPHQL_PAGE_INFO_LOCATION", "['data']['works']['pageInfo']"},
-            {"WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", "['data']['works']['edges']"},
-            {"WEBHOOK_URL", sink_.url("/works") + "?id={item['node']['id']}&connector=" +
-                                "{item['node']['connector']['name']}"},
-            {"WEBHOOK_GRAPHQL_POLLING_INTERVAL", "0.1"},
-            {"WEBHOOK_GRAPHQL_TIMEOUT", "3"},  // a loaded machine takes a while to send 10 MB
-            {"WEBHOOK_POLL_OVERLAP", "2"},
-            {"WEBHOOK_UNSUCCESSFUL_RETRY_INTERVAL", "0.1"},
-            {"WEBHOOK_UNSUCCESSFUL_RETRY_ATTEMPTS", "3"},
-            {"WEBHOOK_TIMEOUT", "3"},            // generous: a loaded machine is slow, not broken
-            {"WEBHOOK_HOST_CONCURRENCY", "16"},  // one round per lease: 3 s + 5 s
-            {"WEBHOOK_SHUTDOWN_GRACE", "2"},
-            {"WEBHOOK_SECRET", kSecret}};
+    env_ = base_env(fake_.url(), sink_.url("/works"));
     if (driver_ == Driver::kPostgres) {
       // The URL the driver connects with carries a password; the one this test reads with
       // does not need it.
@@ -209,14 +262,7 @@ class E2eSystem {
   // --- what the sink got ---
   // Requests to `path` by the id= of their query, counting answered ones only when `ok_only`.
   std::map<std::string, int> received_ids(bool ok_only = true) const {
-    std::map<std::string, int> ids;
-    for (const auto& r : sink_.requests()) {
-      if (ok_only && (r.status < 200 || r.status > 299)) continue;
-      for (const auto& [name, value] : query_parameters(r.target)) {
-        if (name == "id") ++ids[value];
-      }
-    }
-    return ids;
+    return received_ids_of(sink_, ok_only);
   }
   // Waits until every record made so far reached the sink with a 2xx answer.
   bool wait_all_delivered(std::chrono::milliseconds timeout) const {
@@ -280,26 +326,7 @@ class E2eSystem {
     }
     return out;
   }
-  std::vector<Row> postgres_rows(const std::string& sql) const {
-    std::vector<Row> out;
-    PGconn* conn = PQconnectdb(url_.c_str());
-    if (PQstatus(conn) == CONNECTION_OK) {
-      PGresult* r = PQexec(conn, sql.c_str());
-      if (PQresultStatus(r) == PGRES_TUPLES_OK) {  // else not migrated yet, or the server down
-        for (int i = 0; i < PQntuples(r); ++i) {
-          Row row;
-          for (int j = 0; j < PQnfields(r); ++j) {
-            row.push_back(PQgetisnull(r, i, j) ? std::nullopt
-                                               : std::optional<std::string>(PQgetvalue(r, i, j)));
-          }
-          out.push_back(std::move(row));
-        }
-      }
-      PQclear(r);
-    }
-    PQfinish(conn);
-    return out;
-  }
+  std::vector<Row> postgres_rows(const std::string& sql) const { return pg_rows(url_, sql); }
 
   static testing::FakeOpenctiOptions with_token(testing::FakeOpenctiOptions options) {
     options.token = kToken;

@@ -102,7 +102,7 @@ FakeOpencti::FakeOpencti(FakeOpenctiOptions options, const Clock* clock)
 FakeOpencti::~FakeOpencti() { stop(); }
 
 std::string FakeOpencti::url() const {
-  return (options_.tls_cert_file.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") +
+  return (options_.tls_cert_file.empty() ? "http://" : "https://") + options_.host + ":" +
          std::to_string(port_);
 }
 
@@ -123,10 +123,11 @@ void FakeOpencti::start() {
   server_->set_keep_alive_timeout(1);
   serve();
   if (port_ == 0) {
-    port_ = server_->bind_to_any_port("127.0.0.1");
-    if (port_ <= 0) throw std::runtime_error("fake OpenCTI: cannot bind 127.0.0.1");
-  } else if (!server_->bind_to_port("127.0.0.1", port_)) {
-    throw std::runtime_error("fake OpenCTI: cannot bind 127.0.0.1:" + std::to_string(port_));
+    port_ = server_->bind_to_any_port(options_.host);
+    if (port_ <= 0) throw std::runtime_error("fake OpenCTI: cannot bind " + options_.host);
+  } else if (!server_->bind_to_port(options_.host, port_)) {
+    throw std::runtime_error("fake OpenCTI: cannot bind " + options_.host + ":" +
+                             std::to_string(port_));
   }
   thread_ = std::thread([server = server_.get()] { server->listen_after_bind(); });
   // stop() is a no-op on a server that is not running yet, so wait until it runs.

@@ -82,6 +82,8 @@ struct FakeRequest {
 struct FakeOpenctiOptions {
   std::string token = "fake-opencti-token-5f1c";
   int port = 0;  // 0: a free ephemeral port
+  // The address listened on: loopback, or a test host's own (see NetnsLab).
+  std::string host = "127.0.0.1";
   FakeRecordsOptions records;
   // Both set: serve HTTPS with this PEM certificate and key (url() says https://).
   std::string tls_cert_file;

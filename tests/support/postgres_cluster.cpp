@@ -10,8 +10,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <stdexcept>
+#include <utility>
 
 namespace webhook::testing {
 namespace {
@@ -61,7 +63,8 @@ std::string template_root() {
 
 }  // namespace
 
-PostgresCluster::PostgresCluster() : bin_dir_(kBinDir) {
+PostgresCluster::PostgresCluster(PostgresClusterOptions options)
+    : options_(std::move(options)), bin_dir_(kBinDir) {
   namespace fs = std::filesystem;
   if (!fs::exists(bin_dir_ + "/initdb")) {
     throw std::runtime_error("PostgresCluster: " + bin_dir_ +
@@ -86,7 +89,13 @@ PostgresCluster::PostgresCluster() : bin_dir_(kBinDir) {
     // own, sharing nothing with the others.
     const std::string from = template_data_dir();
     run_as_owner("cp -a " + from + " " + data_dir_ + " >" + root_ + "/initdb.log 2>&1");
-    port_ = free_port();
+    if (!options_.trusted_network.empty()) {
+      // Appended as root to the owner's file: it stays the owner's.
+      std::ofstream hba(data_dir_ + "/pg_hba.conf", std::ios::app);
+      hba << "host all all " << options_.trusted_network << " trust\n";
+      if (!hba) throw std::runtime_error("PostgresCluster: cannot write pg_hba.conf");
+    }
+    port_ = options_.port != 0 ? options_.port : free_port();
     start();
   } catch (...) {
     std::error_code ec;
@@ -136,8 +145,9 @@ PostgresCluster::~PostgresCluster() {
 
 void PostgresCluster::start() {
   pg_ctl("start -w -t 60 -l " + root_ + "/server.log" +
-         " -o \"-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port_) +
-         " -c unix_socket_directories=" + root_ + " -c fsync=on -c synchronous_commit=on\"");
+         " -o \"-c listen_addresses=" + options_.listen_address +
+         " -c port=" + std::to_string(port_) + " -c unix_socket_directories=" + root_ +
+         " -c fsync=on -c synchronous_commit=on " + options_.settings + "\"");
   running_ = true;
 }
 
@@ -159,7 +169,8 @@ PostgresCluster& PostgresCluster::shared() {
 }
 
 std::string PostgresCluster::url(const std::string& database) const {
-  return "postgresql://webhook@127.0.0.1:" + std::to_string(port_) + "/" + database;
+  return "postgresql://webhook@" + options_.listen_address + ":" + std::to_string(port_) + "/" +
+         database;
 }
 
 std::string PostgresCluster::fresh_database() {
@@ -182,8 +193,10 @@ void PostgresCluster::pg_ctl(const std::string& arguments) const {
 }
 
 std::string PostgresCluster::run_as_owner(const std::string& command) const {
-  const std::string full =
+  const std::string as_owner =
       owner_.empty() ? command : "runuser -u " + owner_ + " -- sh -c " + quoted(command);
+  const std::string full =
+      options_.run_prefix.empty() ? as_owner : options_.run_prefix + " " + as_owner;
   const int status = std::system(full.c_str());
   if (status != 0) {
     std::string logs;

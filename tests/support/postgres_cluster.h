@@ -5,6 +5,8 @@
 // Stopped (pg_ctl stop -m immediate) and removed by the destructor, whatever the tests did.
 // If it cannot start, the constructor throws: tests fail loudly, never skip.
 // shared() gives one per test process; fresh_database() a new empty database on it.
+// With options, a server elsewhere: inside a test host's network namespace (every pg_ctl
+// run under `run_prefix`, e.g. "ip netns exec NS"), listening on that host's address only.
 // Not thread-safe.
 #pragma once
 
@@ -12,9 +14,18 @@
 
 namespace webhook::testing {
 
+struct PostgresClusterOptions {
+  std::string listen_address = "127.0.0.1";  // the only address the server listens on
+  int port = 0;                              // 0: a free port on 127.0.0.1
+  std::string run_prefix;  // what every command (cp, pg_ctl) runs under; "" for none
+  std::string settings;    // more server settings, "-c name=value ..."
+  // Clients trusted besides loopback, as a pg_hba.conf address ("10.77.0.0/24"); "" none.
+  std::string trusted_network;
+};
+
 class PostgresCluster {
  public:
-  PostgresCluster();
+  explicit PostgresCluster(PostgresClusterOptions options = {});
   ~PostgresCluster();
   PostgresCluster(const PostgresCluster&) = delete;
   PostgresCluster& operator=(const PostgresCluster&) = delete;
@@ -24,7 +35,7 @@ class PostgresCluster {
 
   int port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }
-  // postgresql://webhook@127.0.0.1:<port>/<database>
+  // postgresql://webhook@<listen address>:<port>/<database>
   std::string url(const std::string& database = "postgres") const;
   // Creates an empty database with a new name and returns its URL.
   std::string fresh_database();
@@ -42,6 +53,7 @@ class PostgresCluster {
   // The template's data directory, made by initdb if it does not exist yet.
   std::string template_data_dir() const;
 
+  PostgresClusterOptions options_;
   std::string root_;      // the temporary folder
   std::string data_dir_;  // root_/data
   std::string bin_dir_;

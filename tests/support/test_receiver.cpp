@@ -42,8 +42,8 @@ struct TestReceiver::Server {
   std::thread thread;
 };
 
-TestReceiver::TestReceiver(std::optional<TlsFiles> tls, int threads, int port)
-    : server_(std::make_unique<Server>()), tls_(tls.has_value()) {
+TestReceiver::TestReceiver(std::optional<TlsFiles> tls, int threads, int port, std::string host)
+    : server_(std::make_unique<Server>()), host_(std::move(host)), tls_(tls.has_value()) {
   if (tls) {
     auto secure = std::make_unique<httplib::SSLServer>(tls->certificate_pem.c_str(),
                                                        tls->private_key_pem.c_str());
@@ -65,6 +65,7 @@ TestReceiver::TestReceiver(std::optional<TlsFiles> tls, int threads, int port)
     for (const auto& [name, value] : req.headers) request.headers.emplace(name, value);
     request.body = req.body;
     request.received_at_ms = now_ms();
+    request.remote_addr = req.remote_addr;
     Reply reply = next_reply(req.path, request.try_number);
     request.status = reply.drop_connection ? 0 : reply.status;
     record(std::move(request));  // on arrival, so a test sees a request while it stalls
@@ -87,11 +88,11 @@ TestReceiver::TestReceiver(std::optional<TlsFiles> tls, int threads, int port)
   }
 
   if (port != 0) {
-    port_ = http.bind_to_port("127.0.0.1", port) ? port : -1;
+    port_ = http.bind_to_port(host_, port) ? port : -1;
   } else {
-    port_ = http.bind_to_any_port("127.0.0.1");
+    port_ = http.bind_to_any_port(host_);
   }
-  if (port_ <= 0) throw std::runtime_error("test receiver: cannot bind 127.0.0.1");
+  if (port_ <= 0) throw std::runtime_error("test receiver: cannot bind " + host_);
   server_->thread = std::thread([&http] { http.listen_after_bind(); });
   // httplib's stop() is a no-op until the accept loop runs: wait for it, so that a receiver
   // destroyed right away still stops.
@@ -112,7 +113,7 @@ void TestReceiver::stop() {
 }
 
 std::string TestReceiver::url(const std::string& path) const {
-  return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_) + path;
+  return std::string(tls_ ? "https" : "http") + "://" + host_ + ":" + std::to_string(port_) + path;
 }
 
 void TestReceiver::set_script(const std::string& path, Script script) {

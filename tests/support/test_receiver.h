@@ -59,6 +59,7 @@ struct ReceivedRequest {
   int64_t received_at_ms = 0;  // system clock, epoch ms
   int try_number = 0;          // 0-based among requests to this path
   int status = 0;              // what was answered (0: the connection was dropped)
+  std::string remote_addr;     // the sender's address, as the server saw it
 
   // The first header named `name` (case-insensitive), or "".
   std::string header(const std::string& name) const;
@@ -71,16 +72,17 @@ struct TlsFiles {
 
 class TestReceiver {
  public:
-  // Starts listening at once on 127.0.0.1 and an ephemeral port; HTTPS when `tls` is given.
-  // `threads` bounds the connections served at the same time; `port` 0 picks a free one.
-  // Throws std::runtime_error.
-  explicit TestReceiver(std::optional<TlsFiles> tls = std::nullopt, int threads = 64, int port = 0);
+  // Starts listening at once on `host` (127.0.0.1, or a test host's own address, see
+  // NetnsLab) and an ephemeral port; HTTPS when `tls` is given. `threads` bounds the
+  // connections served at the same time; `port` 0 picks a free one. Throws std::runtime_error.
+  explicit TestReceiver(std::optional<TlsFiles> tls = std::nullopt, int threads = 64, int port = 0,
+                        std::string host = "127.0.0.1");
   ~TestReceiver();  // stops
   TestReceiver(const TestReceiver&) = delete;
   TestReceiver& operator=(const TestReceiver&) = delete;
 
   int port() const { return port_; }
-  // "http://127.0.0.1:PORT" + path (https for a TLS receiver).
+  // "http://HOST:PORT" + path (https for a TLS receiver).
   std::string url(const std::string& path) const;
 
   void set_script(const std::string& path, Script script);
@@ -125,6 +127,7 @@ class TestReceiver {
   void stall(std::chrono::milliseconds how_long);
 
   std::unique_ptr<Server> server_;
+  std::string host_;
   int port_ = 0;
   bool tls_ = false;
 
