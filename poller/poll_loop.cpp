@@ -150,7 +150,13 @@ int64_t PollLoop::run_due() {
   }
   int64_t next = now + 3'600'000;
   for (const auto& schedule : feeds_) {
-    if (leases_ == nullptr || schedule.epoch) next = std::min(next, schedule.next_due);
+    if (leases_ == nullptr || schedule.epoch) {
+      next = std::min(next, schedule.next_due);
+    } else {
+      // Its lease was lost during this turn's poll: it stands by from now on, and must look
+      // again soon (not in an hour) for the keeper to take the feed back.
+      standing_by = true;
+    }
   }
   // A standby looks at its lease often, to take the feed over as soon as the keeper has it.
   if (standing_by) next = std::min(next, now + kStandbyLook.count());
