@@ -155,6 +155,18 @@ void PgConnection::lost() {
   next_connect_ = std::chrono::steady_clock::now() + backoff_;
 }
 
+std::string PgConnection::option_in_use(std::string_view keyword) {
+  PQconninfoOption* options = PQconninfo(connected("reading the connection's options"));
+  if (options == nullptr)
+    throw std::runtime_error("reading the connection's options: out of memory");
+  std::string value;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (keyword == o->keyword && o->val != nullptr) value = o->val;
+  }
+  PQconninfoFree(options);
+  return value;
+}
+
 PGconn* PgConnection::connected(std::string_view what) {
   if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) return conn_;
   if (conn_ != nullptr) {
@@ -167,7 +179,15 @@ PGconn* PgConnection::connected(std::string_view what) {
     throw std::runtime_error(std::string(what) + " failed: PostgreSQL at " + display_ +
                              " is not reachable (" + last_connect_error_ + "); retrying");
   }
-  PGconn* conn = PQconnectdb(url_.c_str());
+  // Defaults for a link that goes silent (a host cut off): without them a connection waits
+  // on TCP's retransmissions for many minutes, holding the transaction it was in, before
+  // the process can reconnect. Entries before the expanded URL are overridden by the URL's
+  // own parameters (libpq's PQconnectdbParams rule), so an operator's choice wins.
+  static constexpr const char* kKeywords[] = {
+      "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
+      "keepalives_count", "tcp_user_timeout", "dbname",          nullptr};
+  const char* values[] = {"10", "1", "10", "5", "3", "30000", url_.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(kKeywords, values, /*expand_dbname=*/1);
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
     last_connect_error_ = error_text(trimmed(conn ? PQerrorMessage(conn) : "out of memory"));
     if (conn != nullptr) PQfinish(conn);

@@ -125,6 +125,10 @@ class PgConnection {
 
   const std::string& display() const { return display_; }
 
+  // The value libpq uses for connection parameter `keyword` (e.g. "tcp_user_timeout"):
+  // the URL's, else our default, else libpq's. Connects if needed. For tests and diagnostics.
+  std::string option_in_use(std::string_view keyword);
+
   // How long a broken connection waits before the next attempt, growing to kMaxBackoff.
   static constexpr std::chrono::milliseconds kFirstBackoff{100};
   static constexpr std::chrono::milliseconds kMaxBackoff{5000};

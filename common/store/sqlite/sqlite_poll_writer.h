@@ -16,8 +16,8 @@
 
 #include "common/store/job_store.h"
 #include "common/store/sqlite/sqlite_connection.h"
-#include "common/store/sqlite/sqlite_order_heads.h"
 #include "common/store/sqlite/sqlite_feed_leases.h"
+#include "common/store/sqlite/sqlite_order_heads.h"
 
 namespace webhook::store {
 

@@ -11,6 +11,7 @@
 #include "common/metrics_registry.h"
 #include "common/process_metrics.h"
 #include "common/store/open_store.h"
+#include "common/store/postgres/pg_connection.h"
 #include "common/store/store_connectivity.h"
 #include "tests/support/child_process.h"
 #include "tests/support/postgres_cluster.h"
@@ -95,6 +96,21 @@ TEST(PostgresConnectivityTest, AServerDownAtStartIsUnreachableUntilItComesUp) {
   auto other = open_store(options);
   ASSERT_TRUE(eventually([&] { return reaches(*other); }, 30s));
   EXPECT_TRUE(connectivity.reachable());
+}
+
+TEST(PostgresConnectivityTest, ConnectionsGiveUpASilentLinkUnlessTheUrlSaysOtherwise) {
+  PostgresCluster& cluster = PostgresCluster::shared();
+  const std::string url = cluster.fresh_database();
+  PgConnection defaults(url, "");
+  EXPECT_EQ(defaults.option_in_use("tcp_user_timeout"), "30000");
+  EXPECT_EQ(defaults.option_in_use("keepalives_idle"), "10");
+  EXPECT_EQ(defaults.option_in_use("keepalives_interval"), "5");
+  EXPECT_EQ(defaults.option_in_use("keepalives_count"), "3");
+  EXPECT_EQ(defaults.option_in_use("connect_timeout"), "10");
+  PgConnection chosen(url + "?tcp_user_timeout=60000&keepalives_idle=30", "");
+  EXPECT_EQ(chosen.option_in_use("tcp_user_timeout"), "60000");
+  EXPECT_EQ(chosen.option_in_use("keepalives_idle"), "30");
+  EXPECT_EQ(chosen.option_in_use("keepalives_count"), "3");
 }
 
 }  // namespace
