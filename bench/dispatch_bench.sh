@@ -32,35 +32,16 @@ done
 
 work=$(mktemp -d /tmp/dispatch-bench-XXXXXX)
 chmod 755 "$work"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+source "$(dirname "$0")/nginx_receiver.bash"
 cleanup() {
-  [[ -f $work/nginx.pid ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
+  stop_nginx
   [[ -n ${running_pid:-} ]] && kill "$running_pid" 2>/dev/null
   sleep 0.2
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/body;
-  keepalive_requests 100000000;
-  keepalive_timeout 75s;
-  log_format arrival '\$msec \$request_uri';
-  server {
-    listen 127.0.0.1:$port backlog=4096;
-    location / { return 204; }
-    location /latency/ { access_log $work/latency.log arrival; return 204; }
-  }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log"
-base="http://127.0.0.1:$port"
+start_nginx  # sets $port and $base
 
 run_env=(OPENCTI_JSON_LOGGING=true
          CONNECTOR_LOG_LEVEL="$log_level" WEBHOOK_CONCURRENCY="$connections"

@@ -1,9 +1,8 @@
-# Sourced by bench/pg_dispatch_bench.sh (and meant for bench/dispatch_bench.sh, its near twin;
-# not run on its own, hence not *.sh, which scripts/bench.sh runs): the receiver they measure
-# against, a throwaway nginx
-# (1 worker) on a free loopback port answering 204 with keep-alive, logging the arrival time
-# of /latency/ requests to $work/latency.log; and wrk's rate against it, the reference a
-# dispatcher's figure is printed beside. Needs $work, a folder the caller removes on exit.
+# Sourced by bench/pg_dispatch_bench.sh and bench/dispatch_bench.sh (not run on its own,
+# hence not *.sh, which scripts/bench.sh runs): the receiver they measure against, a
+# throwaway nginx (1 worker) on a free loopback port answering 204 with keep-alive, logging
+# the arrival time of /latency/ requests to $work/latency.log; and wrk's rate against it,
+# the reference a dispatcher's figure is printed beside. Needs $work, a folder the caller removes on exit.
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
