@@ -6,10 +6,12 @@
 // claimable ones: schema 006's order_waits), so each claim and its commit serve 10 jobs
 // instead of 100: that figure is the worst case, printed for what it is.
 // SQLite always (synchronous=FULL, as deployed); PostgreSQL too with --postgres, on a
-// throwaway cluster. Rates are jobs per CPU second of this process (and per wall second).
+// throwaway cluster. Rates are jobs per CPU second of this process (and per wall second),
+// medians of interleaved runs (--repeat, 5 by default).
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -101,19 +103,35 @@ Rate run(JobStore& store, int keys) {
   return r;
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Each run on a fresh database, the runs interleaved `repeat` times (none, 10,000 keys, 10
+// keys, none, ...) so that a busy machine slows them alike; the medians are compared.
 void report(const char* driver, const std::function<std::unique_ptr<JobStore>()>& fresh,
-            const std::vector<int>& runs) {
-  std::printf("\n%s: claim %d -> record, %d jobs\n", driver, kClaimBatch, kJobs);
-  std::printf("%-28s %14s %14s %10s\n", "run", "jobs/cpu-s", "jobs/wall-s", "vs none");
-  Rate none;
-  for (int keys : runs) {
-    auto store = fresh();
-    Rate r = run(*store, keys);
-    if (keys == 0 || none.per_cpu_s == 0) none = r;
+            const std::vector<int>& runs, int repeat) {
+  std::printf("\n%s: claim %d -> record, %d jobs, median of %d runs\n", driver, kClaimBatch, kJobs,
+              repeat);
+  std::printf("%-28s %14s %14s %10s %10s\n", "run", "jobs/cpu-s", "jobs/wall-s", "vs none",
+              "wall vs");
+  std::vector<std::vector<double>> cpu(runs.size()), wall(runs.size());
+  for (int r = 0; r < repeat; ++r) {
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      auto store = fresh();
+      Rate rate = run(*store, runs[i]);
+      cpu[i].push_back(rate.per_cpu_s);
+      wall[i].push_back(rate.per_wall_s);
+    }
+  }
+  const double none_cpu = median(cpu[0]), none_wall = median(wall[0]);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const int keys = runs[i];
     std::string name =
         keys == 0 ? "no order key (reference)" : "order key, " + std::to_string(keys) + " keys";
-    std::printf("%-28s %14.0f %14.0f %9.2fx\n", name.c_str(), r.per_cpu_s, r.per_wall_s,
-                r.per_cpu_s / none.per_cpu_s);
+    std::printf("%-28s %14.0f %14.0f %9.2fx %9.2fx\n", name.c_str(), median(cpu[i]),
+                median(wall[i]), median(cpu[i]) / none_cpu, median(wall[i]) / none_wall);
   }
 }
 
@@ -125,14 +143,18 @@ int main(int argc, char** argv) {
   bool postgres = false;
   // --keys N: only that run (0: no order key), for a profiler such as callgrind.
   std::vector<int> runs{0, 10'000, 10};
+  int repeat = 5;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--postgres") {
       postgres = true;
     } else if (arg == "--keys" && i + 1 < argc) {
       runs = {std::stoi(argv[++i])};
+      repeat = 1;
+    } else if (arg == "--repeat" && i + 1 < argc) {
+      repeat = std::max(1, std::stoi(argv[++i]));
     } else {
-      std::fprintf(stderr, "usage: order_bench [--postgres] [--keys N]\n");
+      std::fprintf(stderr, "usage: order_bench [--postgres] [--keys N] [--repeat N]\n");
       return 2;
     }
   }
@@ -149,7 +171,7 @@ int main(int argc, char** argv) {
         options.durability = "FULL";
         return webhook::store::open_store(options);
       },
-      runs);
+      runs, repeat);
   if (postgres) {
     webhook::testing::PostgresCluster cluster;
     report(
@@ -159,7 +181,7 @@ int main(int argc, char** argv) {
           options.url = cluster.fresh_database();
           return webhook::store::open_store(options);
         },
-        runs);
+        runs, repeat);
   }
   fs::remove_all(dir);
   std::printf("\ntarget: order key over 10,000 keys at >= 0.80x of no order key\n");

@@ -22,7 +22,8 @@ constexpr SnapshotTable kTables[] = {
     {"jobs",
      "seq, id, feed, poll_id, method, url, headers, body, state, attempts, attempt_seq, "
      "max_attempts, next_attempt_at, lease_owner, lease_token, lease_expires_at, created_at, "
-     "updated_at, finished_at, last_status, last_error, order_key, dead_blocks_key, order_waits",
+     "updated_at, finished_at, last_status, last_error, order_key, dead_blocks_key, order_waits, "
+     "order_next",
      "seq", "seq"},
     {"attempts",
      "job_seq, number, started_at, duration_ms, http_status, error, response_head, worker",

@@ -176,8 +176,9 @@ bool SqliteLeaseQueue::apply(const Outcome& o, int64_t now) {
   const bool unordered = unordered_tokens_.erase(o.lease_token) != 0;
   if (changed == 0) return false;
   if (changed != 1) expect_changes(changed, 1, "recording the outcome of job " + o.job_id);
-  // The job may have ended its key's turn (a retry keeps it: nothing changes then).
-  if (!unordered) order_heads_.job_changed(o.lease_token >> kLeaseSeqShift);
+  // The job may have ended its key's turn (a retry keeps it: nothing changes then); its
+  // successor goes once the batch is applied (record_outcomes).
+  if (!unordered) outcome_heads_.push_back(o.lease_token >> kLeaseSeqShift);
   insert_attempt(o.lease_token >> kLeaseSeqShift, o.attempt_number, o.started_at, o.duration_ms,
                  o.http_status, o.error, o.response_head, o.worker);
   return true;
@@ -188,6 +189,7 @@ RecordResult SqliteLeaseQueue::record_outcomes(std::span<const Outcome> outcomes
   if (outcomes.empty()) return result;
   connection_.write("recording outcomes", [&] {
     result = {};
+    outcome_heads_.clear();
     for (const Outcome& o : outcomes) {
       if (apply(o, now)) {
         if (++result.applied == 1) connection_.fault_point("record_outcomes:first_applied");
@@ -195,6 +197,7 @@ RecordResult SqliteLeaseQueue::record_outcomes(std::span<const Outcome> outcomes
         ++result.stale;
       }
     }
+    order_heads_.heads_finished(outcome_heads_);
   });
   return result;
 }
@@ -245,11 +248,15 @@ int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
         int changed = s->exec();
         if (changed != 1) expect_changes(changed, 1, "taking back the lease of job " + e.id);
       }
-      order_heads_.job_changed(e.seq);  // dead when its attempts are used up
       // The claim set updated_at: the attempt started about then.
       insert_attempt(e.seq, e.attempt_seq + 1, e.claimed_at, now - e.claimed_at, std::nullopt,
                      std::string(kLeaseExpiredError), "", e.owner);
     }
+    // Those that are dead now (their attempts used up) end their key's turn.
+    std::vector<int64_t> seqs;
+    seqs.reserve(expired.size());
+    for (const Expired& e : expired) seqs.push_back(e.seq);
+    order_heads_.heads_finished(seqs);
     reclaimed = static_cast<int>(expired.size());
   });
   return reclaimed;

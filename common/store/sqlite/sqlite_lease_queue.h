@@ -110,6 +110,8 @@ class SqliteLeaseQueue {
   SQLite::Statement upsert_heartbeat_;
   SQLite::Statement last_heartbeat_;
   SqliteOrderHeads order_heads_;
+  // The ordered (or maybe ordered) jobs the outcomes being recorded applied to.
+  std::vector<int64_t> outcome_heads_;
 };
 
 }  // namespace webhook::store

@@ -233,19 +233,20 @@ int SqliteOperatorQueries::requeue(std::span<const std::string> job_ids, int64_t
                         "UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = ?1, "
                         "finished_at = NULL, updated_at = ?1 "
                         "WHERE id = ?2 AND state IN ('dead', 'cancelled') RETURNING seq");
-    SqliteOrderHeads heads(connection_.db());
+    std::vector<int64_t> seqs;
     for (const std::string& id : unique) {
       s.reset();
       s.bind(1, now);
       s.bind(2, id);
-      std::vector<int64_t> seqs;
+      const std::size_t before = seqs.size();
       while (s.executeStep()) seqs.push_back(s.getColumn(0).getInt64());
-      const int n = static_cast<int>(seqs.size());
+      const int n = static_cast<int>(seqs.size() - before);
       if (n > 1) expect_changes(n, 1, "requeueing job " + id);
       s.reset();
-      for (int64_t seq : seqs) heads.job_reopened(seq);
       changed += n;
     }
+    // After all of them: a key's head is chosen among its jobs as they now are.
+    SqliteOrderHeads(connection_.db()).jobs_reopened(seqs);
   });
   return changed;
 }
@@ -271,8 +272,7 @@ int SqliteOperatorQueries::requeue_dead(std::optional<std::string> feed, int64_t
     changed = static_cast<int>(seqs.size());
     expect_changes(changed, expected, "requeueing dead jobs");
     // After all of them: a key's head is chosen among its jobs as they now are.
-    SqliteOrderHeads heads(connection_.db());
-    for (int64_t seq : seqs) heads.job_reopened(seq);
+    SqliteOrderHeads(connection_.db()).jobs_reopened(seqs);
   });
   return changed;
 }

@@ -262,6 +262,65 @@ TEST_P(OrderHeadTest, EnqueueingWhileDispatchersFinishNeverStrandsAKey) {
   for (const auto& id : all) EXPECT_EQ(state(id), JobState::kDelivered) << key_of[id];
 }
 
+// A job cancelled while it waited is skipped by the walk that looks for a new job's place; put
+// back by a requeue, it must go before the job enqueued after its cancel, not after it
+// (schema/sqlite/007_order_successors.sql: the head's successor is set again).
+TEST_P(OrderHeadTest, AJobCancelledAndRequeuedGoesBeforeAJobEnqueuedInBetween) {
+  auto first = enqueue({"a", "a"}, kNow);
+  ASSERT_EQ(store_->cancel(std::vector{first[1]}, kNow + 1), 1);
+  auto later = enqueue({"a"}, kNow + 2);
+  ASSERT_EQ(store_->requeue(std::vector{first[1]}, kNow + 3), 1);
+  EXPECT_EQ(claim(kNow + 3), (std::set{first[0]}));
+  finish(first[0], OutcomeKind::kDelivered, kNow + 4);
+  EXPECT_EQ(claim(kNow + 4), (std::set{first[1]}));
+  finish(first[1], OutcomeKind::kDelivered, kNow + 5);
+  EXPECT_EQ(claim(kNow + 5), (std::set{later[0]}));
+}
+
+// One record_outcomes call ends the turn of several keys' heads in as many ways: each key
+// goes on, or not, as it would with one outcome at a time.
+TEST_P(OrderHeadTest, OneBatchOfOutcomesMovesEachKeysHeadAsItsOutcomeSays) {
+  auto skip = enqueue({"delivered", "delivered", "retried", "retried", "dead", "dead"}, kNow);
+  auto block = enqueue({"blocked", "blocked"}, kNow, {.dead_blocks = true});
+  EXPECT_EQ(claim(kNow), (std::set{skip[0], skip[2], skip[4], block[0]}));
+  const int64_t at = kNow + 1;
+  auto r = store_->record_outcomes(
+      std::vector{outcome_for(claimed_.at(skip[0]), "w1", OutcomeKind::kDelivered, at, 200),
+                  outcome_for(claimed_.at(skip[2]), "w1", OutcomeKind::kRetry, at, 503, at),
+                  outcome_for(claimed_.at(skip[4]), "w1", OutcomeKind::kDead, at, 410),
+                  outcome_for(claimed_.at(block[0]), "w1", OutcomeKind::kDead, at, 410)},
+      at);
+  ASSERT_EQ(r.applied, 4);
+  // The retried head goes again before its key's next job; the blocked key waits.
+  EXPECT_EQ(claim(at), (std::set{skip[1], skip[2], skip[5]}));
+  ASSERT_EQ(store_->blocked_keys(std::nullopt, 10).size(), 1u);
+  EXPECT_EQ(store_->blocked_keys(std::nullopt, 10)[0].order_key, "blocked");
+  finish(skip[2], OutcomeKind::kDelivered, at + 1);
+  EXPECT_EQ(claim(at + 1), (std::set{skip[3]}));
+}
+
+// A key with a long history: the jobs finished in their turn end the walk back from a new
+// job, the ones finished out of turn (cancelled while waiting) do not, so a new job behind an
+// unfinished head still waits however the jobs before it ended.
+TEST_P(OrderHeadTest, ANewJobWaitsBehindAnUnfinishedHeadPastJobsCancelledWhileWaiting) {
+  for (int i = 0; i < 30; ++i) {
+    auto one = enqueue({"a"}, kNow + i);
+    EXPECT_EQ(claim(kNow + i), (std::set{one[0]}));
+    finish(one[0], OutcomeKind::kDelivered, kNow + i);
+  }
+  const int64_t at = kNow + 100;
+  auto ids = enqueue({"a", "a", "a"}, at);
+  ASSERT_EQ(store_->cancel(std::vector{ids[1], ids[2]}, at), 2);
+  auto next = enqueue({"a"}, at + 1);
+  EXPECT_EQ(claim(at + 1), (std::set{ids[0]}));
+  EXPECT_TRUE(claim(at + 1).empty());
+  finish(ids[0], OutcomeKind::kDelivered, at + 2);
+  EXPECT_EQ(claim(at + 2), (std::set{next[0]}));
+  finish(next[0], OutcomeKind::kDelivered, at + 3);
+  auto last = enqueue({"a"}, at + 4);  // nothing of its key is unfinished: it goes at once
+  EXPECT_EQ(claim(at + 4), (std::set{last[0]}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Drivers, OrderHeadTest, ::testing::ValuesIn(webhook::testing::kAllDrivers),
                          webhook::testing::driver_name);
 

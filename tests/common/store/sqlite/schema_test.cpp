@@ -5,6 +5,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -98,6 +99,57 @@ TEST(SchemaTest, OlderDatabaseIsUpgradedKeepingItsData) {
   EXPECT_EQ(c.db().execAndGet("SELECT x + y FROM t").getInt(), 49);
 }
 
+// 007 gives each unfinished ordered job of a queue of 006 its successor, and marks the
+// finished jobs that have an earlier unfinished job of their key as finished out of turn, so
+// the queue goes on in order: the pending head, then the next unfinished job past one
+// cancelled while it waited, while a key whose jobs are all finished takes a new job at once.
+TEST(SchemaTest, OrderSuccessorsMigrationKeepsAQueuedKeysOrder) {
+  webhook::testing::TempDir dir;
+  SqliteOptions options;
+  options.path = dir.file("v6.db");
+  const auto& all = schema::sqlite_migrations();
+  const auto v6 =
+      std::count_if(all.begin(), all.end(), [](const auto& m) { return m.version <= 6; });
+  {
+    SqliteConnection c(options);
+    ASSERT_EQ(migrate(c, std::span(all).first(static_cast<std::size_t>(v6))), 6);
+    c.db().exec(
+        "INSERT INTO jobs (seq, id, feed, method, url, state, attempts, attempt_seq, "
+        "max_attempts, next_attempt_at, created_at, updated_at, finished_at, order_key) VALUES "
+        "(1, 'a1', 'f', 'POST', 'http://r/1', 'delivered', 1, 1, 4, 0, 1, 1, 1, 'a'), "
+        "(2, 'a2', 'f', 'POST', 'http://r/2', 'pending', 1, 1, 4, 0, 1, 1, NULL, 'a'), "
+        "(3, 'a3', 'f', 'POST', 'http://r/3', 'cancelled', 0, 0, 4, 0, 1, 1, 1, 'a'), "
+        "(4, 'a4', 'f', 'POST', 'http://r/4', 'pending', 0, 0, 4, 0, 1, 1, NULL, 'a'), "
+        "(5, 'b1', 'f', 'POST', 'http://r/5', 'delivered', 1, 1, 4, 0, 1, 1, 1, 'b')");
+  }
+  auto store = open_sqlite_store(options);
+  {
+    SQLite::Database db(options.path, SQLite::OPEN_READONLY);
+    SQLite::Statement s(db,
+                        "SELECT group_concat(seq || ':' || coalesce(order_next, '-') || ':' || "
+                        "order_waits, ' ') FROM (SELECT * FROM jobs ORDER BY seq)");
+    ASSERT_TRUE(s.executeStep());
+    EXPECT_EQ(s.getColumn(0).getString(), "1:-:0 2:4:0 3:-:1 4:-:1 5:-:0");
+  }
+  constexpr int64_t kNow = 1'700'000'000'000;
+  auto claimed = store->claim("w", 10, std::chrono::seconds(30), kNow);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, "a2");
+  PollCommit c = webhook::testing::make_poll("f", 2, kNow, store->cursor("f"));
+  c.jobs[0].order_key = "b";
+  c.jobs[1].order_key = "a";
+  ASSERT_TRUE(store->commit_poll(c));
+  ASSERT_EQ(store
+                ->record_outcomes(std::vector{webhook::testing::outcome_for(
+                                      claimed[0], "w", OutcomeKind::kDelivered, kNow + 1)},
+                                  kNow + 1)
+                .applied,
+            1);
+  std::set<std::string> next;
+  for (const auto& j : store->claim("w", 10, std::chrono::seconds(30), kNow + 1)) next.insert(j.id);
+  EXPECT_EQ(next, (std::set<std::string>{"a4", c.jobs[0].id}));
+}
+
 // 003 rebuilds jobs and attempts to add `superseded` to the CHECKs: a database of 001 with
 // history keeps every row, seq and attempt, its foreign key and cascade, and its indexes.
 TEST(SchemaTest, OrderedDeliveryMigrationKeepsEveryRowIndexAndForeignKey) {
@@ -136,7 +188,7 @@ TEST(SchemaTest, OrderedDeliveryMigrationKeepsEveryRowIndexAndForeignKey) {
   EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
   EXPECT_FALSE(SQLite::Statement(db, "PRAGMA foreign_key_check").executeStep());
   for (const char* index :
-       {"jobs_claimable_due", "jobs_running_lease", "jobs_order_open", "jobs_order_blocking"}) {
+       {"jobs_claimable_due", "jobs_running_lease", "jobs_order_key", "jobs_order_blocking"}) {
     SQLite::Statement s(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?");
     s.bind(1, index);
     s.executeStep();
