@@ -234,25 +234,10 @@ std::vector<HeartbeatRow> PostgresOperatorQueries::heartbeats() {
 }
 
 int PostgresOperatorQueries::requeue(std::span<const std::string> job_ids, int64_t now) {
-  int changed = 0;
-  std::set<std::string> unique(job_ids.begin(), job_ids.end());
-  connection_.write("requeueing jobs", [&] {
-    changed = 0;
-    lock_order_heads(connection_, true);  // see postgres_order_lock.h
-    for (const std::string& id : unique) {
-      int n = connection_
-                  .exec("requeueing job " + id,
-                        "UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = $1, "
-                        "finished_at = NULL, updated_at = $1 WHERE id = $2 AND state IN "
-                        "('dead', 'cancelled')",
-                        PgParams().add(now).add(id))
-                  .changed();
-      if (n > 1) expect_changes(n, 1, "requeueing job " + id);
-      changed += n;
-    }
-    if (changed > 0) notify_new_jobs(connection_);
-  });
-  return changed;
+  return update_jobs("requeueing jobs",
+                     "state = 'pending', attempts = 0, next_attempt_at = $1, finished_at = NULL, "
+                     "updated_at = $1",
+                     "state IN ('dead', 'cancelled')", job_ids, now);
 }
 
 int PostgresOperatorQueries::requeue_dead(std::optional<std::string> feed, int64_t now) {
@@ -284,22 +269,27 @@ int PostgresOperatorQueries::requeue_dead(std::optional<std::string> feed, int64
 }
 
 int PostgresOperatorQueries::cancel(std::span<const std::string> job_ids, int64_t now) {
+  // The next job of a cancelled one's order key may be due now: update_jobs notifies.
+  return update_jobs("cancelling jobs", "state = 'cancelled', finished_at = $1, updated_at = $1",
+                     "state IN ('pending', 'dead')", job_ids, now);
+}
+
+// One statement for every job named (each once, however often named), under the order lock
+// (the triggers move the heads of their keys after it); $1 is `now`. Announces the jobs that
+// may be due now.
+int PostgresOperatorQueries::update_jobs(std::string_view what, const std::string& set,
+                                         const std::string& from_states,
+                                         std::span<const std::string> job_ids, int64_t now) {
+  PgArray ids;
+  for (const std::string& id : job_ids) ids.add(id);
   int changed = 0;
-  std::set<std::string> unique(job_ids.begin(), job_ids.end());
-  connection_.write("cancelling jobs", [&] {
-    changed = 0;
+  connection_.write(what, [&] {
     lock_order_heads(connection_, true);  // see postgres_order_lock.h
-    for (const std::string& id : unique) {
-      int n = connection_
-                  .exec("cancelling job " + id,
-                        "UPDATE jobs SET state = 'cancelled', finished_at = $1, updated_at = $1 "
-                        "WHERE id = $2 AND state IN ('pending', 'dead')",
-                        PgParams().add(now).add(id))
-                  .changed();
-      if (n > 1) expect_changes(n, 1, "cancelling job " + id);
-      changed += n;
-    }
-    // The next job of a cancelled one's order key may be due now.
+    changed =
+        connection_
+            .exec(what, "UPDATE jobs SET " + set + " WHERE id = ANY($2::text[]) AND " + from_states,
+                  PgParams().add(now).add(ids.text()))
+            .changed();
     if (changed > 0) notify_new_jobs(connection_);
   });
   return changed;

@@ -37,6 +37,8 @@ class PostgresOperatorQueries {
   std::map<std::string, std::string> stream_cursors();
 
  private:
+  int update_jobs(std::string_view what, const std::string& set, const std::string& from_states,
+                  std::span<const std::string> job_ids, int64_t now);
   PgConnection& connection_;
 };
 

@@ -8,6 +8,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <nlohmann/json.hpp>
+
 #include "common/store/sqlite/sqlite_order_heads.h"
 #include "common/store/sqlite/sqlite_rows.h"
 
@@ -226,27 +228,14 @@ std::vector<HeartbeatRow> SqliteOperatorQueries::heartbeats() {
 
 int SqliteOperatorQueries::requeue(std::span<const std::string> job_ids, int64_t now) {
   int changed = 0;
-  std::set<std::string> unique(job_ids.begin(), job_ids.end());
   connection_.write("requeueing jobs", [&] {
-    changed = 0;
-    SQLite::Statement s(connection_.db(),
-                        "UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = ?1, "
-                        "finished_at = NULL, updated_at = ?1 "
-                        "WHERE id = ?2 AND state IN ('dead', 'cancelled') RETURNING seq");
-    std::vector<int64_t> seqs;
-    for (const std::string& id : unique) {
-      s.reset();
-      s.bind(1, now);
-      s.bind(2, id);
-      const std::size_t before = seqs.size();
-      while (s.executeStep()) seqs.push_back(s.getColumn(0).getInt64());
-      const int n = static_cast<int>(seqs.size() - before);
-      if (n > 1) expect_changes(n, 1, "requeueing job " + id);
-      s.reset();
-      changed += n;
-    }
+    const std::vector<int64_t> seqs = update_jobs(
+        "state = 'pending', attempts = 0, next_attempt_at = ?1, finished_at = NULL, "
+        "updated_at = ?1",
+        "state IN ('dead', 'cancelled')", job_ids, now);
     // After all of them: a key's head is chosen among its jobs as they now are.
     SqliteOrderHeads(connection_.db()).jobs_reopened(seqs);
+    changed = static_cast<int>(seqs.size());
   });
   return changed;
 }
@@ -279,27 +268,32 @@ int SqliteOperatorQueries::requeue_dead(std::optional<std::string> feed, int64_t
 
 int SqliteOperatorQueries::cancel(std::span<const std::string> job_ids, int64_t now) {
   int changed = 0;
-  std::set<std::string> unique(job_ids.begin(), job_ids.end());
   connection_.write("cancelling jobs", [&] {
-    changed = 0;
-    SQLite::Statement s(connection_.db(),
-                        "UPDATE jobs SET state = 'cancelled', finished_at = ?1, updated_at = ?1 "
-                        "WHERE id = ?2 AND (state = 'pending' OR state = 'dead') RETURNING seq");
+    const std::vector<int64_t> seqs =
+        update_jobs("state = 'cancelled', finished_at = ?1, updated_at = ?1",
+                    "(state = 'pending' OR state = 'dead')", job_ids, now);
     SqliteOrderHeads heads(connection_.db());
-    for (const std::string& id : unique) {
-      s.reset();
-      s.bind(1, now);
-      s.bind(2, id);
-      std::vector<int64_t> seqs;
-      while (s.executeStep()) seqs.push_back(s.getColumn(0).getInt64());
-      const int n = static_cast<int>(seqs.size());
-      if (n > 1) expect_changes(n, 1, "cancelling job " + id);
-      s.reset();
-      for (int64_t seq : seqs) heads.job_changed(seq);  // its key may go on
-      changed += n;
-    }
+    for (int64_t seq : seqs) heads.job_changed(seq);  // its key may go on
+    changed = static_cast<int>(seqs.size());
   });
   return changed;
+}
+
+// One statement for every job named (each once, however often named), in the caller's
+// write transaction; ?1 is `now`.
+std::vector<int64_t> SqliteOperatorQueries::update_jobs(const std::string& set,
+                                                        const std::string& from_states,
+                                                        std::span<const std::string> job_ids,
+                                                        int64_t now) {
+  SQLite::Statement s(connection_.db(), "UPDATE jobs SET " + set +
+                                            " WHERE id IN (SELECT value FROM json_each(?2)) "
+                                            "AND " +
+                                            from_states + " RETURNING seq");
+  s.bind(1, now);
+  s.bind(2, nlohmann::json(std::vector<std::string>(job_ids.begin(), job_ids.end())).dump());
+  std::vector<int64_t> seqs;
+  while (s.executeStep()) seqs.push_back(s.getColumn(0).getInt64());
+  return seqs;
 }
 
 std::vector<BlockedKey> SqliteOperatorQueries::blocked_keys(std::optional<std::string> feed,

@@ -37,6 +37,8 @@ class SqliteOperatorQueries {
   PruneResult prune(int64_t before, int batch);
 
  private:
+  std::vector<int64_t> update_jobs(const std::string& set, const std::string& from_states,
+                                   std::span<const std::string> job_ids, int64_t now);
   SqliteConnection& connection_;
 };
 
