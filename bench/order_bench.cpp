@@ -6,7 +6,9 @@
 // claimable ones: schema 006's order_waits), so each claim and its commit serve 10 jobs
 // instead of 100: that figure is the worst case, printed for what it is.
 // SQLite always (synchronous=FULL, as deployed); PostgreSQL too with --postgres, on a
-// throwaway cluster. Rates are jobs per CPU second of this process (and per wall second).
+// throwaway cluster. Rates are jobs per CPU second of this process and per wall second, each
+// beside the unordered run's: on PostgreSQL the server does the work, so wall time is the
+// figure that counts there.
 #include <time.h>
 #include <unistd.h>
 
@@ -104,7 +106,8 @@ Rate run(JobStore& store, int keys) {
 void report(const char* driver, const std::function<std::unique_ptr<JobStore>()>& fresh,
             const std::vector<int>& runs) {
   std::printf("\n%s: claim %d -> record, %d jobs\n", driver, kClaimBatch, kJobs);
-  std::printf("%-28s %14s %14s %10s\n", "run", "jobs/cpu-s", "jobs/wall-s", "vs none");
+  std::printf("%-28s %14s %14s %9s %9s\n", "run", "jobs/cpu-s", "jobs/wall-s", "cpu/none",
+              "wall/none");
   Rate none;
   for (int keys : runs) {
     auto store = fresh();
@@ -112,8 +115,8 @@ void report(const char* driver, const std::function<std::unique_ptr<JobStore>()>
     if (keys == 0 || none.per_cpu_s == 0) none = r;
     std::string name =
         keys == 0 ? "no order key (reference)" : "order key, " + std::to_string(keys) + " keys";
-    std::printf("%-28s %14.0f %14.0f %9.2fx\n", name.c_str(), r.per_cpu_s, r.per_wall_s,
-                r.per_cpu_s / none.per_cpu_s);
+    std::printf("%-28s %14.0f %14.0f %8.2fx %8.2fx\n", name.c_str(), r.per_cpu_s, r.per_wall_s,
+                r.per_cpu_s / none.per_cpu_s, r.per_wall_s / none.per_wall_s);
   }
 }
 
@@ -162,6 +165,7 @@ int main(int argc, char** argv) {
         runs);
   }
   fs::remove_all(dir);
-  std::printf("\ntarget: order key over 10,000 keys at >= 0.80x of no order key\n");
+  std::printf(
+      "\ntarget: order key over 10,000 keys at >= 0.80x of no order key (PostgreSQL: wall)\n");
   return 0;
 }
