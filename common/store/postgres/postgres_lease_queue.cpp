@@ -13,7 +13,8 @@ namespace {
 using std::chrono::milliseconds;
 
 // A job the claim may take: pending, and not waiting behind an earlier job of its order key
-// (`order_waits`, kept by the triggers of schema/postgres/006_order_heads.sql). The predicate
+// (`order_waits`, kept by the triggers of schema/postgres/006_order_heads.sql and, for the
+// dispatcher's own changes, by WEBHOOK_MOVE_HEADS below). The predicate
 // of the partial index jobs_claimable_due, so both queries read only that index.
 #define WEBHOOK_CLAIMABLE "state = 'pending' AND order_waits = 0"
 
