@@ -12,7 +12,9 @@
 -- committed before the lock was granted):
 -- - shared for what dispatchers do (an outcome or a lease taken back makes a job delivered
 --   or dead): dispatchers never wait for each other, and one key's head is finished by one
---   of them only (its lease token fences the others off);
+--   of them only (its lease token fences the others off). Since 008_outcomes_move_heads.sql
+--   no trigger does this: the dispatcher's statement moves the heads itself, in a statement
+--   after the one that took the lock, so that its snapshot is taken with the lock held;
 -- - exclusive for the rest (enqueueing, coalescing, an operator's requeue or cancel,
 --   prune), which waits until the dispatchers' transactions in flight have committed.
 -- One lock, not one per feed or key: a transaction takes it once, so no two can take two
@@ -91,7 +93,8 @@ CREATE TRIGGER jobs_order_enqueued BEFORE INSERT ON jobs FOR EACH ROW
   WHEN (NEW.order_key IS NOT NULL AND NEW.finished_at IS NULL)
   EXECUTE FUNCTION jobs_order_enqueued();
 
--- Finished (a final state), a dead job under `block` cancelled, or back from a final state
+-- Finished (a final state; since 008 not a running job delivered or dead, whose statement
+-- moves the head itself), a dead job under `block` cancelled, or back from a final state
 -- (requeue: it may be ahead of the key's head, even of a running one, so every unfinished
 -- job of the key waits first, a walk of the key's backlog that only operators pay for).
 -- After the statement, so a statement that changes several jobs of one key (coalescing,

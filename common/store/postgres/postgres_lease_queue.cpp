@@ -13,7 +13,8 @@ namespace {
 using std::chrono::milliseconds;
 
 // A job the claim may take: pending, and not waiting behind an earlier job of its order key
-// (`order_waits`, kept by the triggers of schema/postgres/006_order_heads.sql). The predicate
+// (`order_waits`, kept by the triggers of schema/postgres/006_order_heads.sql and, for the
+// dispatcher's own changes, by WEBHOOK_MOVE_HEADS below). The predicate
 // of the partial index jobs_claimable_due, so both queries read only that index.
 #define WEBHOOK_CLAIMABLE "state = 'pending' AND order_waits = 0"
 
@@ -35,13 +36,47 @@ constexpr const char* kNextDueSql =
     "SELECT next_attempt_at FROM jobs WHERE " WEBHOOK_CLAIMABLE " ORDER BY next_attempt_at LIMIT 1";
 #undef WEBHOOK_CLAIMABLE
 
-constexpr std::size_t kMaxOrderedTokens = 1 << 16;
+constexpr std::size_t kMaxClaimedTokens = 1 << 16;
+
+// The head moves of a statement that finishes running jobs, as its further CTEs: its CTE
+// `changed` returns each job it changed (seq, feed, order_key, state, dead_blocks_key,
+// order_waits, finished_at, as they are now). For each ordered job it finished that was its
+// key's head, the key's next unfinished job stops waiting, unless a dead job under `block`
+// holds it (the finished one, now dead, among them); a retry (back to pending) frees nothing.
+// The trigger jobs_order_changed does this for every other change (see
+// schema/postgres/008_outcomes_move_heads.sql), not for these.
+// Every CTE reads the statement's snapshot, taken after the order lock was granted shared
+// (by the caller, in an earlier statement): the jobs `changed` finished still look unfinished
+// to it, hence `ended`; and nothing that starts a head waiting (an enqueue, a requeue,
+// another transaction's change of the same key) commits meanwhile, as each takes the lock
+// exclusive. A running job whose order_waits is 0 is its key's earliest unfinished job (only
+// a requeue makes a job earlier than a running one, and it makes that one wait), so the next
+// head is the earliest unfinished job after it: one seek of jobs_order_open past the finished
+// one, not past the key's finished history, whose index entries stay until vacuum.
+#define WEBHOOK_MOVE_HEADS                                                                   \
+  "ended AS (SELECT seq, feed, order_key, state, dead_blocks_key, order_waits FROM changed " \
+  "WHERE order_key IS NOT NULL AND finished_at IS NOT NULL), "                               \
+  "heads AS (SELECT n.seq FROM ended AS e CROSS JOIN LATERAL (SELECT u.seq, u.order_waits, " \
+  "u.dead_blocks_key FROM jobs AS u WHERE u.feed = e.feed AND u.order_key = e.order_key "    \
+  "AND u.seq > e.seq AND u.order_key IS NOT NULL AND u.finished_at IS NULL "                 \
+  "AND u.seq NOT IN (SELECT seq FROM ended) ORDER BY u.seq LIMIT 1) AS n "                   \
+  "WHERE e.order_waits = 0 AND n.order_waits = 1 AND (n.dead_blocks_key = 0 "                \
+  "OR (NOT EXISTS (SELECT 1 FROM jobs AS d WHERE d.feed = e.feed AND d.order_key = "         \
+  "e.order_key AND d.seq < n.seq AND d.order_key IS NOT NULL AND d.dead_blocks_key = 1 AND " \
+  "d.state = 'dead') AND NOT EXISTS (SELECT 1 FROM ended AS b WHERE b.feed = e.feed AND "    \
+  "b.order_key = e.order_key AND b.seq < n.seq AND b.dead_blocks_key = 1 AND "               \
+  "b.state = 'dead')))), "                                                                   \
+  "freed AS (UPDATE jobs AS h SET order_waits = 0 FROM heads WHERE h.seq = heads.seq "       \
+  "AND h.order_waits = 1) "
+#define WEBHOOK_CHANGED_FOR_HEADS \
+  "j.feed, j.order_key, j.state, j.dead_blocks_key, j.order_waits, j.finished_at"
 
 // Every outcome of a batch in one statement, as SQLite applies them one by one: fenced by
 // the lease token (a stale outcome matches no row), one attempt charged and one attempts row
-// written per outcome applied. $1 now; then one array per field, element i of each being
-// outcome i: $2 kind, $3 token, $4 job id, $5 worker, $6 http status, $7 error,
-// $8 next_attempt_at (retries), $9 started_at, $10 duration_ms, $11 response head.
+// written per outcome applied, and the heads of the keys it finished moved. $1 now; then one
+// array per field, element i of each being outcome i: $2 kind, $3 token, $4 job id, $5
+// worker, $6 http status, $7 error, $8 next_attempt_at (retries), $9 started_at, $10
+// duration_ms, $11 response head.
 constexpr const char* kRecordSql =
     "WITH o AS (SELECT * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], "
     "$6::integer[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[]) "
@@ -57,10 +92,30 @@ constexpr const char* kRecordSql =
     "last_error = o.error FROM o WHERE j.seq = (o.token >> 20) AND j.id = o.id "
     "AND j.state = 'running' AND j.lease_token = o.token AND j.lease_owner = o.worker "
     "RETURNING j.seq, j.attempt_seq, o.started_at, o.duration_ms, o.status, o.error, o.head, "
-    "o.worker) "
+    "o.worker, " WEBHOOK_CHANGED_FOR_HEADS "), " WEBHOOK_MOVE_HEADS
     "INSERT INTO attempts (job_seq, number, started_at, duration_ms, http_status, error, "
     "response_head, worker) SELECT seq, attempt_seq, started_at, duration_ms, status, error, "
     "head, worker FROM changed";
+
+// Every expired lease in one statement, each job once when several dispatchers take leases
+// back at once (SKIP LOCKED): a retry, or dead when its attempts are used up, charged one
+// attempt (an attempts row from the claim until now, by the lease's owner), and the heads
+// of the keys it finished moved. $1 now, $2 the error.
+constexpr const char* kReclaimSql =
+    "WITH expired AS (SELECT seq, lease_owner, updated_at FROM jobs "
+    "WHERE state = 'running' AND lease_expires_at <= $1 FOR UPDATE SKIP LOCKED), "
+    "changed AS (UPDATE jobs AS j SET attempts = j.attempts + 1, attempt_seq = j.attempt_seq + 1, "
+    "state = CASE WHEN j.attempts + 1 >= j.max_attempts THEN 'dead' ELSE 'pending' END, "
+    "finished_at = CASE WHEN j.attempts + 1 >= j.max_attempts THEN $1::bigint END, "
+    "lease_owner = NULL, lease_expires_at = NULL, updated_at = $1, last_error = $2 "
+    "FROM expired AS x WHERE j.seq = x.seq AND j.state = 'running' "
+    "RETURNING j.seq, j.attempt_seq, x.lease_owner, x.updated_at, " WEBHOOK_CHANGED_FOR_HEADS
+    "), " WEBHOOK_MOVE_HEADS
+    "INSERT INTO attempts (job_seq, number, started_at, duration_ms, http_status, error, "
+    "response_head, worker) SELECT seq, attempt_seq, updated_at, greatest($1 - updated_at, 0), "
+    "NULL, $2, '', lease_owner FROM changed";
+#undef WEBHOOK_CHANGED_FOR_HEADS
+#undef WEBHOOK_MOVE_HEADS
 
 const char* kind_text(OutcomeKind kind) {
   switch (kind) {
@@ -73,11 +128,6 @@ const char* kind_text(OutcomeKind kind) {
   }
   return "dead";
 }
-
-constexpr const char* kRetrySet =
-    "state = CASE WHEN attempts + 1 >= max_attempts THEN 'dead' ELSE 'pending' END, "
-    "finished_at = CASE WHEN attempts + 1 >= max_attempts THEN $1::bigint END, "
-    "next_attempt_at = coalesce($7::bigint, next_attempt_at)";
 
 std::optional<int64_t> optional_status(const std::optional<int>& status) {
   return status ? std::optional<int64_t>(*status) : std::nullopt;
@@ -113,12 +163,10 @@ std::vector<ClaimedJob> PostgresLeaseQueue::claim(std::string_view worker, int m
     j.lease_token = r.int64(i, 10);
     j.lease_expires_at = expires_at;
     j.attempt_number = r.int64(i, 11) + 1;
-    if (r.text(i, 13) == "t") {
-      // Released or taken-back jobs never come back here; forgetting them all at worst
-      // delays one wake-up to the slow poll.
-      if (ordered_tokens_.size() >= kMaxOrderedTokens) ordered_tokens_.clear();
-      ordered_tokens_.insert(j.lease_token);
-    }
+    // Released or taken-back jobs never come back to record_outcomes; forgetting them all
+    // at worst makes one batch take the order lock for nothing.
+    if (claimed_tokens_.size() >= kMaxClaimedTokens) claimed_tokens_.clear();
+    claimed_tokens_[j.lease_token] = r.text(i, 13) == "t";
     sorted.push_back({{r.int64(i, 12), seq}, std::move(j)});
   }
   // RETURNING keeps no order: oldest first, as the claim chose them.
@@ -160,8 +208,17 @@ RecordResult PostgresLeaseQueue::record_outcomes(std::span<const Outcome> outcom
       .add(durations.text())
       .add(heads.text());
   const int total = static_cast<int>(outcomes.size());
+  // An outcome of a job of unknown kind (claimed by another connection, or forgotten) is
+  // taken as ordered: the lock is what keeps the head moves below right.
+  bool ordered = false;
+  for (const Outcome& o : outcomes) {
+    const auto it = claimed_tokens_.find(o.lease_token);
+    if (it == claimed_tokens_.end() || it->second) ordered = true;
+  }
   connection_.write("recording outcomes", [&] {
-    lock_order_heads_for(outcomes);
+    // Before the statement, so that its snapshot is taken once the lock is granted, and
+    // before it row-locks the jobs (see kRecordSql and postgres_order_lock.h).
+    if (ordered) lock_order_heads(connection_, false);
     const int applied =
         connection_.exec_prepared("recording outcomes", "record_outcomes", kRecordSql, params)
             .changed();
@@ -172,9 +229,8 @@ RecordResult PostgresLeaseQueue::record_outcomes(std::span<const Outcome> outcom
     if (applied > 0) fault("record_outcomes:first_applied");
   });
   // An ordered job's outcome may let the next job of its key go, which no NOTIFY announces.
-  for (const Outcome& o : outcomes) {
-    if (ordered_tokens_.erase(o.lease_token) != 0) ordered_outcome_ = true;
-  }
+  if (ordered) ordered_outcome_ = true;
+  for (const Outcome& o : outcomes) claimed_tokens_.erase(o.lease_token);
   return result;
 }
 
@@ -192,44 +248,13 @@ RecordAndClaim PostgresLeaseQueue::record_and_claim(std::span<const Outcome> out
 int PostgresLeaseQueue::reclaim_expired_leases(int64_t now) {
   int reclaimed = 0;
   connection_.write("taking back expired leases", [&] {
-    // A job taken back as dead moves its key's head (006_order_heads.sql): the order lock
-    // first, before the rows, as record_outcomes does (see postgres_order_lock.h).
+    // A job taken back as dead moves its key's head (kReclaimSql): the order lock first, as
+    // record_outcomes takes it.
     lock_order_heads(connection_, false);
-    // SKIP LOCKED: when several dispatchers take leases back at once, each job once.
-    PgResult expired = connection_.exec(
-        "reading expired leases",
-        "SELECT seq, id, lease_owner, lease_token, updated_at, attempt_seq FROM jobs "
-        "WHERE state = 'running' AND lease_expires_at <= $1 FOR UPDATE SKIP LOCKED",
-        PgParams().add(now));
-    for (int i = 0; i < expired.rows(); ++i) {
-      const int64_t seq = expired.int64(i, 0);
-      const std::string id = expired.text(i, 1);
-      const std::string owner = expired.text(i, 2);
-      const int64_t token = expired.int64(i, 3);
-      const int64_t claimed_at = expired.int64(i, 4);
-      const int64_t number = expired.int64(i, 5) + 1;
-      expect_changes(
-          connection_
-              .exec("taking back the lease of job " + id,
-                    "UPDATE jobs SET attempts = attempts + 1, attempt_seq = attempt_seq + 1, " +
-                        std::string(kRetrySet) +
-                        ", lease_owner = NULL, lease_expires_at = NULL, updated_at = $1, "
-                        "last_error = $2 WHERE seq = $3 AND state = 'running' AND lease_token "
-                        "= $4 AND $5::bigint IS NULL AND $6::bigint IS NULL",
-                    PgParams()
-                        .add(now)
-                        .add(kLeaseExpiredError)
-                        .add(seq)
-                        .add(token)
-                        .add_null()
-                        .add_null()
-                        .add(now))
-              .changed(),
-          1, "taking back the lease of job " + id);
-      insert_attempt(seq, number, claimed_at, now - claimed_at, std::nullopt,
-                     std::string(kLeaseExpiredError), "", owner);
-    }
-    reclaimed = expired.rows();
+    reclaimed = connection_
+                    .exec_prepared("taking back expired leases", "reclaim", kReclaimSql,
+                                   PgParams().add(now).add(kLeaseExpiredError))
+                    .changed();
     if (reclaimed > 0) notify_new_jobs(connection_);
   });
   return reclaimed;
@@ -293,41 +318,6 @@ std::optional<int64_t> PostgresLeaseQueue::last_heartbeat(std::string_view proce
       connection_.exec("reading heartbeats", "SELECT max(at) FROM heartbeats WHERE process = $1",
                        PgParams().add(process));
   return r.optional_int64(0, 0);
-}
-
-// The outcome of an ordered job takes the order lock shared in its trigger, at the end of
-// the statement, while the statement holds the rows it changed. An operator's requeue holds
-// the lock exclusive while it marks every job of the key waiting, a running head included:
-// if that head is in this batch, each would wait for the other (PostgreSQL would end one as
-// a deadlock, retried). Taken first, the lock makes the requeue wait, or this batch. Only a
-// hint (a batch recorded by another connection than the claim's only risks that retry).
-void PostgresLeaseQueue::lock_order_heads_for(std::span<const Outcome> outcomes) {
-  const bool ordered = std::any_of(outcomes.begin(), outcomes.end(), [&](const Outcome& o) {
-    return ordered_tokens_.count(o.lease_token) != 0;
-  });
-  if (ordered) lock_order_heads(connection_, false);
-}
-
-void PostgresLeaseQueue::insert_attempt(int64_t job_seq, int64_t number, int64_t started_at,
-                                        int64_t duration_ms, std::optional<int> http_status,
-                                        const std::string& error, const std::string& response_head,
-                                        const std::string& worker) {
-  expect_changes(
-      connection_
-          .exec("recording an attempt of job " + std::to_string(job_seq),
-                "INSERT INTO attempts (job_seq, number, started_at, duration_ms, http_status, "
-                "error, response_head, worker) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                PgParams()
-                    .add(job_seq)
-                    .add(number)
-                    .add(started_at)
-                    .add(std::max<int64_t>(duration_ms, 0))
-                    .add(optional_status(http_status))
-                    .add(error)
-                    .add(response_head)
-                    .add(worker))
-          .changed(),
-      1, "recording an attempt of job " + std::to_string(job_seq));
 }
 
 }  // namespace webhook::store

@@ -11,7 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "common/store/fault_points.h"
@@ -40,12 +40,6 @@ class PostgresLeaseQueue {
   std::optional<int64_t> last_heartbeat(std::string_view process);
 
  private:
-  void insert_attempt(int64_t job_seq, int64_t number, int64_t started_at, int64_t duration_ms,
-                      std::optional<int> http_status, const std::string& error,
-                      const std::string& response_head, const std::string& worker);
-  // Takes the order lock (schema/postgres/006_order_heads.sql) shared before `outcomes` of
-  // ordered jobs are written, as the triggers would after: see the .cpp for why.
-  void lock_order_heads_for(std::span<const Outcome> outcomes);
   void fault(std::string_view point) {
     if (faults_ != nullptr) faults_->reached(point);
   }
@@ -54,10 +48,11 @@ class PostgresLeaseQueue {
   FaultPoints* faults_;
   const std::chrono::milliseconds slow_poll_;
   bool claimed_once_ = false;
-  // Lease tokens of claimed jobs with an order key, and whether the outcome of one was
-  // recorded since the last claim: it may let the next job of its key go, which no
-  // notification announces, so wait_for_work does not wait.
-  std::unordered_set<int64_t> ordered_tokens_;
+  // Lease tokens of the jobs claimed here, each with whether it has an order key: a batch of
+  // outcomes of ordered jobs (or of unknown ones) takes the order lock first. And whether
+  // the outcome of one was recorded since the last claim: it may let the next job of its key
+  // go, which no notification announces, so wait_for_work does not wait.
+  std::unordered_map<int64_t, bool> claimed_tokens_;
   bool ordered_outcome_ = false;
   std::chrono::steady_clock::time_point last_claim_{};
 };

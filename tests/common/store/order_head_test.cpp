@@ -3,7 +3,9 @@
 // a lease taken back as dead, cancelled, superseded), a dead head under block holds the key
 // until it is requeued (and then goes first) or cancelled or pruned, a job requeued ahead of
 // a running head makes that head wait after its retry, a key emptied and filled again starts
-// with its new job, and a poller enqueueing while dispatchers finish never strands a key.
+// with its new job, one batch of outcomes (or of leases taken back) finishing many heads
+// moves each key as its own outcome says, and a poller enqueueing while dispatchers finish
+// never strands a key.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -66,7 +68,20 @@ class OrderHeadTest : public ::testing::TestWithParam<webhook::testing::Driver> 
         now);
     ASSERT_EQ(r.applied, 1) << id;
   }
+  // Records one outcome per (id, kind) in one record_outcomes call; a retry is due at `now`.
+  void finish_batch(const std::vector<std::pair<std::string, OutcomeKind>>& batch, int64_t now) {
+    std::vector<Outcome> outcomes;
+    for (const auto& [id, kind] : batch) {
+      outcomes.push_back(outcome_for(claimed_.at(id), "w1", kind, now,
+                                     kind == OutcomeKind::kDelivered ? 200 : 500, now));
+    }
+    ASSERT_EQ(store_->record_outcomes(outcomes, now).applied, static_cast<int>(batch.size()));
+  }
   JobState state(const std::string& id) { return store_->job(id).value().job.state; }
+  // A poller enqueueing batches of a few keys while two dispatchers claim and record; `mixed`:
+  // outcomes are delivered, retried or dead, every other batch recorded on a second
+  // connection.
+  void enqueue_while_dispatching(bool mixed);
 
   webhook::testing::TestDatabase db_{GetParam()};
   std::unique_ptr<JobStore> store_ = db_.open();
@@ -86,6 +101,82 @@ TEST_P(OrderHeadTest, EveryWayAHeadEndsLetsTheNextJobOfItsKeyGo) {
   EXPECT_EQ(store_->reclaim_expired_leases(kNow + 2), 1);
   EXPECT_EQ(state(lost[0]), JobState::kDead);
   EXPECT_EQ(claim(kNow + 2), (std::set{ids[1], ids[3], ids[5], lost[1]}));
+}
+
+// One batch of outcomes finishing the heads of many keys at once moves each key as its own
+// outcome says: delivered or dead under skip let the next go, dead under block holds the
+// key, a retry keeps its place (even behind a key finished in the same batch), a retry on
+// its last attempt is dead and lets the next go; an unordered outcome changes no key.
+TEST_P(OrderHeadTest, OneBatchFinishingManyHeadsMovesEachKeyAsItsOwnOutcomeSays) {
+  auto plain = enqueue({"d", "d", "k", "k", "r", "r", ""}, kNow);
+  auto held = enqueue({"b", "b"}, kNow, {.dead_blocks = true});
+  auto last = enqueue({"x", "x"}, kNow, {.max_attempts = 1});
+  ASSERT_EQ(claim(kNow), (std::set{plain[0], plain[2], plain[4], plain[6], held[0], last[0]}));
+  finish_batch({{plain[0], OutcomeKind::kDelivered},
+                {plain[2], OutcomeKind::kDead},
+                {plain[4], OutcomeKind::kRetry},
+                {plain[6], OutcomeKind::kDelivered},
+                {held[0], OutcomeKind::kDead},
+                {last[0], OutcomeKind::kRetry}},
+               kNow + 1);
+  EXPECT_EQ(state(last[0]), JobState::kDead);
+  EXPECT_EQ(claim(kNow + 1), (std::set{plain[1], plain[3], plain[4], last[1]}));
+  auto blocked = store_->blocked_keys(std::nullopt, 10);
+  ASSERT_EQ(blocked.size(), 1u);
+  EXPECT_EQ(blocked[0].blocking_id, held[0]);
+  finish_batch({{plain[1], OutcomeKind::kDelivered},
+                {plain[3], OutcomeKind::kDelivered},
+                {plain[4], OutcomeKind::kDelivered},
+                {last[1], OutcomeKind::kDelivered}},
+               kNow + 2);
+  EXPECT_EQ(claim(kNow + 2), (std::set{plain[5]}));
+}
+
+// A job requeued ahead of its key's running head runs beside it; one batch finishing both
+// counts both: the key's next job goes when both were delivered, and is held when the head
+// behind died under `block`.
+TEST_P(OrderHeadTest, OneBatchFinishingARequeuedJobAndTheRunningHeadBehindItCountsBoth) {
+  // Per key: a job under skip (it dies, the next goes), then two under block.
+  std::map<std::string, std::vector<std::string>> ids;
+  for (const std::string key : {"a", "c"}) {
+    ids[key] = enqueue({key}, kNow);
+    for (const auto& id : enqueue({key, key}, kNow, {.dead_blocks = true})) {
+      ids[key].push_back(id);
+    }
+  }
+  ASSERT_EQ(claim(kNow), (std::set{ids["a"][0], ids["c"][0]}));
+  finish_batch({{ids["a"][0], OutcomeKind::kDead}, {ids["c"][0], OutcomeKind::kDead}}, kNow + 1);
+  ASSERT_EQ(claim(kNow + 1), (std::set{ids["a"][1], ids["c"][1]}));
+  ASSERT_EQ(store_->requeue(std::vector{ids["a"][0], ids["c"][0]}, kNow + 2), 2);
+  ASSERT_EQ(claim(kNow + 2), (std::set{ids["a"][0], ids["c"][0]}));
+  finish_batch({{ids["a"][0], OutcomeKind::kDelivered},
+                {ids["a"][1], OutcomeKind::kDead},
+                {ids["c"][1], OutcomeKind::kDelivered},
+                {ids["c"][0], OutcomeKind::kDelivered}},
+               kNow + 3);
+  EXPECT_EQ(claim(kNow + 3), (std::set{ids["c"][2]}));
+  auto blocked = store_->blocked_keys(std::nullopt, 10);
+  ASSERT_EQ(blocked.size(), 1u);
+  EXPECT_EQ(blocked[0].blocking_id, ids["a"][1]);
+  ASSERT_EQ(store_->cancel(std::vector{ids["a"][1]}, kNow + 4), 1);
+  EXPECT_EQ(claim(kNow + 4), (std::set{ids["a"][2]}));
+}
+
+// Leases of several keys' heads taken back in one go: a head out of attempts is dead and lets
+// its next job go (under skip) or holds its key (under block); one with attempts left keeps
+// its place.
+TEST_P(OrderHeadTest, TakingBackManyLeasesAtOnceMovesEachKeyAsItsAttemptsSay) {
+  auto dies = enqueue({"d", "d"}, kNow, {.max_attempts = 1});
+  auto held = enqueue({"b", "b"}, kNow, {.dead_blocks = true, .max_attempts = 1});
+  auto again = enqueue({"r", "r"}, kNow, {.max_attempts = 2});
+  ASSERT_EQ(store_->claim("crashed", 10, 1ms, kNow).size(), 3u);
+  EXPECT_EQ(store_->reclaim_expired_leases(kNow + 1), 3);
+  EXPECT_EQ(state(dies[0]), JobState::kDead);
+  EXPECT_EQ(state(held[0]), JobState::kDead);
+  EXPECT_EQ(state(again[0]), JobState::kPending);
+  EXPECT_EQ(claim(kNow + 1), (std::set{dies[1], again[0]}));
+  ASSERT_EQ(store_->blocked_keys(std::nullopt, 10).size(), 1u);
+  EXPECT_EQ(store_->job(again[0]).value().attempts.size(), 1u);
 }
 
 TEST_P(OrderHeadTest, CancellingThePendingHeadLetsTheNextGoAndCancellingAWaitingJobDoesNot) {
@@ -214,6 +305,17 @@ TEST_P(OrderHeadTest, AKeyEmptiedAndFilledAgainStartsWithItsNewJob) {
 // them: a dispatcher finishing a key's last job and a poller enqueueing the key's next one at
 // the same moment must leave that next job free to go, or it would wait forever.
 TEST_P(OrderHeadTest, EnqueueingWhileDispatchersFinishNeverStrandsAKey) {
+  enqueue_while_dispatching(false);
+}
+
+// The same with outcomes of every kind, some recorded through another connection than the
+// claim's (a store that does not know the job is ordered must still move its key's head as
+// safely): every job ends delivered or dead, none left waiting.
+TEST_P(OrderHeadTest, EnqueueingWhileDispatchersRetryKillOrDeliverElsewhereNeverStrandsAKey) {
+  enqueue_while_dispatching(true);
+}
+
+void OrderHeadTest::enqueue_while_dispatching(bool mixed) {
   constexpr int kBatches = 60;
   constexpr int kKeys = 5;
   std::atomic<bool> polling{true};
@@ -226,19 +328,20 @@ TEST_P(OrderHeadTest, EnqueueingWhileDispatchersFinishNeverStrandsAKey) {
     for (int b = 0; b < kBatches; ++b) {
       std::vector<std::string> keys;
       for (int k = 0; k < kKeys; ++k) keys.push_back("k" + std::to_string((b + k) % (kKeys + 2)));
-      auto ids = enqueue_on(*store, keys, clock.fetch_add(1), {});
+      auto ids = enqueue_on(*store, keys, clock.fetch_add(1), {.max_attempts = 1000});
       std::lock_guard lock(mutex);
       for (std::size_t i = 0; i < ids.size(); ++i) key_of[ids[i]] = keys[i];
       all.insert(all.end(), ids.begin(), ids.end());
     }
     polling = false;
   });
-  std::atomic<int> delivered{0};
+  std::atomic<int> finished{0};
   auto dispatcher = [&](int number) {
     auto store = db_.open();
+    auto elsewhere = db_.open();
     const std::string worker = "w" + std::to_string(number);
     int idle = 0;
-    while (polling.load() || idle < 2000) {
+    for (int turn = 0; polling.load() || idle < 2000; ++turn) {
       const int64_t now = clock.fetch_add(1);
       auto jobs = store->claim(worker, 3, 1h, now);
       if (jobs.empty()) {
@@ -248,18 +351,35 @@ TEST_P(OrderHeadTest, EnqueueingWhileDispatchersFinishNeverStrandsAKey) {
       }
       idle = 0;
       std::vector<Outcome> outcomes;
-      for (const auto& j : jobs) {
-        outcomes.push_back(outcome_for(j, worker, OutcomeKind::kDelivered, now));
+      int finishing = 0;
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        // Mixed: by turn and place, delivered, retried (due at once) or dead.
+        const int pick = mixed ? static_cast<int>((turn + i) % 5) : 0;
+        const OutcomeKind kind = pick == 3   ? OutcomeKind::kRetry
+                                 : pick == 4 ? OutcomeKind::kDead
+                                             : OutcomeKind::kDelivered;
+        outcomes.push_back(outcome_for(jobs[i], worker, kind, now,
+                                       kind == OutcomeKind::kDelivered ? 200 : 500, now));
+        if (kind != OutcomeKind::kRetry) ++finishing;
       }
-      delivered += store->record_outcomes(outcomes, now).applied;
+      auto& recorder = mixed && turn % 2 == 1 ? *elsewhere : *store;
+      ASSERT_EQ(recorder.record_outcomes(outcomes, now).applied, static_cast<int>(outcomes.size()));
+      finished += finishing;
     }
   };
   std::thread d1(dispatcher, 1), d2(dispatcher, 2);
   poller.join();
   d1.join();
   d2.join();
-  EXPECT_EQ(delivered.load(), kBatches * kKeys);
-  for (const auto& id : all) EXPECT_EQ(state(id), JobState::kDelivered) << key_of[id];
+  EXPECT_EQ(finished.load(), kBatches * kKeys);
+  for (const auto& id : all) {
+    const JobState s = state(id);
+    if (mixed) {
+      EXPECT_TRUE(s == JobState::kDelivered || s == JobState::kDead) << key_of[id];
+    } else {
+      EXPECT_EQ(s, JobState::kDelivered) << key_of[id];
+    }
+  }
 }
 
 // A job cancelled while it waited is skipped by the walk that looks for a new job's place; put

@@ -1,0 +1,23 @@
+-- Dispatchers move their keys' heads themselves (PostgreSQL only; SQLite's store code already
+-- does, see schema/sqlite/006_order_heads.sql). Until now jobs_order_changed (006) fired for
+-- every ordered job a dispatcher finished: per row a plpgsql call, the order lock again and
+-- webhook_order_free_head, another call and an UPDATE with subqueries. With 10,000 keys that
+-- made the statement recording 100 outcomes about four times as slow as without a key (8 to
+-- 10 ms against 2 to 2.6 ms, bench/order_bench's statements replayed with pgbench; 5 to 6 ms
+-- after this migration).
+-- Now the statements that finish running jobs (an outcome delivered or dead, a lease taken
+-- back as dead: common/store/postgres/postgres_lease_queue.cpp) free each key's next job in
+-- a CTE of their own, one set-based UPDATE for the whole batch, under the order lock taken
+-- shared before the statement as before; so the trigger no longer fires for a job leaving
+-- `running` for `delivered` or `dead`, and only those statements make that change.
+-- Everything else (cancel, requeue, supersede, prune, a job deleted by hand) still moves
+-- heads through the triggers of 006, under the lock taken exclusive.
+
+DROP TRIGGER jobs_order_changed ON jobs;
+CREATE TRIGGER jobs_order_changed AFTER UPDATE OF finished_at ON jobs FOR EACH ROW
+  WHEN (NEW.order_key IS NOT NULL
+        AND NOT (OLD.state = 'running' AND NEW.state IN ('delivered', 'dead'))
+        AND ((OLD.finished_at IS NULL) <> (NEW.finished_at IS NULL)
+             OR (NEW.finished_at IS NOT NULL AND OLD.state = 'dead'
+                 AND OLD.dead_blocks_key = 1 AND NEW.state <> 'dead')))
+  EXECUTE FUNCTION jobs_order_changed();
