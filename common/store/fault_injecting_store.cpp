@@ -167,5 +167,8 @@ PruneResult FaultInjectingStore::prune(int64_t before, int batch) {
 void FaultInjectingStore::rewind(std::string_view feed, int64_t to) {
   around("rewind", [&](JobStore& s) { s.rewind(feed, to); });
 }
+bool FaultInjectingStore::rewind_stream(std::string_view feed, std::string_view to, int64_t now) {
+  return around("rewind_stream", [&](JobStore& s) { return s.rewind_stream(feed, to, now); });
+}
 
 }  // namespace webhook::store

@@ -78,6 +78,7 @@ class FaultInjectingStore final : public JobStore, private FaultPoints {
   std::vector<BlockedKey> blocked_keys(std::optional<std::string> feed, int limit) override;
   PruneResult prune(int64_t before, int batch) override;
   void rewind(std::string_view feed, int64_t to) override;
+  bool rewind_stream(std::string_view feed, std::string_view to, int64_t now) override;
 
  private:
   FaultInjectingStore() = default;

@@ -409,6 +409,11 @@ class JobStore {
   // Moves a feed's cursor to `to` and forgets its seen hashes from `to` on, so the window
   // is asked again and re-enqueued.
   virtual void rewind(std::string_view feed, int64_t to) = 0;
+  // Moves a stream feed's cursor to the stream id `to` ("<ms>-<seq>", 1-64 bytes) at `now`:
+  // its poller's batches read before are refused (their expected cursor is gone), it
+  // reconnects from `to` and enqueues the events after it again. False, nothing written,
+  // when `feed` has no stream cursor (not a stream feed, or one that never streamed).
+  virtual bool rewind_stream(std::string_view feed, std::string_view to, int64_t now) = 0;
 };
 
 // A new job id, the one generator of them: a UUIDv7 (RFC 9562) from `now_ms` and 74 bits

@@ -252,6 +252,48 @@ TEST_P(QueueCommandsTest, RewindMovesTheCursorToAnIsoTimeOrEpochMilliseconds) {
   EXPECT_NE(bad.err.find("ISO-8601"), std::string::npos) << bad.err;
 }
 
+TEST_P(QueueCommandsTest, RewindMovesAStreamFeedToAStreamIdOrTheFirstIdOfATime) {
+  store::StreamCommit c;
+  c.feed = "live";
+  c.new_cursor = "1700000009000-4";
+  c.heartbeats = 1;
+  c.now = now_;
+  ASSERT_TRUE(open()->commit_stream(c));
+  auto r = ctl({"rewind", "--feed", "live", "--to", "1700000001000-2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(open()->stream_cursor("live"), "1700000001000-2");
+  EXPECT_NE(r.out.find("from 1700000009000-4 to 1700000001000-2"), std::string::npos) << r.out;
+  ASSERT_EQ(ctl({"rewind", "--feed", "live", "--to", "2023-11-14T22:13:20Z"}).exit_code, 0);
+  EXPECT_EQ(open()->stream_cursor("live"), "1700000000000-0");
+  auto j = ctl({"rewind", "--feed", "live", "--to", "1700000000500", "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_EQ(nlohmann::json::parse(j.out), (nlohmann::json{{"feed", "live"},
+                                                          {"source", "stream"},
+                                                          {"from", "1700000000000-0"},
+                                                          {"to", "1700000000500-0"}}));
+  EXPECT_EQ(open()->stream_cursor("live"), "1700000000500-0");
+  EXPECT_EQ(open()->cursor("live"), std::nullopt) << "no polling cursor made up";
+
+  // Neither a stream id nor a time; a feed the store never saw; a stream id for a polling
+  // feed: exit 2, one line saying what was wrong, nothing moved.
+  auto bad = ctl({"rewind", "--feed", "live", "--to", "17-x"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--to must be a stream id (1679004823824-0), an ISO-8601 time"),
+            std::string::npos)
+      << bad.err;
+  auto missing = ctl({"rewind", "--feed", "nosuch", "--to", "1700000001000-2"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("no feed nosuch to rewind"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("live, users, works"), std::string::npos) << missing.err;
+  const auto works = open()->cursor("works");
+  auto polling = ctl({"rewind", "--feed", "works", "--to", "1700000001000-2"});
+  EXPECT_EQ(polling.exit_code, 2);
+  EXPECT_NE(polling.err.find("feed works polls OpenCTI"), std::string::npos) << polling.err;
+  EXPECT_EQ(open()->cursor("works"), works);
+  EXPECT_EQ(open()->stream_cursor("live"), "1700000000500-0");
+  EXPECT_EQ(open()->stream_cursor("nosuch"), std::nullopt);
+}
+
 TEST_P(QueueCommandsTest, TheDatabaseComesFromTheEnvironment) {
   const store::StoreOptions& o = database_.options();
   const auto env = o.url.empty()

@@ -179,6 +179,10 @@ class PostgresJobStore final : public JobStore {
     ready();
     polls_.rewind(feed, to);
   }
+  bool rewind_stream(std::string_view feed, std::string_view to, int64_t now) override {
+    ready();
+    return polls_.rewind_stream(feed, to, now);
+  }
 
  private:
   // Connects (lazily, see open_postgres_store) and brings the schema up to date once.

@@ -124,6 +124,9 @@ class SqliteJobStore final : public JobStore {
   }
   PruneResult prune(int64_t before, int batch) override { return operator_.prune(before, batch); }
   void rewind(std::string_view feed, int64_t to) override { polls_.rewind(feed, to); }
+  bool rewind_stream(std::string_view feed, std::string_view to, int64_t now) override {
+    return streams_.rewind(feed, to, now);
+  }
 
  private:
   SqliteConnection connection_;
