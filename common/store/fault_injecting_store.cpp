@@ -147,6 +147,11 @@ std::vector<AttemptMinute> FaultInjectingStore::attempts_per_minute(int64_t sinc
 std::vector<HeartbeatRow> FaultInjectingStore::heartbeats() {
   return around("heartbeats", [&](JobStore& s) { return s.heartbeats(); });
 }
+
+void FaultInjectingStore::mark_stopped(std::string_view process, std::string_view worker,
+                                       int64_t now) {
+  around("mark_stopped", [&](JobStore& s) { s.mark_stopped(process, worker, now); });
+}
 int FaultInjectingStore::requeue(std::span<const std::string> job_ids, int64_t now) {
   return around("requeue", [&](JobStore& s) { return s.requeue(job_ids, now); });
 }

@@ -72,6 +72,7 @@ class FaultInjectingStore final : public JobStore, private FaultPoints {
   std::vector<PollRow> list_polls(std::optional<std::string> feed, int limit) override;
   std::vector<AttemptMinute> attempts_per_minute(int64_t since) override;
   std::vector<HeartbeatRow> heartbeats() override;
+  void mark_stopped(std::string_view process, std::string_view worker, int64_t now) override;
   int requeue(std::span<const std::string> job_ids, int64_t now) override;
   int requeue_dead(std::optional<std::string> feed, int64_t now) override;
   int cancel(std::span<const std::string> job_ids, int64_t now) override;

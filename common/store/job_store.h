@@ -279,6 +279,9 @@ struct HeartbeatRow {
   std::string process;
   std::string worker;
   int64_t at = 0;
+  // When the process said it stopped (a clean exit, mark_stopped); nullopt while it runs, or
+  // when it ended without saying so (killed, frozen, cut off).
+  std::optional<int64_t> stopped_at = std::nullopt;
 };
 
 struct PollRow {
@@ -377,6 +380,10 @@ class JobStore {
   // Liveness rows for health checks: `process` is "poller" or "dispatcher".
   virtual void heartbeat(std::string_view process, std::string_view worker, int64_t now) = 0;
   virtual std::optional<int64_t> last_heartbeat(std::string_view process) = 0;
+  // `worker` exits cleanly at `now`: its heartbeat row says it stopped (stopped_at), so the
+  // others count it gone at once rather than after the liveness bound. Its next heartbeat (a
+  // restart under the same name) clears the mark. No row: nothing to mark.
+  virtual void mark_stopped(std::string_view process, std::string_view worker, int64_t now) = 0;
 
   // --- operator (webhookctl) ---
   virtual std::vector<FeedStatus> status() = 0;

@@ -99,6 +99,38 @@ TEST_P(QueueCommandsTest, StatusShowsWhichDispatchersAreLiveAndTheirShareOfTheCl
   }
 }
 
+TEST_P(QueueCommandsTest, StatusTellsADispatcherThatStoppedFromOneThatWentSilent) {
+  auto s = open();
+  s->heartbeat("dispatcher", "host-a:10:x", now_ - 1000);
+  s->heartbeat("dispatcher", "host-b:20:y", now_ - 2000);
+  s->mark_stopped("dispatcher", "host-b:20:y", now_ - 500);
+  // "d1" heartbeated a minute ago (SetUp) and said nothing: gone.
+  const std::map<std::string, std::string> env = {{"WEBHOOK_CLUSTER_HOST_CONCURRENCY", "5"}};
+  auto r = testing::run_command({kCtl, "status", "--database", database()}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("dispatchers: 1 live"), std::string::npos) << r.out;
+  const auto line_of = [&](const std::string& worker) {
+    const auto at = r.out.find(worker);
+    return at == std::string::npos ? std::string() : r.out.substr(at, r.out.find('\n', at) - at);
+  };
+  EXPECT_NE(line_of("host-b:20:y").find("stopped"), std::string::npos) << r.out;
+  EXPECT_NE(line_of("d1 ").find("gone"), std::string::npos) << r.out;
+  EXPECT_NE(line_of("host-a:10:x").find("live"), std::string::npos) << r.out;
+
+  auto j = testing::run_command({kCtl, "status", "--json", "--database", database()}, env);
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto fleet = nlohmann::json::parse(j.out)["dispatchers"];
+  ASSERT_EQ(fleet.size(), 3u) << fleet;
+  EXPECT_EQ(fleet[0]["worker"], "host-a:10:x");
+  EXPECT_EQ(fleet[0]["share"], 5) << "the stopped one is not counted";
+  EXPECT_TRUE(fleet[0]["stopped_at"].is_null());
+  EXPECT_EQ(fleet[1]["worker"], "host-b:20:y");  // then the others, newest first
+  EXPECT_EQ(fleet[1]["live"], false);
+  EXPECT_EQ(fleet[1]["stopped_at"], now_ - 500);
+  EXPECT_EQ(fleet[2]["worker"], "d1");
+  EXPECT_TRUE(fleet[2]["stopped_at"].is_null());
+}
+
 TEST_P(QueueCommandsTest, StatusShowsEveryFeedWithItsCounts) {
   auto r = ctl({"status"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

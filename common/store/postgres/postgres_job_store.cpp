@@ -120,6 +120,10 @@ class PostgresJobStore final : public JobStore {
     ready();
     return queue_.last_heartbeat(process);
   }
+  void mark_stopped(std::string_view process, std::string_view worker, int64_t now) override {
+    ready();
+    queue_.mark_stopped(process, worker, now);
+  }
 
   // --- operator ---
   std::vector<FeedStatus> status() override {

@@ -97,6 +97,9 @@ class SqliteJobStore final : public JobStore {
   std::optional<int64_t> last_heartbeat(std::string_view process) override {
     return queue_.last_heartbeat(process);
   }
+  void mark_stopped(std::string_view process, std::string_view worker, int64_t now) override {
+    queue_.mark_stopped(process, worker, now);
+  }
 
   std::vector<FeedStatus> status() override { return operator_.status(); }
   std::vector<JobRow> list_jobs(const JobFilter& filter) override {
