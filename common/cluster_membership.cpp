@@ -9,7 +9,10 @@ std::vector<std::string> live_dispatchers(std::span<const store::HeartbeatRow> r
   std::vector<std::string> live;
   for (const auto& row : rows) {
     // A row from a clock slightly ahead of ours (in the future) is live too.
-    if (row.process == "dispatcher" && row.at > now - liveness.count()) live.push_back(row.worker);
+    // One that said it stopped is gone at once.
+    if (row.process == "dispatcher" && !row.stopped_at && row.at > now - liveness.count()) {
+      live.push_back(row.worker);
+    }
   }
   std::sort(live.begin(), live.end());
   live.erase(std::unique(live.begin(), live.end()), live.end());

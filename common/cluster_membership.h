@@ -21,7 +21,8 @@ inline std::chrono::milliseconds dispatcher_liveness(std::chrono::milliseconds h
   return heartbeat_every * 3;
 }
 
-// The workers of the "dispatcher" rows younger than `liveness` at `now`, sorted.
+// The workers of the "dispatcher" rows younger than `liveness` at `now` and not marked
+// stopped (a clean exit), sorted.
 std::vector<std::string> live_dispatchers(std::span<const store::HeartbeatRow> rows, int64_t now,
                                           std::chrono::milliseconds liveness);
 

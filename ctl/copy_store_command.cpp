@@ -36,7 +36,7 @@ std::string running_process(const store::StoreOptions& source, int64_t now) {
   auto store = store::open_store(source);
   for (const store::HeartbeatRow& beat : store->heartbeats()) {
     const int64_t age = now - beat.at;
-    if (age < kRecentHeartbeatMs) {
+    if (age < kRecentHeartbeatMs && !beat.stopped_at) {
       return "the " + beat.process + " " + beat.worker + " wrote its heartbeat into " +
              source.path + " " + std::to_string(std::max<int64_t>(age, 0) / 1000) + " s ago";
     }

@@ -53,10 +53,12 @@ nlohmann::ordered_json dispatchers_json(std::span<const store::HeartbeatRow> row
                                         const FleetRule& rule) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const Member& m : members(rows, now, rule)) {
-    out.push_back({{"worker", m.row->worker},
-                   {"last_heartbeat", m.row->at},
-                   {"live", m.live},
-                   {"share", m.share ? nlohmann::ordered_json(*m.share) : nullptr}});
+    out.push_back(
+        {{"worker", m.row->worker},
+         {"last_heartbeat", m.row->at},
+         {"live", m.live},
+         {"stopped_at", m.row->stopped_at ? nlohmann::ordered_json(*m.row->stopped_at) : nullptr},
+         {"share", m.share ? nlohmann::ordered_json(*m.share) : nullptr}});
   }
   return out;
 }
@@ -85,7 +87,9 @@ void print_dispatchers(std::ostream& out, std::span<const store::HeartbeatRow> r
     }
     std::vector<std::string> cells = {m.row->worker, format_utc(m.row->at),
                                       format_age(std::max<int64_t>(0, now - m.row->at)),
-                                      m.live ? "live" : "gone"};
+                                      m.live              ? "live"
+                                      : m.row->stopped_at ? "stopped"
+                                                          : "gone"};
     if (rule.cluster_cap) cells.push_back(m.share ? std::to_string(*m.share) : "-");
     table.add_row(std::move(cells));
   }

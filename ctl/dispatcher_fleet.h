@@ -1,7 +1,9 @@
 // What `webhookctl status` shows of the dispatchers sharing the store: each one's last
 // heartbeat, whether it is live (by the fleet's own rule, common/cluster_membership.h) and,
 // when WEBHOOK_CLUSTER_HOST_CONCURRENCY is set, the share of it a live one works under once
-// every member has seen the same set. Plain functions of the rows; thread-safe.
+// every member has seen the same set. A dispatcher is live, stopped (it said so on a clean
+// exit) or gone (its heartbeat ran out: killed, frozen, cut off). Plain functions of the
+// rows; thread-safe.
 #pragma once
 
 #include <chrono>
@@ -25,7 +27,8 @@ struct FleetRule {
 FleetRule fleet_rule_from_config(const Config& config);
 
 // Every dispatcher row, live ones first (by name), then the others newest first:
-// [{"worker", "last_heartbeat", "live", "share"}]; share null when gone or without a cap.
+// [{"worker", "last_heartbeat", "live", "stopped_at", "share"}]; stopped_at (epoch ms) when it
+// said it stopped (a clean exit), else null; share null when gone or without a cap.
 nlohmann::ordered_json dispatchers_json(std::span<const store::HeartbeatRow> rows, int64_t now,
                                         const FleetRule& rule);
 

@@ -54,7 +54,8 @@ const std::map<std::string, Command>& commands() {
         "prune [--older-than DAYS]   delete finished jobs and polls older than the retention"}},
       {"rewind",
        {webhook::ctl::rewind_command,
-        "rewind --feed F --to TIME   poll again from TIME (ISO-8601 or epoch ms)"}},
+        "rewind --feed F --to TIME|ID   poll again from TIME (ISO-8601 or epoch ms); a stream\n"
+        "         feed reconnects from the stream ID (1679004823824-0) or TIME's first id"}},
       {"copy-store",
        {webhook::ctl::copy_store_command,
         "copy-store --to postgresql://USER@HOST:PORT/DB [--database PATH] [--config FILE]\n"

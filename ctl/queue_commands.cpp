@@ -9,6 +9,7 @@
 #include "ctl/arguments.h"
 #include "ctl/commands.h"
 #include "ctl/dispatcher_fleet.h"
+#include "ctl/feed_rewind.h"
 #include "ctl/queue_access.h"
 #include "ctl/queue_json.h"
 #include "ctl/table_printer.h"
@@ -387,23 +388,20 @@ int rewind_command(const Args& args) {
   auto feed = a.value("feed");
   auto to_text = a.value("to");
   if (!feed || !to_text) throw UsageError("both --feed and --to are required");
-  auto to = parse_time(*to_text);
-  if (!to) {
+  // A value that is neither a stream id nor a time is refused before the store is opened.
+  if (!parse_stream_id(*to_text) && !parse_time(*to_text)) {
     throw UsageError(
-        "--to must be an ISO-8601 time (2024-05-01T12:00:00Z) or epoch "
-        "milliseconds, not '" +
+        "--to must be a stream id (1679004823824-0), an ISO-8601 time (2024-05-01T12:00:00Z) "
+        "or epoch milliseconds, not '" +
         *to_text + "'");
   }
   auto queue = open_queue(a);
-  auto before = queue.store->cursor(*feed);
-  queue.store->rewind(*feed, *to);
+  RewindOutcome r = rewind_feed(*queue.store, *feed, *to_text, "--to", SystemClock().now_ms());
+  if (r.result != RewindOutcome::Result::kMoved) throw UsageError(r.message);
   if (a.flag("json")) {
-    std::cout
-        << ordered_json{{"feed", *feed}, {"from", time_json(before)}, {"to", time_json(*to)}}.dump()
-        << "\n";
+    std::cout << r.json.dump() << "\n";
   } else {
-    std::cout << "feed " << *feed << ": cursor moved from " << time_text(before) << " to "
-              << format_utc(*to) << "; the next poll asks again from there\n";
+    std::cout << r.message << "\n";
   }
   return 0;
 }

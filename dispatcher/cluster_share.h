@@ -12,7 +12,12 @@
 //
 // Membership changes. A share shrinks at once; it grows only after the larger value has been
 // wanted for grow_delay() (liveness + one interval), except for a dispatcher that sees no
-// other live one. Why that is enough: the others compute their shares at each of their
+// other live one, and except for the slots of members that said they left: a dispatcher that
+// stops cleanly (SIGTERM) marks its heartbeat row stopped once its last request ended, and
+// the share it leaves is taken at the others' next heartbeat by each member that has been
+// one without a lapse for grow_delay() (so every other member counts it; a newcomer still
+// waits its own wait, below, or the leaver's slots could go to it and to a member that has
+// not seen it yet). Why that is enough: the others compute their shares at each of their
 // heartbeats, so within one liveness bound of a newcomer's first heartbeat each of them has
 // either seen it and shrunk, or failed to heartbeat for a whole liveness bound, and a member
 // whose last successful heartbeat is that old stops starting requests (limit() is 0) until
@@ -72,6 +77,12 @@ class ClusterShare {
   // A larger share wanted since `since`; in force once grow_delay() has passed.
   std::optional<int> wanted_;
   int64_t wanted_since_ = 0;
+  std::vector<std::string> last_live_;  // the live set the last update saw
+  int64_t member_since_ = 0;            // the first update since the last lapse
+
+  // This process's share among last_live_ less the members `rows` mark stopped; 0 when
+  // none of them stopped.
+  int without_stopped(std::span<const store::HeartbeatRow> rows) const;
 };
 
 }  // namespace webhook::dispatcher

@@ -121,6 +121,7 @@ int main(int argc, char** argv) {
 
     SystemClock clock;
     dispatcher::SignalStopSource stop(shutdown);
+    const std::string worker = settings.worker;
     dispatcher::DispatchLoop loop(*jobs, clock, std::move(settings), stop);
     const SdNotifier notifier = SdNotifier::from_environment(process_environment());
     ServiceManagerListener service_manager(notifier);
@@ -128,7 +129,20 @@ int main(int argc, char** argv) {
     std::unique_ptr<dispatcher::MetricsService> metrics =
         dispatcher::MetricsService::start(*config, storage, clock, loop);
     notifier.ready("delivering jobs from " + store::describe_store(storage));
-    return loop.run() == dispatcher::LoopExit::kFinished ? 0 : 130;
+    if (loop.run() != dispatcher::LoopExit::kFinished) return 130;
+    // Every request has ended and the loop's store thread is idle: say this dispatcher left,
+    // so the fleet's other members take its share of WEBHOOK_CLUSTER_HOST_CONCURRENCY at
+    // their next heartbeat instead of after the liveness bound. (A forced exit, requests
+    // still in flight, says nothing: its row runs out.)
+    try {
+      jobs->mark_stopped("dispatcher", worker, clock.now_ms());
+    } catch (const std::exception& error) {
+      log_event(spdlog::level::warn,
+                "cannot mark this dispatcher stopped; the others count it gone when its "
+                "heartbeat runs out",
+                {{"worker", worker}, {"error", error.what()}});
+    }
+    return 0;
   } catch (const std::exception& error) {
     log_event(spdlog::level::critical, "webhook-dispatcher cannot run", {{"error", error.what()}});
     return 1;

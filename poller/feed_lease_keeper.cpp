@@ -65,6 +65,14 @@ void FeedLeaseKeeper::stop() {
   }
 }
 
+bool FeedLeaseKeeper::wait_tried(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return tried_.wait_for(lock, timeout, [&] {
+    return std::all_of(states_.begin(), states_.end(),
+                       [](const auto& entry) { return entry.second.tried; });
+  });
+}
+
 std::optional<int64_t> FeedLeaseKeeper::held(const std::string& feed) const {
   std::lock_guard lock(mutex_);
   auto it = states_.find(feed);
@@ -119,6 +127,8 @@ void FeedLeaseKeeper::renew(const std::string& feed) {
       change(feed, state, std::nullopt, "its lease ran out while the store could not be reached");
     }
     state.next_try = Steady::now() + lease_ / 3;
+    state.tried = true;
+    tried_.notify_all();
     return;
   }
   std::lock_guard lock(mutex_);
@@ -137,6 +147,8 @@ void FeedLeaseKeeper::renew(const std::string& feed) {
     change(feed, state, std::nullopt, "another poller holds the feed");
   }
   state.next_try = now + lease_ / 3;
+  state.tried = true;
+  tried_.notify_all();
 }
 
 void FeedLeaseKeeper::run() {

@@ -60,6 +60,11 @@ class FeedLeaseKeeper {
   // (a store that fails then only delays the takeover until the leases expire).
   void stop();
 
+  // Waits until every feed has had its first try (taken, or found held by another poller,
+  // or the store failed), at most `timeout`: true when they all have. For --once, which polls
+  // only the feeds it holds.
+  bool wait_tried(std::chrono::milliseconds timeout);
+
   // The epoch this process holds `feed` under, if its local deadline has not passed.
   std::optional<int64_t> held(const std::string& feed) const;
   // A feed thread learnt from the store (LeaseLostError) that `epoch` no longer holds:
@@ -78,6 +83,7 @@ class FeedLeaseKeeper {
     std::optional<int64_t> epoch;
     Steady::time_point deadline{};  // held until then
     Steady::time_point next_try{};
+    bool tried = false;  // the first try is over
   };
 
   void run();
@@ -96,6 +102,7 @@ class FeedLeaseKeeper {
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
+  std::condition_variable tried_;        // a feed's first try ended
   std::map<std::string, State> states_;  // guarded by mutex_
   bool stopping_ = false;
   std::thread thread_;

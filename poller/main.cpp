@@ -121,7 +121,22 @@ int main(int argc, char** argv) {
     }
     if (cl.dry_run) return dry_run(pollers, std::cout, std::cerr);
 
-    if (cl.once) return PollLoop(std::move(pollers), clock, stop, store.get()).run_once() ? 0 : 1;
+    if (cl.once) {
+      // Under each feed's lease, as a running poller polls: one beside it (a cron job, an
+      // operator's try) takes nothing from it and never commits under its feet.
+      std::vector<std::string> names;
+      for (const auto* feed : polled) names.push_back(feed->config.name);
+      FeedLeaseKeeper leases(names, store::open_store(options),
+                             config->duration("WEBHOOK_POLLER_LEASE"),
+                             FeedLeaseKeeper::process_holder(), clock);
+      leases.start();
+      while (!leases.wait_tried(std::chrono::milliseconds(100))) {
+        if (signal.requested()) return 1;
+      }
+      const bool ok = PollLoop(std::move(pollers), clock, stop, store.get(), &leases).run_once();
+      leases.stop();  // releases what it took: the feed's poller takes it at once
+      return ok ? 0 : 1;
+    }
 
     // The service manager's watchdog and the metrics ride on the poll loops as PollListeners.
     const SdNotifier notifier = SdNotifier::from_environment(process_environment());

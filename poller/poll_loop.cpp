@@ -178,9 +178,34 @@ bool PollLoop::run_once() {
   bool all_ok = true;
   for (auto& schedule : feeds_) {
     if (stop_.stop_requested()) return false;
+    if (!active(schedule, clock_.now_ms())) {
+      say_not_polled(schedule.poller->name());
+      all_ok = false;
+      continue;
+    }
     all_ok = poll(schedule).ok() && all_ok;
   }
   return all_ok;
+}
+
+void PollLoop::say_not_polled(const std::string& feed) {
+  std::optional<store::FeedLease> row;
+  try {
+    if (store_ != nullptr) {
+      for (auto& lease : store_->feed_leases()) {
+        if (lease.feed == feed) row = std::move(lease);
+      }
+    }
+  } catch (const std::exception&) {
+    // The store that refused the lease may refuse this too: the line says less.
+  }
+  if (row && row->holder != leases_->holder()) {
+    log_event(spdlog::level::warn, "feed not polled: another poller holds its lease",
+              {{"feed", feed}, {"holder", row->holder}, {"epoch", row->epoch}});
+  } else {
+    log_event(spdlog::level::warn, "feed not polled: its lease could not be taken",
+              {{"feed", feed}, {"holder", leases_->holder()}});
+  }
 }
 
 }  // namespace webhook::poller

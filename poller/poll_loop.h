@@ -52,7 +52,9 @@ class PollLoop {
   // Until a stop is requested.
   void run();
 
-  // --once: polls every feed once; true when every poll succeeded.
+  // --once: polls every feed once; true when every poll succeeded. With a FeedLeaseKeeper
+  // (started, and waited for: wait_tried), only the feeds whose lease it took: the others are
+  // not polled (one log line naming the holder) and make it false.
   bool run_once();
 
   // The delay before retrying after `failures` consecutive failed polls.
@@ -68,6 +70,8 @@ class PollLoop {
   // With leases: whether `schedule` may poll now (its tenure updated); false: standing by.
   bool active(Schedule& schedule, int64_t now);
   PollResult poll(Schedule& schedule);
+  // --once could not take `feed`'s lease: one line saying who holds it. REQUIRES: leases_.
+  void say_not_polled(const std::string& feed);
 
   std::vector<Schedule> feeds_;
   const Clock& clock_;

@@ -116,6 +116,11 @@ class StreamFeed::Batch final : public StreamHandler {
         for (auto* l : feed_.stream_listeners_) l->on_stream_message(feed_.name(), wall);
       }
       for (auto* l : feed_.listeners_) l->on_turn(wall);
+      // An operator's rewind (webhookctl rewind) moves the stored cursor; a batch read
+      // before it is refused at commit, but a quiet stream may bring none for long: this
+      // look ends the connection within a second, to reconnect from the new cursor. With
+      // a commit in flight, that commit is the look.
+      if (!committer_.busy() && !cursor_still_ours()) return false;
       if (now >= next_beat_) {
         // The poller's sign of life, which health checks read beside the open connection.
         next_beat_ = now + std::chrono::seconds(10);
@@ -184,6 +189,22 @@ class StreamFeed::Batch final : public StreamHandler {
     }
     report_written();
     return !conflict_;
+  }
+
+  // Whether the stored cursor is still the one this connection's batches build on (the
+  // commit in flight settled first). A store that cannot be read says nothing: the next
+  // commit finds out.
+  bool cursor_still_ours() {
+    if (!settle()) return false;
+    std::optional<std::string> stored;
+    try {
+      stored = feed_.store_.stream_cursor(feed_.name());
+    } catch (const std::exception&) {
+      return true;
+    }
+    if (stored == stored_) return true;
+    conflict_ = true;
+    return false;
   }
 
   // Tells the listeners about the batch last submitted, now known to be written.

@@ -6,7 +6,10 @@
 // while nothing else happens. Every (re)connection resumes with Last-Event-ID set to the
 // stored cursor, so a crash anywhere neither loses an event nor enqueues one twice. Each
 // connection is recorded (when, from which id, counts, why it ended); a failed one is
-// retried after 1 s, 2 s, 4 s ... up to `reconnect_max`. With a FeedLeaseKeeper the feed
+// retried after 1 s, 2 s, 4 s ... up to `reconnect_max`. A stored cursor moved by someone
+// else (webhookctl rewind) ends the connection: a batch read before it is refused at commit,
+// and a quiet connection looks at the cursor every second; the next one starts from the
+// moved cursor (end reason cursor_moved). With a FeedLeaseKeeper the feed
 // streams only while this process holds its lease (standing by otherwise); the connection
 // ends as soon as the lease is lost, and every batch is fenced by the lease's epoch.
 // Borrows the feed, client, store, clock, keeper and listeners, which must outlive it; one

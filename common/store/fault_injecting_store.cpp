@@ -147,6 +147,11 @@ std::vector<AttemptMinute> FaultInjectingStore::attempts_per_minute(int64_t sinc
 std::vector<HeartbeatRow> FaultInjectingStore::heartbeats() {
   return around("heartbeats", [&](JobStore& s) { return s.heartbeats(); });
 }
+
+void FaultInjectingStore::mark_stopped(std::string_view process, std::string_view worker,
+                                       int64_t now) {
+  around("mark_stopped", [&](JobStore& s) { s.mark_stopped(process, worker, now); });
+}
 int FaultInjectingStore::requeue(std::span<const std::string> job_ids, int64_t now) {
   return around("requeue", [&](JobStore& s) { return s.requeue(job_ids, now); });
 }
@@ -166,6 +171,9 @@ PruneResult FaultInjectingStore::prune(int64_t before, int batch) {
 }
 void FaultInjectingStore::rewind(std::string_view feed, int64_t to) {
   around("rewind", [&](JobStore& s) { s.rewind(feed, to); });
+}
+bool FaultInjectingStore::rewind_stream(std::string_view feed, std::string_view to, int64_t now) {
+  return around("rewind_stream", [&](JobStore& s) { return s.rewind_stream(feed, to, now); });
 }
 
 }  // namespace webhook::store

@@ -72,12 +72,14 @@ class FaultInjectingStore final : public JobStore, private FaultPoints {
   std::vector<PollRow> list_polls(std::optional<std::string> feed, int limit) override;
   std::vector<AttemptMinute> attempts_per_minute(int64_t since) override;
   std::vector<HeartbeatRow> heartbeats() override;
+  void mark_stopped(std::string_view process, std::string_view worker, int64_t now) override;
   int requeue(std::span<const std::string> job_ids, int64_t now) override;
   int requeue_dead(std::optional<std::string> feed, int64_t now) override;
   int cancel(std::span<const std::string> job_ids, int64_t now) override;
   std::vector<BlockedKey> blocked_keys(std::optional<std::string> feed, int limit) override;
   PruneResult prune(int64_t before, int batch) override;
   void rewind(std::string_view feed, int64_t to) override;
+  bool rewind_stream(std::string_view feed, std::string_view to, int64_t now) override;
 
  private:
   FaultInjectingStore() = default;

@@ -279,6 +279,9 @@ struct HeartbeatRow {
   std::string process;
   std::string worker;
   int64_t at = 0;
+  // When the process said it stopped (a clean exit, mark_stopped); nullopt while it runs, or
+  // when it ended without saying so (killed, frozen, cut off).
+  std::optional<int64_t> stopped_at = std::nullopt;
 };
 
 struct PollRow {
@@ -377,6 +380,10 @@ class JobStore {
   // Liveness rows for health checks: `process` is "poller" or "dispatcher".
   virtual void heartbeat(std::string_view process, std::string_view worker, int64_t now) = 0;
   virtual std::optional<int64_t> last_heartbeat(std::string_view process) = 0;
+  // `worker` exits cleanly at `now`: its heartbeat row says it stopped (stopped_at), so the
+  // others count it gone at once rather than after the liveness bound. Its next heartbeat (a
+  // restart under the same name) clears the mark. No row: nothing to mark.
+  virtual void mark_stopped(std::string_view process, std::string_view worker, int64_t now) = 0;
 
   // --- operator (webhookctl) ---
   virtual std::vector<FeedStatus> status() = 0;
@@ -409,6 +416,11 @@ class JobStore {
   // Moves a feed's cursor to `to` and forgets its seen hashes from `to` on, so the window
   // is asked again and re-enqueued.
   virtual void rewind(std::string_view feed, int64_t to) = 0;
+  // Moves a stream feed's cursor to the stream id `to` ("<ms>-<seq>", 1-64 bytes) at `now`:
+  // its poller's batches read before are refused (their expected cursor is gone), it
+  // reconnects from `to` and enqueues the events after it again. False, nothing written,
+  // when `feed` has no stream cursor (not a stream feed, or one that never streamed).
+  virtual bool rewind_stream(std::string_view feed, std::string_view to, int64_t now) = 0;
 };
 
 // A new job id, the one generator of them: a UUIDv7 (RFC 9562) from `now_ms` and 74 bits

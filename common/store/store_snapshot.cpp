@@ -8,7 +8,7 @@ namespace {
 
 constexpr SnapshotTable kTables[] = {
     {"cursors", "feed, last_poll_time", "feed", nullptr},
-    {"heartbeats", "process, worker, at", "process, worker", nullptr},
+    {"heartbeats", "process, worker, at, stopped_at", "process, worker", nullptr},
     {"polls",
      "id, feed, started_at, finished_at, window_from, window_to, items_found, jobs_enqueued, "
      "duplicates_skipped, render_errors, status, error, filtered",

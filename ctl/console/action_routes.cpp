@@ -108,16 +108,8 @@ void add_action_routes(httplib::Server& server, ConsoleContext& ctx) {
        },
        "requeued"});
   add(server, ctx, R"(/feeds/([^/]+)/rewind)",
-      {[&store](const httplib::Request& req, int64_t) {
-         std::string text = param(req, "to");
-         auto to = parse_time(text);
-         if (!to) {
-           return ActionResult{400,
-                               "to must be an ISO-8601 time (2024-05-01T12:00:00Z) or epoch "
-                               "milliseconds, not '" +
-                                   text + "'"};
-         }
-         return store.rewind(req.matches[1], *to);
+      {[&store](const httplib::Request& req, int64_t now) {
+         return store.rewind(req.matches[1], param(req, "to"), now);
        },
        [](const httplib::Request&, const ActionResult&) { return std::string("/?notice=rewound"); },
        "rewound"});

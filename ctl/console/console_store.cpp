@@ -1,5 +1,6 @@
 #include "ctl/console/console_store.h"
 
+#include "ctl/feed_rewind.h"
 #include "ctl/time_text.h"
 
 namespace webhook::ctl::console {
@@ -115,15 +116,18 @@ ActionResult ConsoleStore::retry_dead(const std::string& feed, int64_t now) {
   return {200, "requeued " + std::to_string(n) + " dead job(s) of feed " + feed, n};
 }
 
-ActionResult ConsoleStore::rewind(const std::string& feed, int64_t to) {
+ActionResult ConsoleStore::rewind(const std::string& feed, const std::string& to, int64_t now) {
   std::lock_guard lock(mutex_);
-  auto before = store_->cursor(feed);
-  if (!before) return {404, "no feed " + feed + " has polled yet; nothing to rewind"};
-  store_->rewind(feed, to);
-  return {200,
-          "feed " + feed + ": cursor moved from " + format_utc(*before) + " to " + format_utc(to) +
-              "; the next poll asks again from there",
-          1};
+  RewindOutcome r = rewind_feed(*store_, feed, to, "to", now);
+  switch (r.result) {
+    case RewindOutcome::Result::kMoved:
+      return {200, r.message, 1};
+    case RewindOutcome::Result::kBadValue:
+      return {400, r.message};
+    case RewindOutcome::Result::kNoFeed:
+      break;
+  }
+  return {404, r.message};
 }
 
 }  // namespace webhook::ctl::console

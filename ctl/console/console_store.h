@@ -48,7 +48,9 @@ class ConsoleStore {
   ActionResult retry(const std::string& id, int64_t now);
   ActionResult cancel(const std::string& id, int64_t now);
   ActionResult retry_dead(const std::string& feed, int64_t now);
-  ActionResult rewind(const std::string& feed, int64_t to);
+  // `to` as webhookctl rewind reads it (ctl/feed_rewind.h): 400 for a bad value, 404 for a
+  // feed that never polled nor streamed.
+  ActionResult rewind(const std::string& feed, const std::string& to, int64_t now);
 
  private:
   std::mutex mutex_;

@@ -58,8 +58,8 @@ std::string feed_card(const PageContext& ctx, const Overview& o, const store::Fe
     out += "<div class=\"actions\">" +
            action_form(ctx, "/feeds/" + feed_q + "/retry-dead", "Retry all dead", "secondary") +
            action_form(ctx, "/feeds/" + feed_q + "/rewind", "Rewind", "secondary",
-                       "<input name=\"to\" placeholder=\"2024-05-01T12:00:00Z\" required "
-                       "aria-label=\"rewind to time\">") +
+                       "<input name=\"to\" placeholder=\"2024-05-01T12:00:00Z or 1679004823824-0\" "
+                       "required aria-label=\"rewind to a time or a stream id\">") +
            "</div>";
   }
   return out + "</section>";

@@ -99,6 +99,38 @@ TEST_P(QueueCommandsTest, StatusShowsWhichDispatchersAreLiveAndTheirShareOfTheCl
   }
 }
 
+TEST_P(QueueCommandsTest, StatusTellsADispatcherThatStoppedFromOneThatWentSilent) {
+  auto s = open();
+  s->heartbeat("dispatcher", "host-a:10:x", now_ - 1000);
+  s->heartbeat("dispatcher", "host-b:20:y", now_ - 2000);
+  s->mark_stopped("dispatcher", "host-b:20:y", now_ - 500);
+  // "d1" heartbeated a minute ago (SetUp) and said nothing: gone.
+  const std::map<std::string, std::string> env = {{"WEBHOOK_CLUSTER_HOST_CONCURRENCY", "5"}};
+  auto r = testing::run_command({kCtl, "status", "--database", database()}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("dispatchers: 1 live"), std::string::npos) << r.out;
+  const auto line_of = [&](const std::string& worker) {
+    const auto at = r.out.find(worker);
+    return at == std::string::npos ? std::string() : r.out.substr(at, r.out.find('\n', at) - at);
+  };
+  EXPECT_NE(line_of("host-b:20:y").find("stopped"), std::string::npos) << r.out;
+  EXPECT_NE(line_of("d1 ").find("gone"), std::string::npos) << r.out;
+  EXPECT_NE(line_of("host-a:10:x").find("live"), std::string::npos) << r.out;
+
+  auto j = testing::run_command({kCtl, "status", "--json", "--database", database()}, env);
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto fleet = nlohmann::json::parse(j.out)["dispatchers"];
+  ASSERT_EQ(fleet.size(), 3u) << fleet;
+  EXPECT_EQ(fleet[0]["worker"], "host-a:10:x");
+  EXPECT_EQ(fleet[0]["share"], 5) << "the stopped one is not counted";
+  EXPECT_TRUE(fleet[0]["stopped_at"].is_null());
+  EXPECT_EQ(fleet[1]["worker"], "host-b:20:y");  // then the others, newest first
+  EXPECT_EQ(fleet[1]["live"], false);
+  EXPECT_EQ(fleet[1]["stopped_at"], now_ - 500);
+  EXPECT_EQ(fleet[2]["worker"], "d1");
+  EXPECT_TRUE(fleet[2]["stopped_at"].is_null());
+}
+
 TEST_P(QueueCommandsTest, StatusShowsEveryFeedWithItsCounts) {
   auto r = ctl({"status"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -250,6 +282,48 @@ TEST_P(QueueCommandsTest, RewindMovesTheCursorToAnIsoTimeOrEpochMilliseconds) {
   auto bad = ctl({"rewind", "--feed", "works", "--to", "yesterday"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("ISO-8601"), std::string::npos) << bad.err;
+}
+
+TEST_P(QueueCommandsTest, RewindMovesAStreamFeedToAStreamIdOrTheFirstIdOfATime) {
+  store::StreamCommit c;
+  c.feed = "live";
+  c.new_cursor = "1700000009000-4";
+  c.heartbeats = 1;
+  c.now = now_;
+  ASSERT_TRUE(open()->commit_stream(c));
+  auto r = ctl({"rewind", "--feed", "live", "--to", "1700000001000-2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(open()->stream_cursor("live"), "1700000001000-2");
+  EXPECT_NE(r.out.find("from 1700000009000-4 to 1700000001000-2"), std::string::npos) << r.out;
+  ASSERT_EQ(ctl({"rewind", "--feed", "live", "--to", "2023-11-14T22:13:20Z"}).exit_code, 0);
+  EXPECT_EQ(open()->stream_cursor("live"), "1700000000000-0");
+  auto j = ctl({"rewind", "--feed", "live", "--to", "1700000000500", "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_EQ(nlohmann::json::parse(j.out), (nlohmann::json{{"feed", "live"},
+                                                          {"source", "stream"},
+                                                          {"from", "1700000000000-0"},
+                                                          {"to", "1700000000500-0"}}));
+  EXPECT_EQ(open()->stream_cursor("live"), "1700000000500-0");
+  EXPECT_EQ(open()->cursor("live"), std::nullopt) << "no polling cursor made up";
+
+  // Neither a stream id nor a time; a feed the store never saw; a stream id for a polling
+  // feed: exit 2, one line saying what was wrong, nothing moved.
+  auto bad = ctl({"rewind", "--feed", "live", "--to", "17-x"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--to must be a stream id (1679004823824-0), an ISO-8601 time"),
+            std::string::npos)
+      << bad.err;
+  auto missing = ctl({"rewind", "--feed", "nosuch", "--to", "1700000001000-2"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("no feed nosuch to rewind"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("live, users, works"), std::string::npos) << missing.err;
+  const auto works = open()->cursor("works");
+  auto polling = ctl({"rewind", "--feed", "works", "--to", "1700000001000-2"});
+  EXPECT_EQ(polling.exit_code, 2);
+  EXPECT_NE(polling.err.find("feed works polls OpenCTI"), std::string::npos) << polling.err;
+  EXPECT_EQ(open()->cursor("works"), works);
+  EXPECT_EQ(open()->stream_cursor("live"), "1700000000500-0");
+  EXPECT_EQ(open()->stream_cursor("nosuch"), std::nullopt);
 }
 
 TEST_P(QueueCommandsTest, TheDatabaseComesFromTheEnvironment) {

@@ -167,6 +167,47 @@ TEST_P(ClusterCapProcessTest, WithFewerSlotsThanDispatchersTheOneWithoutAShareSe
   EXPECT_LE(workers.size(), 2u);
 }
 
+TEST_P(ClusterCapProcessTest, ADispatcherStoppedBySigtermLeavesTheFleetBeforeItsHeartbeatRunsOut) {
+  // A heartbeat every 20 s: a row counts as live for 60 s, so a dispatcher that stopped without
+  // saying so (its last beat at most 20 s old) would be counted for 40 s more at least.
+  std::map<std::string, std::string> env = {{"OPENCTI_JSON_LOGGING", "false"},
+                                            {"CONNECTOR_LOG_LEVEL", "info"},
+                                            {"WEBHOOK_CLUSTER_HOST_CONCURRENCY", "4"},
+                                            {"WEBHOOK_DISPATCHER_HEARTBEAT_INTERVAL", "20"},
+                                            {"WEBHOOK_DATABASE_SYNCHRONOUS", "NORMAL"}};
+  if (db_.options().url.empty()) {
+    env["WEBHOOK_DATABASE_PATH"] = db_.options().path;
+  } else {
+    env["WEBHOOK_DATABASE_URL"] = db_.options().url;
+  }
+  const std::string bin = WEBHOOK_BINARY_DIR "/dispatcher/webhook-dispatcher";
+  const std::string log_a = dir_.file("a.log"), log_b = dir_.file("b.log");
+  logs_ = {log_a, log_b};
+  auto line_is = [](const std::string& log, int live, int share) {
+    auto line = last_share_line(log);
+    return line && line->live == live && line->share == share;
+  };
+  testing::ChildProcess a({bin}, env, log_a);
+  ASSERT_TRUE(eventually([&] { return line_is(log_a, 1, 4); }, 30s)) << all_logs();
+  testing::ChildProcess b({bin}, env, log_b);
+  // b's first heartbeat counts a: it waits for its share (0 for now, 2 wanted).
+  ASSERT_TRUE(eventually([&] { return line_is(log_b, 2, 0); }, 30s)) << all_logs();
+
+  a.signal(SIGTERM);
+  ASSERT_EQ(a.wait_for(20s), 0) << all_logs();
+  std::vector<store::HeartbeatRow> stopped;
+  for (const auto& row : db_.open()->heartbeats()) {
+    if (row.stopped_at) stopped.push_back(row);
+  }
+  ASSERT_EQ(stopped.size(), 1u) << all_logs();
+  EXPECT_NE(read_file(log_a).find(stopped[0].worker), std::string::npos);
+  // b's next heartbeat (within 20 s) counts it gone and takes the whole cap: well before the
+  // 40 s a silent one would still be counted.
+  EXPECT_TRUE(eventually([&] { return line_is(log_b, 1, 4); }, 35s)) << all_logs();
+  b.signal(SIGTERM);
+  EXPECT_EQ(b.wait_for(20s), 0) << all_logs();
+}
+
 TEST(ClusterCapSettings, ABadCapStopsTheDispatcherWithExitTwoAndOneLineNamingTheSetting) {
   testing::TempDir dir;
   for (const char* bad : {"0", "-3", "many", "10001"}) {

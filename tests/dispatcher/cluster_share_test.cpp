@@ -117,5 +117,67 @@ TEST_F(ClusterShareTest, AfterAGapInItsHeartbeatsAMemberWaitsBeforeSendingAgain)
   EXPECT_EQ(share.limit(now), 2);
 }
 
+// Rows of established members a, b, c (b is this process), with `stopped` marked stopped.
+std::vector<HeartbeatRow> fleet_rows(int64_t now, const std::string& stopped = "") {
+  std::vector<HeartbeatRow> out;
+  for (const char* worker : {"a", "b", "c"}) {
+    HeartbeatRow row{"dispatcher", worker, now - 300};
+    if (worker == stopped) row.stopped_at = now - 200;
+    out.push_back(row);
+  }
+  return out;
+}
+
+// b has been a member of {a, b, c} long past its newcomer's wait: its share is in force.
+int64_t establish(ClusterShare& share, int64_t now) {
+  const int64_t until = now + share.grow_delay().count() + 1000;
+  for (; now <= until; now += 1000) share.update(fleet_rows(now), now);
+  return now;
+}
+
+TEST(ClusterShareLeave, AMemberThatSaidItStoppedLeavesItsSlotsAtTheNextHeartbeat) {
+  ClusterShare share(5, 8, "b", 1000ms);  // a 2, b 2, c 1
+  int64_t now = establish(share, 100'000);
+  ASSERT_EQ(share.share(now), 2);
+  // a marked its row stopped: b's next heartbeat takes the share of {b, c} (b 3, c 2).
+  EXPECT_TRUE(share.update(fleet_rows(now, "a"), now));
+  EXPECT_EQ(share.live(), 2);
+  EXPECT_EQ(share.share(now), 3);
+  EXPECT_EQ(share.wanted(), std::nullopt);
+}
+
+TEST(ClusterShareLeave, AMemberThatWentSilentIsStillWaitedFor) {
+  ClusterShare share(5, 8, "b", 1000ms);
+  int64_t now = establish(share, 100'000);
+  // a's row ages out without a word: the growth waits grow_delay(), as before.
+  std::vector<HeartbeatRow> rows = fleet_rows(now);
+  rows[0].at = now - share.liveness().count();
+  share.update(rows, now);
+  EXPECT_EQ(share.live(), 2);
+  EXPECT_EQ(share.share(now), 2);
+  EXPECT_EQ(share.wanted(), 3);
+}
+
+TEST(ClusterShareLeave, ANewcomerStillWaitsItsOwnWaitWhenAMemberLeaves) {
+  ClusterShare share(5, 8, "b", 1000ms);
+  int64_t now = 100'000;
+  share.update(fleet_rows(now), now);  // b's first heartbeat: a and c are live
+  ASSERT_EQ(share.limit(now), 0);
+  now += 1000;
+  // a leaves before every member may have seen b: b takes nothing early.
+  share.update(fleet_rows(now, "a"), now);
+  EXPECT_EQ(share.limit(now), 0);
+  EXPECT_EQ(share.wanted(), 3);
+}
+
+TEST(ClusterShareLeave, AfterALapseTheLastSetIsNotTrusted) {
+  ClusterShare share(5, 8, "b", 1000ms);
+  int64_t now = establish(share, 100'000);
+  now += share.liveness().count();  // b's own heartbeat lapsed meanwhile
+  share.update(fleet_rows(now, "a"), now);
+  EXPECT_EQ(share.limit(now), 0);
+  EXPECT_EQ(share.wanted(), 3);
+}
+
 }  // namespace
 }  // namespace webhook::dispatcher

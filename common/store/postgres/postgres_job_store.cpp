@@ -120,6 +120,10 @@ class PostgresJobStore final : public JobStore {
     ready();
     return queue_.last_heartbeat(process);
   }
+  void mark_stopped(std::string_view process, std::string_view worker, int64_t now) override {
+    ready();
+    queue_.mark_stopped(process, worker, now);
+  }
 
   // --- operator ---
   std::vector<FeedStatus> status() override {
@@ -178,6 +182,10 @@ class PostgresJobStore final : public JobStore {
   void rewind(std::string_view feed, int64_t to) override {
     ready();
     polls_.rewind(feed, to);
+  }
+  bool rewind_stream(std::string_view feed, std::string_view to, int64_t now) override {
+    ready();
+    return polls_.rewind_stream(feed, to, now);
   }
 
  private:

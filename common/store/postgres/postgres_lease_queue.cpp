@@ -307,10 +307,19 @@ void PostgresLeaseQueue::heartbeat(std::string_view process, std::string_view wo
   expect_changes(connection_
                      .exec("recording a heartbeat",
                            "INSERT INTO heartbeats (process, worker, at) VALUES ($1, $2, $3) "
-                           "ON CONFLICT (process, worker) DO UPDATE SET at = excluded.at",
+                           "ON CONFLICT (process, worker) DO UPDATE SET at = excluded.at, "
+                           "stopped_at = NULL",
                            PgParams().add(process).add(worker).add(now))
                      .changed(),
                  1, "recording a heartbeat");
+}
+
+void PostgresLeaseQueue::mark_stopped(std::string_view process, std::string_view worker,
+                                      int64_t now) {
+  connection_.exec("recording that the " + std::string(process) + " stopped",
+                   "UPDATE heartbeats SET stopped_at = greatest($1, at) WHERE process = $2 AND "
+                   "worker = $3",
+                   PgParams().add(now).add(process).add(worker));
 }
 
 std::optional<int64_t> PostgresLeaseQueue::last_heartbeat(std::string_view process) {

@@ -38,6 +38,7 @@ class PostgresLeaseQueue {
   bool wait_for_work(std::chrono::milliseconds timeout, int interrupt_fd);
   void heartbeat(std::string_view process, std::string_view worker, int64_t now);
   std::optional<int64_t> last_heartbeat(std::string_view process);
+  void mark_stopped(std::string_view process, std::string_view worker, int64_t now);
 
  private:
   void fault(std::string_view point) {

@@ -225,11 +225,13 @@ std::vector<AttemptMinute> PostgresOperatorQueries::attempts_per_minute(int64_t 
 
 std::vector<HeartbeatRow> PostgresOperatorQueries::heartbeats() {
   PgResult r = connection_.exec("reading heartbeats",
-                                "SELECT process, worker, at FROM heartbeats "
+                                "SELECT process, worker, at, stopped_at FROM heartbeats "
                                 "ORDER BY process, worker",
                                 PgParams());
   std::vector<HeartbeatRow> rows;
-  for (int i = 0; i < r.rows(); ++i) rows.push_back({r.text(i, 0), r.text(i, 1), r.int64(i, 2)});
+  for (int i = 0; i < r.rows(); ++i) {
+    rows.push_back({r.text(i, 0), r.text(i, 1), r.int64(i, 2), r.optional_int64(i, 3)});
+  }
   return rows;
 }
 

@@ -203,6 +203,27 @@ void PostgresPollWriter::rewind(std::string_view feed, int64_t to) {
   });
 }
 
+bool PostgresPollWriter::rewind_stream(std::string_view feed, std::string_view to, int64_t now) {
+  if (to.empty() || to.size() > 64) {
+    throw std::invalid_argument("rewinding stream feed " + std::string(feed) +
+                                ": a stream id of 1-64 bytes");
+  }
+  bool moved = false;
+  connection_.write("rewinding stream feed " + std::string(feed), [&] {
+    // Under the feed's lock, as commit_stream: a batch being committed is either before the
+    // rewind (and rewound) or after it (and refused by its expected cursor).
+    lock_feed(feed);
+    // An UPDATE, not the upsert: a feed that never streamed is not made up here.
+    moved =
+        connection_
+            .exec("rewinding the stream cursor",
+                  "UPDATE stream_cursors SET last_event_id = $1, updated_at = $2 WHERE feed = $3",
+                  PgParams().add(to).add(now).add(feed))
+            .changed() == 1;
+  });
+  return moved;
+}
+
 std::optional<int64_t> PostgresPollWriter::read_cursor(std::string_view feed) {
   PgResult r =
       connection_.exec("reading the cursor", "SELECT last_poll_time FROM cursors WHERE feed = $1",

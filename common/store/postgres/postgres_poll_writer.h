@@ -41,6 +41,8 @@ class PostgresPollWriter {
                                  std::string_view from_id);
   void close_stream_connection(int64_t id, int64_t ended_at, std::optional<int> http_status,
                                std::string_view reason);
+  // The operator's rewind of a stream cursor: false when the feed has none.
+  bool rewind_stream(std::string_view feed, std::string_view to, int64_t now);
 
  private:
   std::optional<int64_t> read_cursor(std::string_view feed);

@@ -66,7 +66,8 @@ void insert_batch(PgConnection& connection, const SnapshotBatch& batch) {
     if (heartbeats) {
       sql +=
           " ON CONFLICT (process, worker) DO UPDATE SET at = greatest(heartbeats.at, "
-          "excluded.at)";
+          "excluded.at), stopped_at = CASE WHEN excluded.at > heartbeats.at THEN "
+          "excluded.stopped_at ELSE heartbeats.stopped_at END";
     }
     const std::string what =
         "copying " + std::to_string(count) + " row(s) into " + std::string(table.name);

@@ -97,6 +97,9 @@ class SqliteJobStore final : public JobStore {
   std::optional<int64_t> last_heartbeat(std::string_view process) override {
     return queue_.last_heartbeat(process);
   }
+  void mark_stopped(std::string_view process, std::string_view worker, int64_t now) override {
+    queue_.mark_stopped(process, worker, now);
+  }
 
   std::vector<FeedStatus> status() override { return operator_.status(); }
   std::vector<JobRow> list_jobs(const JobFilter& filter) override {
@@ -124,6 +127,9 @@ class SqliteJobStore final : public JobStore {
   }
   PruneResult prune(int64_t before, int batch) override { return operator_.prune(before, batch); }
   void rewind(std::string_view feed, int64_t to) override { polls_.rewind(feed, to); }
+  bool rewind_stream(std::string_view feed, std::string_view to, int64_t now) override {
+    return streams_.rewind(feed, to, now);
+  }
 
  private:
   SqliteConnection connection_;

@@ -67,7 +67,8 @@ SqliteLeaseQueue::SqliteLeaseQueue(SqliteConnection& connection,
       data_version_(connection.db(), "PRAGMA data_version"),
       upsert_heartbeat_(connection.db(),
                         "INSERT INTO heartbeats (process, worker, at) VALUES (?, ?, ?) "
-                        "ON CONFLICT (process, worker) DO UPDATE SET at = excluded.at"),
+                        "ON CONFLICT (process, worker) DO UPDATE SET at = excluded.at, "
+                        "stopped_at = NULL"),
       last_heartbeat_(connection.db(), "SELECT max(at) FROM heartbeats WHERE process = ?"),
       order_heads_(connection.db()) {}
 
@@ -331,6 +332,19 @@ void SqliteLeaseQueue::heartbeat(std::string_view process, std::string_view work
     s->bind(2, std::string(worker));
     s->bind(3, now);
     expect_changes(s->exec(), 1, "recording a heartbeat");
+  });
+}
+
+void SqliteLeaseQueue::mark_stopped(std::string_view process, std::string_view worker,
+                                    int64_t now) {
+  connection_.write("recording that the " + std::string(process) + " stopped", [&] {
+    SQLite::Statement s(connection_.db(),
+                        "UPDATE heartbeats SET stopped_at = max(?, at) WHERE process = ? AND "
+                        "worker = ?");
+    s.bind(1, now);
+    s.bind(2, std::string(process));
+    s.bind(3, std::string(worker));
+    s.exec();
   });
 }
 

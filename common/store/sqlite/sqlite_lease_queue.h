@@ -74,6 +74,7 @@ class SqliteLeaseQueue {
   bool wait_for_work(std::chrono::milliseconds timeout, int interrupt_fd);
   void heartbeat(std::string_view process, std::string_view worker, int64_t now);
   std::optional<int64_t> last_heartbeat(std::string_view process);
+  void mark_stopped(std::string_view process, std::string_view worker, int64_t now);
 
  private:
   // Applies one outcome; false when it is stale (job not running under that token).

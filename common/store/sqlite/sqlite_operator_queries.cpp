@@ -217,11 +217,14 @@ std::vector<AttemptMinute> SqliteOperatorQueries::attempts_per_minute(int64_t si
 
 std::vector<HeartbeatRow> SqliteOperatorQueries::heartbeats() {
   SQLite::Statement s(connection_.db(),
-                      "SELECT process, worker, at FROM heartbeats ORDER BY process, worker");
+                      "SELECT process, worker, at, stopped_at FROM heartbeats ORDER BY process, "
+                      "worker");
   std::vector<HeartbeatRow> rows;
   while (s.executeStep()) {
-    rows.push_back(
-        {s.getColumn(0).getString(), s.getColumn(1).getString(), s.getColumn(2).getInt64()});
+    HeartbeatRow row{s.getColumn(0).getString(), s.getColumn(1).getString(),
+                     s.getColumn(2).getInt64(), std::nullopt};
+    if (!s.getColumn(3).isNull()) row.stopped_at = s.getColumn(3).getInt64();
+    rows.push_back(std::move(row));
   }
   return rows;
 }

@@ -99,4 +99,23 @@ void SqliteStreamWriter::close_connection(int64_t id, int64_t ended_at,
   });
 }
 
+bool SqliteStreamWriter::rewind(std::string_view feed, std::string_view to, int64_t now) {
+  if (to.empty() || to.size() > 64) {
+    throw std::invalid_argument("rewinding stream feed " + std::string(feed) +
+                                ": a stream id of 1-64 bytes");
+  }
+  bool moved = false;
+  connection_.write("rewinding stream feed " + std::string(feed), [&] {
+    // An UPDATE, not the upsert: a feed that never streamed is not made up here.
+    SQLite::Statement s(
+        connection_.db(),
+        "UPDATE stream_cursors SET last_event_id = ?, updated_at = ? WHERE feed = ?");
+    s.bind(1, std::string(to));
+    s.bind(2, now);
+    s.bind(3, std::string(feed));
+    moved = s.exec() == 1;
+  });
+  return moved;
+}
+
 }  // namespace webhook::store

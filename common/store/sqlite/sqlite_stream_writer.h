@@ -1,6 +1,7 @@
 // The stream feeds' side of the SQLite store: the stream cursor per feed, the connection
 // history, and commit_stream, which writes a batch of events' jobs with the stream id they
-// lead up to in one transaction (fenced by the expected cursor, as commit_poll is). Borrows
+// lead up to in one transaction (fenced by the expected cursor, as commit_poll is), and the
+// operator's rewind of that cursor. Borrows
 // the connection and the poll writer (for its job inserts), which must outlive it; keeps
 // its statements prepared. One thread at a time.
 #pragma once
@@ -28,6 +29,8 @@ class SqliteStreamWriter {
   int64_t open_connection(std::string_view feed, int64_t started_at, std::string_view from_id);
   void close_connection(int64_t id, int64_t ended_at, std::optional<int> http_status,
                         std::string_view reason);
+  // The operator's rewind: false when the feed has no stream cursor.
+  bool rewind(std::string_view feed, std::string_view to, int64_t now);
 
  private:
   SqliteConnection& connection_;

@@ -92,6 +92,27 @@ TEST_P(OperatorQueriesTest, HeartbeatsListEveryWorker) {
   EXPECT_EQ(rows[2].process, "poller");
 }
 
+TEST_P(OperatorQueriesTest, AStoppedMarkStaysUntilTheWorkersNextHeartbeat) {
+  store_->heartbeat("dispatcher", "d1", kNow);
+  store_->heartbeat("dispatcher", "d2", kNow);
+  store_->mark_stopped("dispatcher", "d1", kNow + 40);
+  store_->mark_stopped("dispatcher", "never-ran", kNow + 40);  // no row: nothing made up
+  auto rows = store_->heartbeats();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].worker, "d1");
+  EXPECT_EQ(rows[0].at, kNow);
+  EXPECT_EQ(rows[0].stopped_at, kNow + 40);
+  EXPECT_EQ(rows[1].stopped_at, std::nullopt);
+  // A clock behind the last beat still marks it stopped, not before it beat.
+  store_->mark_stopped("dispatcher", "d2", kNow - 1000);
+  EXPECT_EQ(store_->heartbeats()[1].stopped_at, kNow);
+  // A restart under the same name runs again.
+  store_->heartbeat("dispatcher", "d1", kNow + 100);
+  rows = store_->heartbeats();
+  EXPECT_EQ(rows[0].at, kNow + 100);
+  EXPECT_EQ(rows[0].stopped_at, std::nullopt);
+}
+
 INSTANTIATE_TEST_SUITE_P(Drivers, OperatorQueriesTest,
                          ::testing::ValuesIn(webhook::testing::kAllDrivers),
                          webhook::testing::driver_name);

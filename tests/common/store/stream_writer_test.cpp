@@ -144,6 +144,34 @@ TEST_P(StreamStoreTest, PollsCountFilteredItems) {
   EXPECT_EQ(store_->list_polls("works", 1)[0].record.filtered, 4);
 }
 
+TEST_P(StreamStoreTest, RewindStreamMovesTheCursorAndABatchReadBeforeItIsRefused) {
+  ASSERT_TRUE(store_->commit_stream(batch("events", 0, 2, "1700000000000-5", std::nullopt)));
+  ASSERT_TRUE(store_->rewind_stream("events", "1700000000000-1", kNow + 5));
+  EXPECT_EQ(store_->stream_cursor("events"), "1700000000000-1");
+  // A batch the poller read from the cursor before the rewind writes nothing.
+  StreamCommit stale = batch("events", 0, 3, "1700000000000-9", "1700000000000-5");
+  EXPECT_FALSE(store_->commit_stream(stale));
+  for (const auto& job : stale.jobs) EXPECT_FALSE(store_->job(job.id)) << job.id;
+  EXPECT_EQ(store_->stream_cursor("events"), "1700000000000-1");
+  // The poller's next connection, from the rewound cursor, commits.
+  EXPECT_TRUE(store_->commit_stream(batch("events", 0, 4, "1700000000000-5", "1700000000000-1")));
+  EXPECT_EQ(store_->stream_cursor("events"), "1700000000000-5");
+  // A time's id, far ahead: a forward rewind skips.
+  ASSERT_TRUE(store_->rewind_stream("events", "1800000000000-0", kNow + 6));
+  EXPECT_EQ(store_->stream_cursor("events"), "1800000000000-0");
+}
+
+TEST_P(StreamStoreTest, RewindStreamMakesUpNoFeedAndLeavesPollingCursorsAlone) {
+  EXPECT_FALSE(store_->rewind_stream("never", "0-0", kNow));
+  EXPECT_EQ(store_->stream_cursor("never"), std::nullopt);
+  EXPECT_TRUE(store_->stream_cursors().empty());
+  webhook::testing::enqueue(*store_, "works", 1, kNow);
+  EXPECT_FALSE(store_->rewind_stream("works", "0-0", kNow));
+  EXPECT_EQ(store_->cursor("works"), kNow);
+  EXPECT_EQ(store_->stream_cursor("works"), std::nullopt);
+  EXPECT_THROW(store_->rewind_stream("works", std::string(65, '1'), kNow), std::invalid_argument);
+}
+
 INSTANTIATE_TEST_SUITE_P(Drivers, StreamStoreTest,
                          ::testing::ValuesIn(webhook::testing::kAllDrivers),
                          webhook::testing::driver_name);

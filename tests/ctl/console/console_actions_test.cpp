@@ -181,5 +181,32 @@ TEST_F(ConsoleActionsTest, CancelRetryDeadAndRewindWithTheToken) {
   EXPECT_EQ(status["feeds"][0]["cursor"]["utc"], "2024-05-01T12:00:00.000Z");
 }
 
+TEST_F(ConsoleActionsTest, RewindMovesAStreamFeedsCursorToAStreamIdOrATime) {
+  store::StreamCommit c;
+  c.feed = "live";
+  c.new_cursor = "1700000009000-4";
+  c.heartbeats = 1;
+  c.now = console_.now();
+  ASSERT_TRUE(testing::open_test_store(console_.db())->commit_stream(c));
+  auto cursor = [&] { return testing::open_test_store(console_.db())->stream_cursor("live"); };
+
+  auto api = console_.post("/api/feeds/live/rewind", {{"to", "1700000001000-2"}}, bearer(kToken));
+  ASSERT_EQ(api->status, 200) << api->body;
+  EXPECT_EQ(json::parse(api->body)["rewound"], 1);
+  EXPECT_EQ(cursor(), "1700000001000-2");
+  auto form = console_.post("/feeds/live/rewind", {{"to", "2023-11-14T22:13:20Z"}}, bearer(kToken));
+  ASSERT_EQ(form->status, 303);
+  EXPECT_EQ(cursor(), "1700000000000-0");
+
+  auto bad = console_.post("/api/feeds/live/rewind", {{"to", "17-x"}}, bearer(kToken));
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("stream id"), std::string::npos) << bad->body;
+  auto polling = console_.post("/api/feeds/indicators/rewind", {{"to", "1-0"}}, bearer(kToken));
+  EXPECT_EQ(polling->status, 400) << polling->body;
+  EXPECT_EQ(console_.post("/api/feeds/unknown/rewind", {{"to", "1-0"}}, bearer(kToken))->status,
+            404);
+  EXPECT_EQ(cursor(), "1700000000000-0");
+}
+
 }  // namespace
 }  // namespace webhook::ctl::console
