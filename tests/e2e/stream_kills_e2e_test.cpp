@@ -59,7 +59,11 @@ TEST_P(StreamKills, SigkillTwentyTimesWhileEventsFlowLosesAndRepeatsNothing) {
                                             {"WEBHOOK_STREAM_RECONNECT_MAX", "0.2"},
                                             {"WEBHOOK_UNSUCCESSFUL_RETRY_INTERVAL", "0.1"},
                                             {"WEBHOOK_CONCURRENCY", "32"},
-                                            {"WEBHOOK_HOST_CONCURRENCY", "32"}};
+                                            {"WEBHOOK_HOST_CONCURRENCY", "32"},
+                                            // Each poller started after a kill waits for the
+                                            // killed one's feed lease to run out: short, or
+                                            // the 20 rounds wait 200 s for nothing.
+                                            {"WEBHOOK_POLLER_LEASE", "2"}};
   if (GetParam() == Driver::kPostgres) {
     env["WEBHOOK_DATABASE_URL"] = db.options().url;
   } else {
