@@ -39,6 +39,13 @@ constexpr const char* kFreeHeadOfKeySql =
     "?1 AND u.order_key = ?2 AND u.order_key IS NOT NULL AND u.finished_at IS NULL AND u.seq > "
     "" WEBHOOK_LAST_IN_TURN " ORDER BY u.seq LIMIT 1)" WEBHOOK_NOT_HELD;
 
+// Coalescing: the key's pending jobs never tried, all after the latest job finished in its
+// turn (jobs_order_key from there on, not the key's whole history). ?3 is `now`.
+constexpr const char* kSupersedeUntriedSql =
+    "UPDATE jobs SET state = 'superseded', finished_at = ?3, updated_at = ?3 WHERE feed = ?1 "
+    "AND order_key = ?2 AND order_key IS NOT NULL AND finished_at IS NULL AND state = "
+    "'pending' AND attempt_seq = 0 AND seq > " WEBHOOK_LAST_IN_TURN;
+
 constexpr const char* kKeyOfJobSql =
     "SELECT feed, order_key FROM jobs WHERE seq = ?1 AND order_key IS NOT NULL";
 
@@ -77,6 +84,7 @@ std::string json_list(std::span<const int64_t> seqs) {
 SqliteOrderHeads::SqliteOrderHeads(SQLite::Database& db)
     : free_successors_(db, kFreeSuccessorsSql),
       free_head_of_key_(db, kFreeHeadOfKeySql),
+      supersede_untried_(db, kSupersedeUntriedSql),
       key_of_job_(db, kKeyOfJobSql),
       earliest_reopened_(db, kEarliestReopenedSql),
       wait_from_(db, kWaitFromSql),
@@ -94,6 +102,16 @@ void SqliteOrderHeads::key_changed(const std::string& feed, const std::string& k
   free_head_of_key_.bindNoCopy(1, feed);
   free_head_of_key_.bindNoCopy(2, key);
   free_head_of_key_.exec();  // 0 or 1: the key's head may already go, or be held
+}
+
+void SqliteOrderHeads::supersede_untried(const std::string& feed, const std::string& key,
+                                         int64_t now) {
+  supersede_untried_.reset();
+  supersede_untried_.bindNoCopy(1, feed);
+  supersede_untried_.bindNoCopy(2, key);
+  supersede_untried_.bind(3, now);
+  supersede_untried_.exec();  // any number: the key's untried pending jobs, often none
+  key_changed(feed, key);     // its head may have been one of them
 }
 
 void SqliteOrderHeads::job_changed(int64_t seq) {

@@ -45,16 +45,6 @@ SqlitePollWriter::SqlitePollWriter(SqliteConnection& connection, SqliteFeedLease
                    "filtered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       insert_job_(connection.db(), insert_jobs_sql(1)),
       insert_jobs_(connection.db(), insert_jobs_sql(kJobsPerInsert)),
-      // The key's unfinished jobs are after the latest one that finished in its turn
-      // (schema/sqlite/007_order_successors.sql): jobs_order_key from there on, not the key's
-      // whole history.
-      supersede_(connection.db(),
-                 "UPDATE jobs SET state = 'superseded', finished_at = ?3, updated_at = ?3 "
-                 "WHERE feed = ?1 AND order_key = ?2 AND order_key IS NOT NULL AND finished_at "
-                 "IS NULL AND state = 'pending' AND attempt_seq = 0 AND seq > coalesce((SELECT "
-                 "f.seq FROM jobs AS f WHERE f.feed = ?1 AND f.order_key = ?2 AND f.order_key "
-                 "IS NOT NULL AND f.finished_at IS NOT NULL AND f.order_waits = 0 ORDER BY "
-                 "f.seq DESC LIMIT 1), 0)"),
       order_heads_(connection.db()) {}
 
 std::optional<int64_t> SqlitePollWriter::read_cursor(std::string_view feed) {
@@ -148,14 +138,7 @@ void SqlitePollWriter::insert_jobs(std::span<const NewJob> all, const std::strin
 
 void SqlitePollWriter::supersede(const std::string& feed, const std::vector<std::string>& keys,
                                  int64_t now) {
-  for (const std::string& key : keys) {
-    StatementScope s(supersede_);
-    s->bindNoCopy(1, feed);
-    s->bindNoCopy(2, key);
-    s->bind(3, now);
-    s->exec();                            // any number: the key's untried pending jobs, often none
-    order_heads_.key_changed(feed, key);  // its head may have been one of them
-  }
+  for (const std::string& key : keys) order_heads_.supersede_untried(feed, key, now);
 }
 
 void SqlitePollWriter::check_unique_ids(std::span<const NewJob> jobs, const std::string& what) {

@@ -65,8 +65,7 @@ class SqlitePollWriter {
   SQLite::Statement insert_poll_;
   SQLite::Statement insert_job_;   // one row
   SQLite::Statement insert_jobs_;  // kJobsPerInsert rows
-  SQLite::Statement supersede_;
-  SqliteOrderHeads order_heads_;  // coalescing may end a key's head
+  SqliteOrderHeads order_heads_;   // coalescing may end a key's head
 };
 
 }  // namespace webhook::store
