@@ -32,7 +32,7 @@ done
 
 work=$(mktemp -d /tmp/dispatch-bench-XXXXXX)
 chmod 755 "$work"
-source "$(dirname "$0")/nginx_receiver.bash"
+source "$(dirname "$0")/bench_servers.bash"
 cleanup() {
   stop_nginx
   [[ -n ${running_pid:-} ]] && kill "$running_pid" 2>/dev/null

@@ -21,26 +21,14 @@ sync=${SYNC:-FULL}
 log_level=${LOG_LEVEL:-info}
 work=$(mktemp -d /tmp/dispatch-callgrind-XXXXXX)
 chmod 755 "$work"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+source "$(dirname "$0")/bench_servers.bash"
 cleanup() {
-  [[ -f $work/nginx.pid ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
+  stop_nginx
   sleep 0.2
   rm -rf "$work"
 }
 trap cleanup EXIT
-cat > "$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/body;
-  keepalive_requests 100000000;
-  server { listen 127.0.0.1:$port backlog=4096; location / { return 204; } }
-}
-CONF
-nginx -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log"
+start_nginx
 
 # Prints "<label> <instructions>" per thread of one callgrind run; the network thread is the
 # first (main) one, the store thread the one that ran StoreWorker::execute.

@@ -28,27 +28,18 @@ done
 
 work=$(mktemp -d /tmp/pg-dispatch-bench-XXXXXX)
 chmod 755 "$work"
-source "$(dirname "$0")/nginx_receiver.bash"
-as_owner() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-pg_started=
+source "$(dirname "$0")/bench_servers.bash"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   stop_nginx
-  [[ -n $pg_started ]] && as_owner "$pg_bin/pg_ctl" --pgdata="$work/pg/data" stop -m immediate -w >/dev/null 2>&1
+  stop_pg
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 # PostgreSQL
-mkdir "$work/pg"
-[[ $(id -u) == 0 ]] && chown postgres: "$work/pg"
-as_owner "$pg_bin/initdb" --pgdata="$work/pg/data" --username=webhook --auth=trust \
-  --encoding=UTF8 --no-instructions >"$work/pg/initdb.log" 2>&1
-pg_port=$(free_port)
-as_owner "$pg_bin/pg_ctl" --pgdata="$work/pg/data" start -w -t 60 -l "$work/pg/server.log" \
-  -o "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$work/pg -c fsync=on -c synchronous_commit=on" >/dev/null
-pg_started=1
+start_pg -c fsync=on -c synchronous_commit=on
 pg_url() { echo "postgresql://webhook@127.0.0.1:$pg_port/$1"; }
 psql_q() { psql -qtA "$(pg_url "$1")" -c "$2"; }
 

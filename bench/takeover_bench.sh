@@ -21,15 +21,13 @@ done
 
 work=$(mktemp -d /tmp/takeover-bench-XXXXXX)
 chmod 755 "$work"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-as_owner() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-pg_started=
+source "$(dirname "$0")/bench_servers.bash"
 pids=()
 main_shell=$BASHPID
 cleanup() {
   [[ $BASHPID == "$main_shell" ]] || return 0  # not in a subshell that inherited the trap
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [[ -n $pg_started ]] && as_owner "$pg_bin/pg_ctl" --pgdata="$work/pg/data" stop -m immediate -w >/dev/null 2>&1
+  stop_pg
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -87,14 +85,7 @@ export WEBHOOK_DATABASE_PATH="$work/webhook.db"
 measure sqlite
 unset WEBHOOK_DATABASE_PATH
 
-mkdir "$work/pg"
-[[ $(id -u) == 0 ]] && chown postgres: "$work/pg"
-as_owner "$pg_bin/initdb" --pgdata="$work/pg/data" --username=webhook --auth=trust \
-  --encoding=UTF8 --no-instructions >"$work/pg/initdb.log" 2>&1
-pg_port=$(free_port)
-as_owner "$pg_bin/pg_ctl" --pgdata="$work/pg/data" start -w -t 60 -l "$work/pg/server.log" \
-  -o "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$work/pg" >/dev/null
-pg_started=1
+start_pg
 pg_url="postgresql://webhook@127.0.0.1:$pg_port/postgres"
 export WEBHOOK_DATABASE_URL=$pg_url
 measure postgresql
