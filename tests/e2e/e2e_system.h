@@ -140,6 +140,22 @@ inline std::map<std::string, int> received_ids_of(const testing::TestReceiver& s
   return ids;
 }
 
+// Waits until every record `schedule` made so far reached `sink` with a 2xx answer, looking
+// every `every`.
+inline bool wait_all_received(const testing::TestReceiver& sink,
+                              const testing::RecordSchedule& schedule,
+                              std::chrono::milliseconds timeout, std::chrono::milliseconds every) {
+  return testing::eventually(
+      [&] {
+        auto ids = received_ids_of(sink);
+        for (const auto& record : schedule.made()) {
+          if (ids.count(record.id) == 0) return false;
+        }
+        return true;
+      },
+      timeout, every);
+}
+
 // The settings every end-to-end run starts from: the fake OpenCTI at `opencti_url`, the
 // README's paged works query, requests to `sink_url` carrying the work's id, short
 // intervals, and the recognisable secrets.
@@ -266,15 +282,7 @@ class E2eSystem {
   }
   // Waits until every record made so far reached the sink with a 2xx answer.
   bool wait_all_delivered(std::chrono::milliseconds timeout) const {
-    return eventually(
-        [&] {
-          auto ids = received_ids();
-          for (const auto& record : schedule_.made()) {
-            if (ids.count(record.id) == 0) return false;
-          }
-          return true;
-        },
-        timeout, 50ms);
+    return wait_all_received(sink_, schedule_, timeout, 50ms);
   }
   // Every record made reached the sink exactly once, and nothing else did.
   void expect_each_record_exactly_once() const {

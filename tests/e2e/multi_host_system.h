@@ -110,15 +110,7 @@ class MultiHostSystem {
   // --- what the receiver got ---
   std::map<std::string, int> received_ids() const { return received_ids_of(sink_); }
   bool wait_all_delivered(std::chrono::milliseconds timeout) const {
-    return eventually(
-        [&] {
-          auto ids = received_ids();
-          for (const auto& record : schedule_.made()) {
-            if (ids.count(record.id) == 0) return false;
-          }
-          return true;
-        },
-        timeout, 100ms);
+    return wait_all_received(sink_, schedule_, timeout, 100ms);
   }
   // The receiver's log as JSON lines: one per request, in order of arrival.
   std::string write_receiver_log() const {
