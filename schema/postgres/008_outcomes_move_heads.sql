@@ -21,3 +21,18 @@ CREATE TRIGGER jobs_order_changed AFTER UPDATE OF finished_at ON jobs FOR EACH R
              OR (NEW.finished_at IS NOT NULL AND OLD.state = 'dead'
                  AND OLD.dead_blocks_key = 1 AND NEW.state <> 'dead')))
   EXECUTE FUNCTION jobs_order_changed();
+
+-- With those transitions gone from the trigger, every change it still sees is one that takes
+-- the order lock exclusive (006's function chose shared for the dispatchers' ones).
+CREATE OR REPLACE FUNCTION jobs_order_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM webhook_order_lock(true);
+  IF NEW.finished_at IS NULL THEN
+    UPDATE jobs SET order_waits = 1
+    WHERE feed = NEW.feed AND order_key = NEW.order_key AND order_key IS NOT NULL
+      AND finished_at IS NULL AND order_waits = 0;
+  END IF;
+  PERFORM webhook_order_free_head(NEW.feed, NEW.order_key);
+  RETURN NULL;
+END
+$$;
