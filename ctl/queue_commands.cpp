@@ -2,6 +2,9 @@
 // opens the store on the shared file (safe while the poller and the dispatcher run: every change is
 // one short write transaction) and prints a table, or JSON with --json.
 #include <iostream>
+#include <optional>
+#include <span>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -60,6 +63,17 @@ int parse_count(const std::string& name, const std::string& text, int64_t min) {
                    text + "'");
 }
 
+// When the process whose heartbeat is the newest of `process`'s rows said it stopped (a
+// clean stop), if it did.
+std::optional<int64_t> last_stopped_at(std::span<const store::HeartbeatRow> rows,
+                                       std::string_view process) {
+  const store::HeartbeatRow* last = nullptr;
+  for (const auto& row : rows) {
+    if (row.process == process && (last == nullptr || row.at > last->at)) last = &row;
+  }
+  return last != nullptr ? last->stopped_at : std::nullopt;
+}
+
 int status_with_heartbeats(store::JobStore& store, bool json, const FleetRule& fleet) {
   SystemClock clock;
   const int64_t now = clock.now_ms();
@@ -85,6 +99,7 @@ int status_with_heartbeats(store::JobStore& store, bool json, const FleetRule& f
   for (const char* process : {"poller", "dispatcher"})
     beats[process] = time_json(store.last_heartbeat(process));
   const std::vector<store::HeartbeatRow> heartbeat_rows = store.heartbeats();
+  const std::optional<int64_t> poller_stopped_at = last_stopped_at(heartbeat_rows, "poller");
   // Stream feeds: their cursor (a stream id) and their last connections.
   const auto stream_cursors = store.stream_cursors();
   const auto connections = store.list_stream_connections(std::nullopt, 10);
@@ -129,6 +144,7 @@ int status_with_heartbeats(store::JobStore& store, bool json, const FleetRule& f
   if (json) {
     std::cout << ordered_json{{"feeds", out},
                               {"heartbeats", beats},
+                              {"poller_stopped_at", time_json(poller_stopped_at)},
                               {"dispatchers", dispatchers_json(heartbeat_rows, now, fleet)},
                               {"stream_connections", streams},
                               {"feed_leases", lease_rows}}
@@ -156,8 +172,12 @@ int status_with_heartbeats(store::JobStore& store, bool json, const FleetRule& f
     auto at = store.last_heartbeat(process);
     std::cout << process << ": "
               << (at ? "last seen " + format_utc(*at) + " (" + format_age(now - *at) + " ago)"
-                     : std::string("never seen"))
-              << "\n";
+                     : std::string("never seen"));
+    // Pollers have no table of their own (dispatchers do, below).
+    if (process == std::string("poller") && poller_stopped_at) {
+      std::cout << ", stopped at " << format_utc(*poller_stopped_at);
+    }
+    std::cout << "\n";
   }
   print_dispatchers(std::cout, heartbeat_rows, now, fleet);
   return 0;

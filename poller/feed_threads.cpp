@@ -3,6 +3,8 @@
 #include <atomic>
 #include <exception>
 #include <memory>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "common/logging.h"
@@ -70,6 +72,22 @@ bool run_feed_threads(const std::vector<CompiledFeed>& feeds, const GraphqlOptio
     });
   }
   for (auto& t : threads) t.join();
+  // Every loop has ended: say so in their heartbeat rows, so that `webhookctl status` says
+  // the poller stopped and `webhookctl copy-store` need not wait for the rows to age. (A
+  // killed poller says nothing: its rows age out.)
+  const int64_t now = clock.now_ms();
+  std::set<std::string> marked;  // the polling feeds' loops share one row
+  for (auto& w : workers) {
+    const std::string& name = w.stream ? w.stream->heartbeat_worker() : w.loop->heartbeat_worker();
+    if (!marked.insert(name).second) continue;
+    try {
+      w.store->mark_stopped("poller", name, now);
+    } catch (const std::exception& e) {
+      log_event(spdlog::level::warn,
+                "cannot mark this poller stopped; its heartbeat row ages out instead",
+                {{"worker", name}, {"error", e.what()}});
+    }
+  }
   return !failed;
 }
 

@@ -27,6 +27,7 @@ namespace webhook::poller {
 // from `stream` and `stream_feed`, whose registered_start is looked up per feed in
 // `registered_starts`. With `leases` (borrowed, already started), each feed is polled or
 // streamed only while this process holds its lease; null: every feed, unfenced.
+// Once every loop has ended, their heartbeat rows are marked stopped (JobStore::mark_stopped).
 bool run_feed_threads(const std::vector<CompiledFeed>& feeds, const GraphqlOptions& graphql,
                       const StreamOptions& stream, const StreamFeedOptions& stream_feed,
                       const std::map<std::string, std::string>& registered_starts,

@@ -52,6 +52,9 @@ class PollLoop {
   // Until a stop is requested.
   void run();
 
+  // The worker name of this loop's heartbeat rows (process "poller").
+  const std::string& heartbeat_worker() const { return worker_; }
+
   // --once: polls every feed once; true when every poll succeeded. With a FeedLeaseKeeper
   // (started, and waited for: wait_tried), only the feeds whose lease it took: the others are
   // not polled (one log line naming the holder) and make it false.

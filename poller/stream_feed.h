@@ -87,6 +87,9 @@ class StreamFeed {
   // Connects and reconnects until a stop is requested.
   void run(StopToken& stop);
 
+  // The worker name of this feed's heartbeat rows (process "poller").
+  const std::string& heartbeat_worker() const { return worker_; }
+
   // The delay before reconnecting after `failures` consecutive failed connections.
   std::chrono::milliseconds backoff(int failures) const;
 

@@ -3,6 +3,7 @@
 // URL's password.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -13,6 +14,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/fake_opencti.h"
 #include "tests/support/fake_records.h"
+#include "tests/support/fake_stream.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/store_fixtures.h"
 #include "tests/support/temp_dir.h"
@@ -165,6 +167,59 @@ TEST_F(CopyStoreCommandTest, ARecentHeartbeatInTheSourceIsRefusedAndNothingIsWri
   EXPECT_NE(r.err.find("stop the poller and the dispatcher first"), std::string::npos) << r.err;
   expect_no_password(r);
   EXPECT_EQ(jobs_on_target(), 0);
+}
+
+// An operator stops the poller (SIGTERM, as systemctl stop does) and copies at once: the
+// poller said it stopped in its heartbeat rows, so its recent heartbeat does not hold the
+// copy back, and `webhookctl status` says it stopped. A polling feed and a stream feed each
+// write their own rows; both are marked.
+TEST_F(CopyStoreCommandTest, APollerStoppedBySigtermDoesNotHoldTheCopyBack) {
+  testing::FakeOpencti fake;
+  testing::FakeStreamOptions stream_options;
+  testing::FakeStream stream(stream_options);
+  stream.append(3);
+  testing::TestReceiver receiver;
+  const std::string db = dir_.file("stopping.db");
+  auto run_poller_until_it_beats = [&](std::map<std::string, std::string> env,
+                                       const std::string& log) {
+    env["OPENCTI_JSON_LOGGING"] = "false";
+    env["WEBHOOK_URL"] = receiver.url("/hook");
+    env["WEBHOOK_DATABASE_PATH"] = db;
+    testing::ChildProcess poller({kPoller}, env, dir_.file(log));
+    const std::size_t rows_before = testing::open_test_store(db)->heartbeats().size();
+    ASSERT_TRUE(testing::eventually(
+        [&] { return testing::open_test_store(db)->heartbeats().size() > rows_before; }, 30s))
+        << poller.output();
+    poller.signal(SIGTERM);
+    ASSERT_EQ(poller.wait_for(30s), 0) << poller.output();
+  };
+  run_poller_until_it_beats(
+      {{"OPENCTI_URL", fake.url()},
+       {"OPENCTI_TOKEN", fake.token()},
+       {"WEBHOOK_GRAPHQL_QUERY", "{{works{{edges{{node{{id}}}}}}}}"},
+       {"WEBHOOK_GRAPHQL_RETURNED_DATA_LOCATION", "['data']['works']['edges']"}},
+      "polling.log");
+  run_poller_until_it_beats({{"OPENCTI_URL", stream.url()},
+                             {"OPENCTI_TOKEN", stream_options.token},
+                             {"CONNECTOR_LIVE_STREAM_ID", stream_options.stream_id}},
+                            "stream.log");
+
+  const auto rows = testing::open_test_store(db)->heartbeats();
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) {
+    EXPECT_EQ(row.process, "poller");
+    ASSERT_TRUE(row.stopped_at) << row.worker;
+    EXPECT_GE(*row.stopped_at, row.at) << row.worker;
+  }
+  auto status = testing::run_command({kCtl, "status"}, {{"WEBHOOK_DATABASE_PATH", db}});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find(" ago), stopped at "), std::string::npos) << status.out;
+
+  auto r = testing::run_command({kCtl, "copy-store", "--to", secret_url_},
+                                {{"WEBHOOK_DATABASE_PATH", db}});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("  heartbeats: 2 row(s)\n"), std::string::npos) << r.out;
+  expect_no_password(r);
 }
 
 TEST_F(CopyStoreCommandTest, BadArgumentsAreExitTwo) {
