@@ -5,10 +5,14 @@
 // keys. With 10 keys at most 10 jobs are claimable at a time (the claim reads only the
 // claimable ones: schema 006's order_waits), so each claim and its commit serve 10 jobs
 // instead of 100: that figure is the worst case, printed for what it is.
+// Two cycles: the dispatcher's own (record_and_claim: a batch's outcomes recorded and the
+// next batch claimed in one transaction, dispatcher/store_worker.cpp), and a claim and a
+// record each in a transaction of its own (as a dispatcher with nothing to claim records).
 // SQLite always (synchronous=FULL, as deployed); PostgreSQL too with --postgres, on a
-// throwaway cluster. Rates are jobs per CPU second of this process and per wall second, each
-// beside the unordered run's (on PostgreSQL the server does the work, so wall time is the
-// figure that counts there), medians of interleaved runs (--repeat, 5 by default).
+// throwaway cluster. Rates are jobs per CPU second of this process and per wall second, and
+// on PostgreSQL per CPU second of the server's processes (read from /proc: the server does
+// the work there), each beside the unordered run's; medians of interleaved runs (--repeat,
+// 5 by default).
 #include <time.h>
 #include <unistd.h>
 
@@ -16,9 +20,11 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -48,13 +54,48 @@ int64_t now_ms() {
       .count();
 }
 
+// CPU seconds used by the PostgreSQL server whose data directory is `data_dir`: its
+// postmaster's own, those of its live processes (the store's backend, the WAL writer...) and
+// those of the ones it has reaped (autovacuum workers), from /proc.
+double server_cpu_seconds(const std::string& data_dir) {
+  std::ifstream pid_file(data_dir + "/postmaster.pid");
+  long postmaster = 0;
+  if (!(pid_file >> postmaster)) throw std::runtime_error("no postmaster.pid in " + data_dir);
+  double ticks = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;  // gone meanwhile
+    // pid (comm) state ppid, then fields 5 to 13, then utime stime cutime cstime.
+    const auto comm_end = line.rfind(')');
+    if (comm_end == std::string::npos) continue;
+    std::istringstream fields(line.substr(comm_end + 1));
+    std::string state, skipped;
+    long ppid = 0;
+    fields >> state >> ppid;
+    for (int i = 5; i <= 13; ++i) fields >> skipped;
+    double utime = 0, stime = 0, cutime = 0, cstime = 0;
+    fields >> utime >> stime >> cutime >> cstime;
+    const long pid = std::stol(name);
+    if (pid == postmaster) ticks += utime + stime + cutime + cstime;
+    if (ppid == postmaster) ticks += utime + stime;
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+enum class Cycle { kDispatcher, kSeparate };
+
 struct Rate {
   double per_cpu_s = 0;
   double per_wall_s = 0;
+  double per_server_cpu_s = 0;  // 0 without a server
 };
 
 // Enqueues kJobs jobs, key i % keys (keys 0: unordered), then claims and records them all.
-Rate run(JobStore& store, int keys) {
+// `server_data_dir`: the PostgreSQL server's, whose CPU time is measured too; "" for none.
+Rate run(JobStore& store, int keys, Cycle cycle, const std::string& server_data_dir) {
   std::optional<int64_t> cursor;
   for (int b = 0; b < kJobs / kEnqueueBatch; ++b) {
     const int64_t now = now_ms();
@@ -77,10 +118,10 @@ Rate run(JobStore& store, int keys) {
   std::vector<webhook::store::Outcome> outcomes;
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start = cpu_seconds();
-  for (;;) {
+  const double server_start = server_data_dir.empty() ? 0 : server_cpu_seconds(server_data_dir);
+  auto jobs = store.claim("bench", kClaimBatch, 60s, now_ms());
+  while (!jobs.empty()) {
     const int64_t now = now_ms();
-    auto jobs = store.claim("bench", kClaimBatch, 60s, now);
-    if (jobs.empty()) break;
     outcomes.clear();
     for (const auto& j : jobs) {
       webhook::store::Outcome o;
@@ -94,12 +135,22 @@ Rate run(JobStore& store, int keys) {
       o.response_head = "ok";
       outcomes.push_back(std::move(o));
     }
-    done += store.record_outcomes(outcomes, now_ms()).applied;
+    if (cycle == Cycle::kDispatcher) {
+      auto both = store.record_and_claim(outcomes, "bench", kClaimBatch, 60s, now_ms());
+      done += both.recorded.applied;
+      jobs = std::move(both.claimed);
+    } else {
+      done += store.record_outcomes(outcomes, now_ms()).applied;
+      jobs = store.claim("bench", kClaimBatch, 60s, now_ms());
+    }
   }
   Rate r;
   r.per_cpu_s = done / (cpu_seconds() - cpu_start);
   r.per_wall_s =
       done / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!server_data_dir.empty()) {
+    r.per_server_cpu_s = done / (server_cpu_seconds(server_data_dir) - server_start);
+  }
   if (done != kJobs) throw std::runtime_error("cycled " + std::to_string(done) + " jobs");
   return r;
 }
@@ -109,30 +160,50 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Each run on a fresh database, the runs interleaved `repeat` times (none, 10,000 keys, 10
-// keys, none, ...) so that a busy machine slows them alike; the medians are compared.
+// Each run on a fresh database, the runs interleaved `repeat` times (for each cycle: none,
+// 10,000 keys, 10 keys; then again) so that a busy machine slows them alike; the medians are
+// compared. `server_data_dir` as run()'s.
 void report(const char* driver, const std::function<std::unique_ptr<JobStore>()>& fresh,
-            const std::vector<int>& runs, int repeat) {
-  std::printf("\n%s: claim %d -> record, %d jobs, median of %d runs\n", driver, kClaimBatch, kJobs,
-              repeat);
-  std::printf("%-28s %14s %14s %10s %10s\n", "run", "jobs/cpu-s", "jobs/wall-s", "cpu/none",
-              "wall/none");
-  std::vector<std::vector<double>> cpu(runs.size()), wall(runs.size());
+            const std::vector<int>& runs, int repeat, const std::string& server_data_dir) {
+  const bool server = !server_data_dir.empty();
+  const std::pair<Cycle, const char*> cycles[] = {
+      {Cycle::kDispatcher, "the dispatcher's cycle: record and claim in one transaction"},
+      {Cycle::kSeparate, "claim, then record, each in its own transaction"}};
+  // [cycle][run]: the rates of each repeat.
+  std::vector<std::vector<std::vector<Rate>>> rates(2, std::vector<std::vector<Rate>>(runs.size()));
   for (int r = 0; r < repeat; ++r) {
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-      auto store = fresh();
-      Rate rate = run(*store, runs[i]);
-      cpu[i].push_back(rate.per_cpu_s);
-      wall[i].push_back(rate.per_wall_s);
+    for (std::size_t c = 0; c < 2; ++c) {
+      for (std::size_t i = 0; i < runs.size(); ++i) {
+        auto store = fresh();
+        rates[c][i].push_back(run(*store, runs[i], cycles[c].first, server_data_dir));
+      }
     }
   }
-  const double none_cpu = median(cpu[0]), none_wall = median(wall[0]);
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    const int keys = runs[i];
-    std::string name =
-        keys == 0 ? "no order key (reference)" : "order key, " + std::to_string(keys) + " keys";
-    std::printf("%-28s %14.0f %14.0f %9.2fx %9.2fx\n", name.c_str(), median(cpu[i]),
-                median(wall[i]), median(cpu[i]) / none_cpu, median(wall[i]) / none_wall);
+  std::printf("\n%s: %d jobs, batches of %d, median of %d runs\n", driver, kJobs, kClaimBatch,
+              repeat);
+  for (std::size_t c = 0; c < 2; ++c) {
+    std::printf("%s\n%-28s %12s %12s %9s %9s", cycles[c].second, "  run", "jobs/cpu-s",
+                "jobs/wall-s", "cpu/none", "wall/none");
+    if (server) std::printf(" %14s %9s", "jobs/server-s", "srv/none");
+    std::printf("\n");
+    const auto median_of = [&](std::size_t i, double Rate::*field) {
+      std::vector<double> v;
+      for (const Rate& rate : rates[c][i]) v.push_back(rate.*field);
+      return median(v);
+    };
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      const int keys = runs[i];
+      const std::string name = keys == 0 ? "  no order key (reference)"
+                                         : "  order key, " + std::to_string(keys) + " keys";
+      const double cpu = median_of(i, &Rate::per_cpu_s), wall = median_of(i, &Rate::per_wall_s);
+      std::printf("%-28s %12.0f %12.0f %8.2fx %8.2fx", name.c_str(), cpu, wall,
+                  cpu / median_of(0, &Rate::per_cpu_s), wall / median_of(0, &Rate::per_wall_s));
+      if (server) {
+        const double srv = median_of(i, &Rate::per_server_cpu_s);
+        std::printf(" %14.0f %8.2fx", srv, srv / median_of(0, &Rate::per_server_cpu_s));
+      }
+      std::printf("\n");
+    }
   }
 }
 
@@ -145,6 +216,8 @@ int main(int argc, char** argv) {
   // --keys N: only that run (0: no order key), for a profiler such as callgrind.
   std::vector<int> runs{0, 10'000, 10};
   int repeat = 5;
+  // --pg-settings "-c name=value ...": more server settings, e.g. auto_explain's to profile.
+  std::string pg_settings;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--postgres") {
@@ -152,10 +225,13 @@ int main(int argc, char** argv) {
     } else if (arg == "--keys" && i + 1 < argc) {
       runs = {std::stoi(argv[++i])};
       repeat = 1;
+    } else if (arg == "--pg-settings" && i + 1 < argc) {
+      pg_settings = argv[++i];
     } else if (arg == "--repeat" && i + 1 < argc) {
       repeat = std::max(1, std::stoi(argv[++i]));
     } else {
-      std::fprintf(stderr, "usage: order_bench [--postgres] [--keys N] [--repeat N]\n");
+      std::fprintf(stderr,
+                   "usage: order_bench [--postgres [--pg-settings S]] [--keys N] [--repeat N]\n");
       return 2;
     }
   }
@@ -172,9 +248,11 @@ int main(int argc, char** argv) {
         options.durability = "FULL";
         return webhook::store::open_store(options);
       },
-      runs, repeat);
+      runs, repeat, "");
   if (postgres) {
-    webhook::testing::PostgresCluster cluster;
+    webhook::testing::PostgresClusterOptions cluster_options;
+    cluster_options.settings = pg_settings;
+    webhook::testing::PostgresCluster cluster(cluster_options);
     report(
         "PostgreSQL",
         [&] {
@@ -182,10 +260,11 @@ int main(int argc, char** argv) {
           options.url = cluster.fresh_database();
           return webhook::store::open_store(options);
         },
-        runs, repeat);
+        runs, repeat, cluster.data_dir());
   }
   fs::remove_all(dir);
   std::printf(
-      "\ntarget: order key over 10,000 keys at >= 0.80x of no order key (PostgreSQL: wall)\n");
+      "\ntarget: order key over 10,000 keys at >= 0.80x of no order key, in the dispatcher's "
+      "cycle (on PostgreSQL in wall time, the server's CPU time beside it)\n");
   return 0;
 }
