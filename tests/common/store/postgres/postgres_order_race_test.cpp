@@ -139,7 +139,7 @@ class PostgresOrderRaceTest : public ::testing::Test {
 TEST_F(PostgresOrderRaceTest, TheRunningHeadsOutcomeFirstThenTheRequeuedJobsLeavesTheKeyGoing) {
   auto b = FaultInjectingStore::open(db_.options());
   auto a = db_.open();
-  start(*b, 30s, *a);
+  ASSERT_NO_FATAL_FAILURE(start(*b, 30s, *a));
   Gate gate;
   b->at("record_outcomes:first_applied", gate.action());
   std::jthread record_h([&] {
@@ -170,7 +170,7 @@ TEST_F(PostgresOrderRaceTest, TheRunningHeadsOutcomeFirstThenTheRequeuedJobsLeav
 TEST_F(PostgresOrderRaceTest, TheRequeuedJobsOutcomeFirstThenTheRunningHeadsLeavesTheKeyGoing) {
   auto a = FaultInjectingStore::open(db_.options());
   auto b = db_.open();
-  start(*b, 30s, *a);
+  ASSERT_NO_FATAL_FAILURE(start(*b, 30s, *a));
   Gate gate;
   a->at("record_outcomes:first_applied", gate.action());
   std::jthread record_r([&] {
@@ -200,7 +200,7 @@ TEST_F(PostgresOrderRaceTest, TheRequeuedJobsOutcomeFirstThenTheRunningHeadsLeav
 TEST_F(PostgresOrderRaceTest, TheRunningHeadTakenBackFirstThenTheRequeuedJobsOutcomeLeavesTheKey) {
   auto b = FaultInjectingStore::open(db_.options());
   auto a = db_.open();
-  start(*b, 1ms, *a);
+  ASSERT_NO_FATAL_FAILURE(start(*b, 1ms, *a));
   Gate gate;
   b->at("reclaim_expired_leases:taken_back", gate.action());
   std::jthread reclaim_h([&] { EXPECT_EQ(b->reclaim_expired_leases(kNow + 5), 1); });
