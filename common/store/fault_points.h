@@ -1,8 +1,9 @@
 // Named points inside the stores' transactions where a test may make the process fail or
-// die ("commit_poll:jobs_written", "commit_poll:before_commit",
-// "record_outcomes:first_applied"). Every driver reaches the same names at the same moments,
-// so one crash test serves them all. The drivers only call reached(); FaultInjectingStore
-// decides what happens. Implementations are called on the store's thread.
+// die, or hold the transaction open ("commit_poll:jobs_written", "commit_poll:before_commit",
+// "record_outcomes:first_applied", "reclaim_expired_leases:taken_back"). Every driver
+// reaches the same names at the same moments, so one crash test serves them all. The
+// drivers only call reached(); FaultInjectingStore decides what happens. Implementations
+// are called on the store's thread.
 #pragma once
 
 #include <string_view>

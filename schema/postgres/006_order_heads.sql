@@ -14,7 +14,11 @@
 --   or dead): dispatchers never wait for each other, and one key's head is finished by one
 --   of them only (its lease token fences the others off). Since 008_outcomes_move_heads.sql
 --   no trigger does this: the dispatcher's statement moves the heads itself, in a statement
---   after the one that took the lock, so that its snapshot is taken with the lock held;
+--   after the one that took the lock, so that its snapshot is taken with the lock held.
+--   A requeue ahead of a running job makes two jobs of a key run at once, the later one
+--   waiting; when both end at the same moment neither dispatcher's snapshot sees the other's
+--   outcome, so the one that ended a job out of turn frees the key's head again after its
+--   commit, under the lock taken exclusive (common/store/postgres/postgres_lease_queue.cpp);
 -- - exclusive for the rest (enqueueing, coalescing, an operator's requeue or cancel,
 --   prune), which waits until the dispatchers' transactions in flight have committed.
 -- One lock, not one per feed or key: a transaction takes it once, so no two can take two

@@ -9,7 +9,10 @@
 -- back as dead: common/store/postgres/postgres_lease_queue.cpp) free each key's next job in
 -- a CTE of their own, one set-based UPDATE for the whole batch, under the order lock taken
 -- shared before the statement as before; so the trigger no longer fires for a job leaving
--- `running` for `delivered` or `dead`, and only those statements make that change.
+-- `running` for `delivered` or `dead`, and only those statements make that change. (A job
+-- that ends out of turn, one that ran while an earlier job of its key was requeued, moves no
+-- head in that statement: the store frees its key's head after the commit, in a transaction
+-- of its own under the lock taken exclusive, with webhook_order_free_head of 006.)
 -- Everything else (cancel, requeue, supersede, prune, a job deleted by hand) still moves
 -- heads through the triggers of 006, under the lock taken exclusive.
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/logging.h"
 #include "common/store/postgres/postgres_channel.h"
 #include "common/store/postgres/postgres_order_lock.h"
 #include "common/store/row_helpers.h"
@@ -53,6 +54,17 @@ constexpr std::size_t kMaxClaimedTokens = 1 << 16;
 // a requeue makes a job earlier than a running one, and it makes that one wait), so the next
 // head is the earliest unfinished job after it: one seek of jobs_order_open past the finished
 // one, not past the key's finished history, whose index entries stay until vacuum.
+// The one exception to "one running job per key": a job r requeued while a later job h of
+// its key runs. Both run, h marked waiting, and two dispatchers may finish them at once under
+// the shared lock, neither seeing the other's outcome. r's statement frees h, which its
+// snapshot shows unfinished; if h's statement changed h first, `freed` waits for h's row lock
+// and READ COMMITTED then rechecks h as committed: hence `finished_at IS NULL`, so a finished
+// h is not marked its key's head. But then nobody frees the key's next job: h ended out of
+// turn (waiting), so its own statement moved nothing. WEBHOOK_OUT_OF_TURN reports such keys,
+// and the store frees their heads after its commit under the lock taken exclusive, which waits
+// for the other transaction and so sees both outcomes (free_heads_out_of_turn). In the other
+// order (r's `freed` row-locks h first) h's statement waits and rechecks h, whose
+// order_waits is then 0: h ends in its turn and its statement frees the next job itself.
 #define WEBHOOK_MOVE_HEADS                                                                   \
   "ended AS (SELECT seq, feed, order_key, state, dead_blocks_key, order_waits FROM changed " \
   "WHERE order_key IS NOT NULL AND finished_at IS NOT NULL), "                               \
@@ -67,7 +79,14 @@ constexpr std::size_t kMaxClaimedTokens = 1 << 16;
   "b.order_key = e.order_key AND b.seq < n.seq AND b.dead_blocks_key = 1 AND "               \
   "b.state = 'dead')))), "                                                                   \
   "freed AS (UPDATE jobs AS h SET order_waits = 0 FROM heads WHERE h.seq = heads.seq "       \
-  "AND h.order_waits = 1) "
+  "AND h.order_waits = 1 AND h.finished_at IS NULL) "
+// The statement's result, after its CTE `written` (the attempts rows it inserted, RETURNING
+// 1): one row per key of a job it finished out of turn (still waiting, see above), each with
+// the count of attempts written, the number of outcomes applied; or one row with that count
+// and NULL feed and key.
+#define WEBHOOK_OUT_OF_TURN                                                              \
+  "SELECT (SELECT count(*) FROM written), t.feed, t.order_key FROM (VALUES (0)) AS one " \
+  "LEFT JOIN (SELECT DISTINCT feed, order_key FROM ended WHERE order_waits = 1) AS t ON true"
 #define WEBHOOK_CHANGED_FOR_HEADS \
   "j.feed, j.order_key, j.state, j.dead_blocks_key, j.order_waits, j.finished_at"
 
@@ -93,9 +112,9 @@ constexpr const char* kRecordSql =
     "AND j.state = 'running' AND j.lease_token = o.token AND j.lease_owner = o.worker "
     "RETURNING j.seq, j.attempt_seq, o.started_at, o.duration_ms, o.status, o.error, o.head, "
     "o.worker, " WEBHOOK_CHANGED_FOR_HEADS "), " WEBHOOK_MOVE_HEADS
-    "INSERT INTO attempts (job_seq, number, started_at, duration_ms, http_status, error, "
-    "response_head, worker) SELECT seq, attempt_seq, started_at, duration_ms, status, error, "
-    "head, worker FROM changed";
+    ", written AS (INSERT INTO attempts (job_seq, number, started_at, duration_ms, http_status, "
+    "error, response_head, worker) SELECT seq, attempt_seq, started_at, duration_ms, status, "
+    "error, head, worker FROM changed RETURNING 1) " WEBHOOK_OUT_OF_TURN;
 
 // Every expired lease in one statement, each job once when several dispatchers take leases
 // back at once (SKIP LOCKED): a retry, or dead when its attempts are used up, charged one
@@ -111,11 +130,19 @@ constexpr const char* kReclaimSql =
     "FROM expired AS x WHERE j.seq = x.seq AND j.state = 'running' "
     "RETURNING j.seq, j.attempt_seq, x.lease_owner, x.updated_at, " WEBHOOK_CHANGED_FOR_HEADS
     "), " WEBHOOK_MOVE_HEADS
-    "INSERT INTO attempts (job_seq, number, started_at, duration_ms, http_status, error, "
-    "response_head, worker) SELECT seq, attempt_seq, updated_at, greatest($1 - updated_at, 0), "
-    "NULL, $2, '', lease_owner FROM changed";
+    ", written AS (INSERT INTO attempts (job_seq, number, started_at, duration_ms, http_status, "
+    "error, response_head, worker) SELECT seq, attempt_seq, updated_at, "
+    "greatest($1 - updated_at, 0), NULL, $2, '', lease_owner FROM changed RETURNING "
+    "1) " WEBHOOK_OUT_OF_TURN;
 #undef WEBHOOK_CHANGED_FOR_HEADS
 #undef WEBHOOK_MOVE_HEADS
+#undef WEBHOOK_OUT_OF_TURN
+
+// The heads of keys some job of which ended out of turn (see WEBHOOK_MOVE_HEADS), each freed
+// as a trigger frees it: $1 feeds, $2 keys, element i of each being key i.
+constexpr const char* kFreeHeadsSql =
+    "SELECT webhook_order_free_head(k.feed, k.order_key) "
+    "FROM unnest($1::text[], $2::text[]) AS k (feed, order_key)";
 
 const char* kind_text(OutcomeKind kind) {
   switch (kind) {
@@ -177,6 +204,12 @@ std::vector<ClaimedJob> PostgresLeaseQueue::claim(std::string_view worker, int m
 }
 
 RecordResult PostgresLeaseQueue::record_outcomes(std::span<const Outcome> outcomes, int64_t now) {
+  RecordResult result = write_outcomes(outcomes, now);
+  free_heads_out_of_turn();
+  return result;
+}
+
+RecordResult PostgresLeaseQueue::write_outcomes(std::span<const Outcome> outcomes, int64_t now) {
   RecordResult result;
   if (outcomes.empty()) return result;
   PgArray kinds, tokens, ids, workers, statuses, errors, next_at, started, durations, heads;
@@ -219,9 +252,8 @@ RecordResult PostgresLeaseQueue::record_outcomes(std::span<const Outcome> outcom
     // Before the statement, so that its snapshot is taken once the lock is granted, and
     // before it row-locks the jobs (see kRecordSql and postgres_order_lock.h).
     if (ordered) lock_order_heads(connection_, false);
-    const int applied =
-        connection_.exec_prepared("recording outcomes", "record_outcomes", kRecordSql, params)
-            .changed();
+    const int applied = applied_noting_out_of_turn(
+        connection_.exec_prepared("recording outcomes", "record_outcomes", kRecordSql, params));
     // A job named twice in one batch is changed once: its second outcome is stale.
     if (applied > total) expect_changes(applied, total, "recording outcomes");
     result.applied = applied;
@@ -239,9 +271,10 @@ RecordAndClaim PostgresLeaseQueue::record_and_claim(std::span<const Outcome> out
                                                     milliseconds lease, int64_t now) {
   RecordAndClaim result;
   connection_.write("recording outcomes and claiming jobs", [&] {
-    result.recorded = record_outcomes(outcomes, now);
+    result.recorded = write_outcomes(outcomes, now);
     result.claimed = claim(worker, max_jobs, lease, now);
   });
+  free_heads_out_of_turn();
   return result;
 }
 
@@ -251,13 +284,49 @@ int PostgresLeaseQueue::reclaim_expired_leases(int64_t now) {
     // A job taken back as dead moves its key's head (kReclaimSql): the order lock first, as
     // record_outcomes takes it.
     lock_order_heads(connection_, false);
-    reclaimed = connection_
-                    .exec_prepared("taking back expired leases", "reclaim", kReclaimSql,
-                                   PgParams().add(now).add(kLeaseExpiredError))
-                    .changed();
+    reclaimed = applied_noting_out_of_turn(
+        connection_.exec_prepared("taking back expired leases", "reclaim", kReclaimSql,
+                                  PgParams().add(now).add(kLeaseExpiredError)));
+    if (reclaimed > 0) fault("reclaim_expired_leases:taken_back");
     if (reclaimed > 0) notify_new_jobs(connection_);
   });
+  free_heads_out_of_turn();
   return reclaimed;
+}
+
+int PostgresLeaseQueue::applied_noting_out_of_turn(const PgResult& r) {
+  for (int i = 0; i < r.rows(); ++i) {
+    if (!r.null(i, 1)) out_of_turn_.insert({r.text(i, 1), r.text(i, 2)});
+  }
+  return static_cast<int>(r.int64(0, 0));
+}
+
+void PostgresLeaseQueue::free_heads_out_of_turn() {
+  if (out_of_turn_.empty()) return;
+  PgArray feeds, keys;
+  for (const auto& [feed, key] : out_of_turn_) {
+    feeds.add(feed);
+    keys.add(key);
+  }
+  try {
+    connection_.write("freeing the heads of keys finished out of turn", [&] {
+      // Exclusive: granted once every dispatcher's transaction that holds it shared (the one
+      // that finished the key's head beside ours among them) has committed, and its
+      // statement reads the jobs after that.
+      lock_order_heads(connection_, true);
+      connection_.exec_prepared("freeing the heads of keys finished out of turn", "free_heads",
+                                kFreeHeadsSql, PgParams().add(feeds.text()).add(keys.text()));
+      notify_new_jobs(connection_);
+    });
+  } catch (const std::exception& e) {
+    // The outcomes are committed: the caller must hear of them, not of this. The keys stay
+    // noted and are freed after the next outcome or lease taken back.
+    log_event(spdlog::level::warn, "cannot free the heads of keys finished out of turn; will retry",
+              {{"keys", static_cast<int64_t>(out_of_turn_.size())}, {"error", e.what()}});
+    return;
+  }
+  out_of_turn_.clear();
+  ordered_outcome_ = true;  // a key's next job may go: wait_for_work looks at once
 }
 
 int PostgresLeaseQueue::release(std::string_view worker, std::span<const std::string> job_ids,

@@ -8,10 +8,12 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/store/fault_points.h"
@@ -41,6 +43,16 @@ class PostgresLeaseQueue {
   void mark_stopped(std::string_view process, std::string_view worker, int64_t now);
 
  private:
+  // record_outcomes inside the caller's transaction (record_and_claim's, or its own).
+  RecordResult write_outcomes(std::span<const Outcome> outcomes, int64_t now);
+  // The outcomes kRecordSql or kReclaimSql applied; notes the keys of the jobs they finished
+  // out of turn in out_of_turn_.
+  int applied_noting_out_of_turn(const PgResult& result);
+  // After the commit of the outcomes that noted them (never inside that transaction, which
+  // holds the order lock shared), frees the noted keys' heads in a transaction of its own.
+  // Logs a failure and keeps them noted for the next call.
+  void free_heads_out_of_turn();
+
   void fault(std::string_view point) {
     if (faults_ != nullptr) faults_->reached(point);
   }
@@ -55,6 +67,10 @@ class PostgresLeaseQueue {
   // go, which no notification announces, so wait_for_work does not wait.
   std::unordered_map<int64_t, bool> claimed_tokens_;
   bool ordered_outcome_ = false;
+  // (feed, order key) of the keys a job of which ended out of turn here (see
+  // WEBHOOK_MOVE_HEADS in the .cpp file), whose heads are not freed yet. Almost always empty:
+  // only a requeue ahead of a running job lets a job end out of turn.
+  std::set<std::pair<std::string, std::string>> out_of_turn_;
   std::chrono::steady_clock::time_point last_claim_{};
 };
 

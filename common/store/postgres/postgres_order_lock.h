@@ -13,8 +13,9 @@
 namespace webhook::store {
 
 // Inside a write transaction; held until it ends. Exclusive: enqueueing ordered jobs,
-// coalescing, requeue, cancel. Shared: dispatchers' outcomes of ordered jobs and leases
-// taken back, in a statement after this one.
+// coalescing, requeue, cancel, and a dispatcher freeing the heads of keys a job of which it
+// ended out of turn (after its outcomes' commit, never in their transaction). Shared:
+// dispatchers' outcomes of ordered jobs and leases taken back, in a statement after this one.
 inline void lock_order_heads(PgConnection& connection, bool exclusive) {
   connection.exec_prepared(
       "taking the order lock", exclusive ? "order_lock_exclusive" : "order_lock_shared",

@@ -259,6 +259,7 @@ int SqliteLeaseQueue::reclaim_expired_leases(int64_t now) {
     for (const Expired& e : expired) seqs.push_back(e.seq);
     order_heads_.heads_finished(seqs);
     reclaimed = static_cast<int>(expired.size());
+    if (reclaimed > 0) connection_.fault_point("reclaim_expired_leases:taken_back");
   });
   return reclaimed;
 }

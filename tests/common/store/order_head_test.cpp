@@ -2,10 +2,10 @@
 // a key's head can end lets the next job go (delivered, dead under skip, attempts used up,
 // a lease taken back as dead, cancelled, superseded), a dead head under block holds the key
 // until it is requeued (and then goes first) or cancelled or pruned, a job requeued ahead of
-// a running head makes that head wait after its retry, a key emptied and filled again starts
-// with its new job, one batch of outcomes (or of leases taken back) finishing many heads
-// moves each key as its own outcome says, and a poller enqueueing while dispatchers finish
-// never strands a key.
+// a running head makes that head wait after its retry (and its next job wait, however that
+// head ended meanwhile), a key emptied and filled again starts with its new job, one batch
+// of outcomes (or of leases taken back) finishing many heads moves each key as its own
+// outcome says, and a poller enqueueing while dispatchers finish never strands a key.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -256,6 +256,38 @@ TEST_P(OrderHeadTest, AJobRequeuedAheadOfARunningHeadGoesFirstAndTheHeadsRetryWa
   EXPECT_EQ(claim(kNow + 4), (std::set{ids[1]}));
   finish(ids[1], OutcomeKind::kDelivered, kNow + 5);
   EXPECT_EQ(claim(kNow + 5), (std::set{ids[2]}));
+}
+
+// The running head delivered while the job requeued ahead of it runs ends out of turn: the
+// key's next job still waits for the requeued one, then goes (on PostgreSQL the store frees
+// the key's head again after such an outcome, which must not pass the requeued job).
+TEST_P(OrderHeadTest, AHeadDeliveredWhileAJobRequeuedAheadOfItRunsLetsTheNextGoAfterThatOne) {
+  auto ids = enqueue({"a", "a", "a"}, kNow);
+  EXPECT_EQ(claim(kNow), (std::set{ids[0]}));
+  finish(ids[0], OutcomeKind::kDead, kNow + 1);
+  EXPECT_EQ(claim(kNow + 1), (std::set{ids[1]}));
+  ASSERT_EQ(store_->requeue(std::vector{ids[0]}, kNow + 2), 1);
+  EXPECT_EQ(claim(kNow + 2), (std::set{ids[0]}));
+  finish(ids[1], OutcomeKind::kDelivered, kNow + 3);
+  EXPECT_TRUE(claim(kNow + 3).empty());
+  EXPECT_EQ(store_->next_due_at(), std::nullopt);
+  finish(ids[0], OutcomeKind::kDelivered, kNow + 4);
+  EXPECT_EQ(claim(kNow + 4), (std::set{ids[2]}));
+}
+
+// The same with the running head's lease taken back, out of attempts (dead, under skip).
+TEST_P(OrderHeadTest, AHeadTakenBackWhileAJobRequeuedAheadOfItRunsLetsTheNextGoAfterThatOne) {
+  auto ids = enqueue({"a", "a", "a"}, kNow, {.max_attempts = 1});
+  EXPECT_EQ(claim(kNow), (std::set{ids[0]}));
+  finish(ids[0], OutcomeKind::kDead, kNow + 1);
+  EXPECT_EQ(claim(kNow + 1, 1ms), (std::set{ids[1]}));
+  ASSERT_EQ(store_->requeue(std::vector{ids[0]}, kNow + 2), 1);
+  EXPECT_EQ(claim(kNow + 2), (std::set{ids[0]}));
+  ASSERT_EQ(store_->reclaim_expired_leases(kNow + 3), 1);
+  EXPECT_EQ(state(ids[1]), JobState::kDead);
+  EXPECT_TRUE(claim(kNow + 3).empty());
+  finish(ids[0], OutcomeKind::kDelivered, kNow + 4);
+  EXPECT_EQ(claim(kNow + 4), (std::set{ids[2]}));
 }
 
 TEST_P(OrderHeadTest, RequeueingSeveralDeadJobsOfAKeyAtOnceKeepsThemInOrder) {
