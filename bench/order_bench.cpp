@@ -164,26 +164,28 @@ double median(std::vector<double> v) {
 // 10,000 keys, 10 keys; then again) so that a busy machine slows them alike; the medians are
 // compared. `server_data_dir` as run()'s.
 void report(const char* driver, const std::function<std::unique_ptr<JobStore>()>& fresh,
-            const std::vector<int>& runs, int repeat, const std::string& server_data_dir) {
+            const std::vector<Cycle>& cycles, const std::vector<int>& runs, int repeat,
+            const std::string& server_data_dir) {
   const bool server = !server_data_dir.empty();
-  const std::pair<Cycle, const char*> cycles[] = {
-      {Cycle::kDispatcher, "the dispatcher's cycle: record and claim in one transaction"},
-      {Cycle::kSeparate, "claim, then record, each in its own transaction"}};
   // [cycle][run]: the rates of each repeat.
-  std::vector<std::vector<std::vector<Rate>>> rates(2, std::vector<std::vector<Rate>>(runs.size()));
+  std::vector<std::vector<std::vector<Rate>>> rates(cycles.size(),
+                                                    std::vector<std::vector<Rate>>(runs.size()));
   for (int r = 0; r < repeat; ++r) {
-    for (std::size_t c = 0; c < 2; ++c) {
+    for (std::size_t c = 0; c < cycles.size(); ++c) {
       for (std::size_t i = 0; i < runs.size(); ++i) {
         auto store = fresh();
-        rates[c][i].push_back(run(*store, runs[i], cycles[c].first, server_data_dir));
+        rates[c][i].push_back(run(*store, runs[i], cycles[c], server_data_dir));
       }
     }
   }
   std::printf("\n%s: %d jobs, batches of %d, median of %d runs\n", driver, kJobs, kClaimBatch,
               repeat);
-  for (std::size_t c = 0; c < 2; ++c) {
-    std::printf("%s\n%-28s %12s %12s %9s %9s", cycles[c].second, "  run", "jobs/cpu-s",
-                "jobs/wall-s", "cpu/none", "wall/none");
+  for (std::size_t c = 0; c < cycles.size(); ++c) {
+    std::printf("%s\n%-28s %12s %12s %9s %9s",
+                cycles[c] == Cycle::kDispatcher
+                    ? "the dispatcher's cycle: record and claim in one transaction"
+                    : "claim, then record, each in its own transaction",
+                "  run", "jobs/cpu-s", "jobs/wall-s", "cpu/none", "wall/none");
     if (server) std::printf(" %14s %9s", "jobs/server-s", "srv/none");
     std::printf("\n");
     const auto median_of = [&](std::size_t i, double Rate::*field) {
@@ -216,6 +218,7 @@ int main(int argc, char** argv) {
   // --keys N: only that run (0: no order key), for a profiler such as callgrind.
   std::vector<int> runs{0, 10'000, 10};
   int repeat = 5;
+  std::vector<Cycle> cycles{Cycle::kDispatcher, Cycle::kSeparate};
   // --pg-settings "-c name=value ...": more server settings, e.g. auto_explain's to profile.
   std::string pg_settings;
   for (int i = 1; i < argc; ++i) {
@@ -225,13 +228,22 @@ int main(int argc, char** argv) {
     } else if (arg == "--keys" && i + 1 < argc) {
       runs = {std::stoi(argv[++i])};
       repeat = 1;
+    } else if (arg == "--cycle" && i + 1 < argc) {
+      // Only one of them (for callgrind: each run's instructions are then that cycle's).
+      const std::string cycle = argv[++i];
+      if (cycle != "dispatcher" && cycle != "separate") {
+        std::fprintf(stderr, "--cycle: expected dispatcher or separate, got '%s'\n", cycle.c_str());
+        return 2;
+      }
+      cycles = {cycle == "dispatcher" ? Cycle::kDispatcher : Cycle::kSeparate};
     } else if (arg == "--pg-settings" && i + 1 < argc) {
       pg_settings = argv[++i];
     } else if (arg == "--repeat" && i + 1 < argc) {
       repeat = std::max(1, std::stoi(argv[++i]));
     } else {
       std::fprintf(stderr,
-                   "usage: order_bench [--postgres [--pg-settings S]] [--keys N] [--repeat N]\n");
+                   "usage: order_bench [--postgres [--pg-settings S]] [--keys N] [--cycle "
+                   "dispatcher|separate] [--repeat N]\n");
       return 2;
     }
   }
@@ -248,7 +260,7 @@ int main(int argc, char** argv) {
         options.durability = "FULL";
         return webhook::store::open_store(options);
       },
-      runs, repeat, "");
+      cycles, runs, repeat, "");
   if (postgres) {
     webhook::testing::PostgresClusterOptions cluster_options;
     cluster_options.settings = pg_settings;
@@ -260,7 +272,7 @@ int main(int argc, char** argv) {
           options.url = cluster.fresh_database();
           return webhook::store::open_store(options);
         },
-        runs, repeat, cluster.data_dir());
+        cycles, runs, repeat, cluster.data_dir());
   }
   fs::remove_all(dir);
   std::printf(
