@@ -6,6 +6,7 @@
 #include <csignal>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "common/clock.h"
@@ -214,6 +215,11 @@ TEST_F(CopyStoreCommandTest, APollerStoppedBySigtermDoesNotHoldTheCopyBack) {
   auto status = testing::run_command({kCtl, "status"}, {{"WEBHOOK_DATABASE_PATH", db}});
   ASSERT_EQ(status.exit_code, 0) << status.err;
   EXPECT_NE(status.out.find(" ago), stopped at "), std::string::npos) << status.out;
+  auto status_json =
+      testing::run_command({kCtl, "status", "--json"}, {{"WEBHOOK_DATABASE_PATH", db}});
+  ASSERT_EQ(status_json.exit_code, 0) << status_json.err;
+  EXPECT_TRUE(nlohmann::json::parse(status_json.out)["poller_stopped_at"]["ms"].is_number_integer())
+      << status_json.out;
 
   auto r = testing::run_command({kCtl, "copy-store", "--to", secret_url_},
                                 {{"WEBHOOK_DATABASE_PATH", db}});
