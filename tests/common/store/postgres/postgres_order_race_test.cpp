@@ -9,6 +9,8 @@
 // (pg_stat_activity), then the first commits.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -111,6 +113,33 @@ class PostgresOrderRaceTest : public ::testing::Test {
         kDeadline);
   }
 
+  // `first` runs on a thread of its own until `holding` holds its transaction open at fault
+  // point `point`; then `second`, on another, until it provably waits on a lock that
+  // transaction holds; then the first commits, and both end.
+  void race(FaultInjectingStore& holding, const std::string& point,
+            const std::function<void()>& first, const std::function<void()>& second,
+            const char* never_waited) {
+    Gate gate;
+    holding.at(point, gate.action());
+    std::jthread one(first);
+    ASSERT_TRUE(gate.wait_held());
+    std::jthread two(second);
+    const bool waited = waits_for_held_transaction();
+    gate.release();
+    one.join();
+    two.join();
+    ASSERT_TRUE(waited) << never_waited;
+  }
+
+  static void deliver(JobStore& store, const ClaimedJob& job, const std::string& worker,
+                      int64_t at) {
+    EXPECT_EQ(
+        store
+            .record_outcomes(std::vector{outcome_for(job, worker, OutcomeKind::kDelivered, at)}, at)
+            .applied,
+        1);
+  }
+
   // Afterwards: x goes, alone, and the key goes on in order.
   void expect_key_goes_on(JobState h_state) {
     EXPECT_EQ(setup_->job(r_).value().job.state, JobState::kDelivered);
@@ -140,28 +169,9 @@ TEST_F(PostgresOrderRaceTest, TheRunningHeadsOutcomeFirstThenTheRequeuedJobsLeav
   auto b = FaultInjectingStore::open(db_.options());
   auto a = db_.open();
   ASSERT_NO_FATAL_FAILURE(start(*b, 30s, *a));
-  Gate gate;
-  b->at("record_outcomes:first_applied", gate.action());
-  std::jthread record_h([&] {
-    EXPECT_EQ(
-        b->record_outcomes(
-             std::vector{outcome_for(h_job_, "wB", OutcomeKind::kDelivered, kNow + 5)}, kNow + 5)
-            .applied,
-        1);
-  });
-  ASSERT_TRUE(gate.wait_held());
-  std::jthread record_r([&] {
-    EXPECT_EQ(
-        a->record_outcomes(
-             std::vector{outcome_for(r_job_, "wA", OutcomeKind::kDelivered, kNow + 6)}, kNow + 6)
-            .applied,
-        1);
-  });
-  const bool waited = waits_for_held_transaction();
-  gate.release();
-  record_h.join();
-  record_r.join();
-  ASSERT_TRUE(waited) << "r's outcome never waited for h's";
+  ASSERT_NO_FATAL_FAILURE(race(
+      *b, "record_outcomes:first_applied", [&] { deliver(*b, h_job_, "wB", kNow + 5); },
+      [&] { deliver(*a, r_job_, "wA", kNow + 6); }, "r's outcome never waited for h's"));
   expect_key_goes_on(JobState::kDelivered);
 }
 
@@ -171,28 +181,9 @@ TEST_F(PostgresOrderRaceTest, TheRequeuedJobsOutcomeFirstThenTheRunningHeadsLeav
   auto a = FaultInjectingStore::open(db_.options());
   auto b = db_.open();
   ASSERT_NO_FATAL_FAILURE(start(*b, 30s, *a));
-  Gate gate;
-  a->at("record_outcomes:first_applied", gate.action());
-  std::jthread record_r([&] {
-    EXPECT_EQ(
-        a->record_outcomes(
-             std::vector{outcome_for(r_job_, "wA", OutcomeKind::kDelivered, kNow + 5)}, kNow + 5)
-            .applied,
-        1);
-  });
-  ASSERT_TRUE(gate.wait_held());
-  std::jthread record_h([&] {
-    EXPECT_EQ(
-        b->record_outcomes(
-             std::vector{outcome_for(h_job_, "wB", OutcomeKind::kDelivered, kNow + 6)}, kNow + 6)
-            .applied,
-        1);
-  });
-  const bool waited = waits_for_held_transaction();
-  gate.release();
-  record_r.join();
-  record_h.join();
-  ASSERT_TRUE(waited) << "h's outcome never waited for r's";
+  ASSERT_NO_FATAL_FAILURE(race(
+      *a, "record_outcomes:first_applied", [&] { deliver(*a, r_job_, "wA", kNow + 5); },
+      [&] { deliver(*b, h_job_, "wB", kNow + 6); }, "h's outcome never waited for r's"));
   expect_key_goes_on(JobState::kDelivered);
 }
 
@@ -201,22 +192,11 @@ TEST_F(PostgresOrderRaceTest, TheRunningHeadTakenBackFirstThenTheRequeuedJobsOut
   auto b = FaultInjectingStore::open(db_.options());
   auto a = db_.open();
   ASSERT_NO_FATAL_FAILURE(start(*b, 1ms, *a));
-  Gate gate;
-  b->at("reclaim_expired_leases:taken_back", gate.action());
-  std::jthread reclaim_h([&] { EXPECT_EQ(b->reclaim_expired_leases(kNow + 5), 1); });
-  ASSERT_TRUE(gate.wait_held());
-  std::jthread record_r([&] {
-    EXPECT_EQ(
-        a->record_outcomes(
-             std::vector{outcome_for(r_job_, "wA", OutcomeKind::kDelivered, kNow + 6)}, kNow + 6)
-            .applied,
-        1);
-  });
-  const bool waited = waits_for_held_transaction();
-  gate.release();
-  reclaim_h.join();
-  record_r.join();
-  ASSERT_TRUE(waited) << "r's outcome never waited for h's lease taken back";
+  ASSERT_NO_FATAL_FAILURE(race(
+      *b, "reclaim_expired_leases:taken_back",
+      [&] { EXPECT_EQ(b->reclaim_expired_leases(kNow + 5), 1); },
+      [&] { deliver(*a, r_job_, "wA", kNow + 6); },
+      "r's outcome never waited for h's lease taken back"));
   expect_key_goes_on(JobState::kDead);
 }
 
