@@ -6,14 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "common/clock.h"
 #include "common/store/fault_injecting_store.h"
 #include "tests/dispatcher/dispatch_harness.h"
+#include "tests/support/hold_gate.h"
 
 namespace webhook::dispatcher_test {
 namespace {
@@ -32,32 +31,6 @@ class CountingClock final : public Clock {
   mutable std::atomic<int64_t> reads_{0};
 };
 
-// Holds the worker inside a store call until release().
-class Gate {
- public:
-  void hold() {
-    std::unique_lock lock(mutex_);
-    held_ = true;
-    changed_.notify_all();
-    changed_.wait(lock, [this] { return released_; });
-  }
-  bool held() {
-    std::lock_guard lock(mutex_);
-    return held_;
-  }
-  void release() {
-    std::lock_guard lock(mutex_);
-    released_ = true;
-    changed_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool held_ = false;
-  bool released_ = false;
-};
-
 TEST(DispatchLoopBusyWorkerTest, TheLoopSleepsWhileTheWorkerIsInASlowTransaction) {
   dispatcher::CurlGlobal curl;
   testing::TempDir dir;
@@ -65,7 +38,7 @@ TEST(DispatchLoopBusyWorkerTest, TheLoopSleepsWhileTheWorkerIsInASlowTransaction
   options.path = dir.file("webhook.db");
   options.durability = "NORMAL";
   auto store = store::FaultInjectingStore::open(options);
-  Gate gate;
+  testing::HoldGate gate;  // holds the worker inside a store call
   std::atomic<bool> first{true};
   // The first request reclaims expired leases: hold it there, as a slow server would.
   store->at("reclaim_expired_leases:before", [&](std::string_view) {

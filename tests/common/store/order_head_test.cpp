@@ -78,6 +78,17 @@ class OrderHeadTest : public ::testing::TestWithParam<webhook::testing::Driver> 
     ASSERT_EQ(store_->record_outcomes(outcomes, now).applied, static_cast<int>(batch.size()));
   }
   JobState state(const std::string& id) { return store_->job(id).value().job.state; }
+  // Key "a" with jobs 0, 1, 2 (`how`): 0 dies (skip lets 1 go), 1 is claimed (with `lease`),
+  // then 0 is requeued and claimed again, ahead of 1 still running.
+  void requeue_ahead_of_running_head(std::vector<std::string>& ids, Enqueue how = {},
+                                     std::chrono::milliseconds lease = 30s) {
+    ids = enqueue({"a", "a", "a"}, kNow, how);
+    EXPECT_EQ(claim(kNow), (std::set{ids[0]}));
+    finish(ids[0], OutcomeKind::kDead, kNow + 1);
+    EXPECT_EQ(claim(kNow + 1, lease), (std::set{ids[1]}));
+    ASSERT_EQ(store_->requeue(std::vector{ids[0]}, kNow + 2), 1);
+    EXPECT_EQ(claim(kNow + 2), (std::set{ids[0]}));
+  }
   // A poller enqueueing batches of a few keys while two dispatchers claim and record; `mixed`:
   // outcomes are delivered, retried or dead, every other batch recorded on a second
   // connection.
@@ -244,12 +255,8 @@ TEST_P(OrderHeadTest, AJobThatCouldNotBeRenderedUnderBlockHoldsItsKey) {
 // Skip lets a later job go past a dead one; requeueing the dead one puts it back ahead,
 // while the later one runs: that one's retry then waits for it.
 TEST_P(OrderHeadTest, AJobRequeuedAheadOfARunningHeadGoesFirstAndTheHeadsRetryWaits) {
-  auto ids = enqueue({"a", "a", "a"}, kNow);
-  EXPECT_EQ(claim(kNow), (std::set{ids[0]}));
-  finish(ids[0], OutcomeKind::kDead, kNow + 1);
-  EXPECT_EQ(claim(kNow + 1), (std::set{ids[1]}));
-  ASSERT_EQ(store_->requeue(std::vector{ids[0]}, kNow + 2), 1);
-  EXPECT_EQ(claim(kNow + 2), (std::set{ids[0]}));
+  std::vector<std::string> ids;
+  ASSERT_NO_FATAL_FAILURE(requeue_ahead_of_running_head(ids));
   finish(ids[1], OutcomeKind::kRetry, kNow + 3, kNow + 3);
   EXPECT_TRUE(claim(kNow + 3).empty());
   finish(ids[0], OutcomeKind::kDelivered, kNow + 4);
@@ -262,12 +269,8 @@ TEST_P(OrderHeadTest, AJobRequeuedAheadOfARunningHeadGoesFirstAndTheHeadsRetryWa
 // key's next job still waits for the requeued one, then goes (on PostgreSQL the store frees
 // the key's head again after such an outcome, which must not pass the requeued job).
 TEST_P(OrderHeadTest, AHeadDeliveredWhileAJobRequeuedAheadOfItRunsLetsTheNextGoAfterThatOne) {
-  auto ids = enqueue({"a", "a", "a"}, kNow);
-  EXPECT_EQ(claim(kNow), (std::set{ids[0]}));
-  finish(ids[0], OutcomeKind::kDead, kNow + 1);
-  EXPECT_EQ(claim(kNow + 1), (std::set{ids[1]}));
-  ASSERT_EQ(store_->requeue(std::vector{ids[0]}, kNow + 2), 1);
-  EXPECT_EQ(claim(kNow + 2), (std::set{ids[0]}));
+  std::vector<std::string> ids;
+  ASSERT_NO_FATAL_FAILURE(requeue_ahead_of_running_head(ids));
   finish(ids[1], OutcomeKind::kDelivered, kNow + 3);
   EXPECT_TRUE(claim(kNow + 3).empty());
   EXPECT_EQ(store_->next_due_at(), std::nullopt);
@@ -277,12 +280,8 @@ TEST_P(OrderHeadTest, AHeadDeliveredWhileAJobRequeuedAheadOfItRunsLetsTheNextGoA
 
 // The same with the running head's lease taken back, out of attempts (dead, under skip).
 TEST_P(OrderHeadTest, AHeadTakenBackWhileAJobRequeuedAheadOfItRunsLetsTheNextGoAfterThatOne) {
-  auto ids = enqueue({"a", "a", "a"}, kNow, {.max_attempts = 1});
-  EXPECT_EQ(claim(kNow), (std::set{ids[0]}));
-  finish(ids[0], OutcomeKind::kDead, kNow + 1);
-  EXPECT_EQ(claim(kNow + 1, 1ms), (std::set{ids[1]}));
-  ASSERT_EQ(store_->requeue(std::vector{ids[0]}, kNow + 2), 1);
-  EXPECT_EQ(claim(kNow + 2), (std::set{ids[0]}));
+  std::vector<std::string> ids;
+  ASSERT_NO_FATAL_FAILURE(requeue_ahead_of_running_head(ids, {.max_attempts = 1}, 1ms));
   ASSERT_EQ(store_->reclaim_expired_leases(kNow + 3), 1);
   EXPECT_EQ(state(ids[1]), JobState::kDead);
   EXPECT_TRUE(claim(kNow + 3).empty());

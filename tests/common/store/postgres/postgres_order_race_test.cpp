@@ -12,9 +12,7 @@
 #include <functional>
 
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <thread>
 
@@ -22,6 +20,7 @@
 #include "common/store/job_store.h"
 #include "common/store/postgres/pg_connection.h"
 #include "tests/support/child_process.h"
+#include "tests/support/hold_gate.h"
 #include "tests/support/store_fixtures.h"
 
 namespace webhook::store {
@@ -34,35 +33,6 @@ using webhook::testing::outcome_for;
 
 constexpr int64_t kNow = 1'700'000'000'000;
 constexpr auto kDeadline = 60s;
-
-// A fault action that holds the transaction it is reached in until release(), or until
-// kDeadline passes (the test then fails on what it waited for instead of hanging).
-class Gate {
- public:
-  FaultInjectingStore::Action action() {
-    return [this](std::string_view) {
-      std::unique_lock lock(mutex_);
-      held_ = true;
-      changed_.notify_all();
-      changed_.wait_for(lock, kDeadline, [this] { return released_; });
-    };
-  }
-  bool wait_held() {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, kDeadline, [this] { return held_; });
-  }
-  void release() {
-    std::lock_guard lock(mutex_);
-    released_ = true;
-    changed_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool held_ = false;
-  bool released_ = false;
-};
 
 class PostgresOrderRaceTest : public ::testing::Test {
  protected:
@@ -119,8 +89,8 @@ class PostgresOrderRaceTest : public ::testing::Test {
   void race(FaultInjectingStore& holding, const std::string& point,
             const std::function<void()>& first, const std::function<void()>& second,
             const char* never_waited) {
-    Gate gate;
-    holding.at(point, gate.action());
+    webhook::testing::HoldGate gate(kDeadline);
+    holding.at(point, [&gate](std::string_view) { gate.hold(); });
     std::jthread one(first);
     ASSERT_TRUE(gate.wait_held());
     std::jthread two(second);
