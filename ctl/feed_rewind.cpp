@@ -3,6 +3,7 @@
 #include <charconv>
 #include <set>
 
+#include "common/store/row_helpers.h"
 #include "ctl/queue_json.h"
 #include "ctl/time_text.h"
 
@@ -41,7 +42,7 @@ RewindOutcome refused(Result result, std::string message) {
 
 std::optional<std::string> parse_stream_id(std::string_view text) {
   const auto dash = text.find('-');
-  if (dash == std::string_view::npos || text.size() > 64) return std::nullopt;
+  if (dash == std::string_view::npos || text.size() > store::kMaxStreamIdBytes) return std::nullopt;
   if (!whole_number(text.substr(0, dash)) || !whole_number(text.substr(dash + 1))) {
     return std::nullopt;
   }

@@ -29,6 +29,12 @@ nlohmann::ordered_json parse_headers(const std::string& text) {
   return parsed;
 }
 
+void check_stream_id(std::string_view id, std::string_view what, std::string_view noun) {
+  if (!id.empty() && id.size() <= kMaxStreamIdBytes) return;
+  throw std::invalid_argument(std::string(what) + ": a " + std::string(noun) + " of 1-" +
+                              std::to_string(kMaxStreamIdBytes) + " bytes");
+}
+
 bool is_seq_number(std::string_view id) {
   return !id.empty() && id.size() < 19 &&
          std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });

@@ -31,6 +31,13 @@ void expect_changes(int changed, int expected, std::string_view what);
 // Parses a headers column; a malformed value (edited by hand) gives an empty object.
 nlohmann::ordered_json parse_headers(const std::string& text);
 
+// The longest stream id a stream feed's cursor holds (stream_cursors.last_event_id's CHECK).
+inline constexpr std::size_t kMaxStreamIdBytes = 64;
+
+// Throws std::invalid_argument ("<what>: a <noun> of 1-64 bytes") unless `id` is 1 to
+// kMaxStreamIdBytes bytes long, before the database's CHECK refuses it less clearly.
+void check_stream_id(std::string_view id, std::string_view what, std::string_view noun);
+
 // True when `id` names a job by its seq number (all digits) rather than its UUID.
 bool is_seq_number(std::string_view id);
 

@@ -116,9 +116,7 @@ std::optional<std::string> PostgresPollWriter::stream_cursor(std::string_view fe
 }
 
 bool PostgresPollWriter::commit_stream(const StreamCommit& c) {
-  if (c.new_cursor.empty() || c.new_cursor.size() > 64) {
-    throw std::invalid_argument("stream commit of feed " + c.feed + ": a cursor of 1-64 bytes");
-  }
+  check_stream_id(c.new_cursor, "stream commit of feed " + c.feed, "cursor");
   std::unordered_set<std::string_view> ids;
   for (const NewJob& job : c.jobs) {
     if (!ids.insert(job.id).second) {
@@ -204,10 +202,7 @@ void PostgresPollWriter::rewind(std::string_view feed, int64_t to) {
 }
 
 bool PostgresPollWriter::rewind_stream(std::string_view feed, std::string_view to, int64_t now) {
-  if (to.empty() || to.size() > 64) {
-    throw std::invalid_argument("rewinding stream feed " + std::string(feed) +
-                                ": a stream id of 1-64 bytes");
-  }
+  check_stream_id(to, "rewinding stream feed " + std::string(feed), "stream id");
   bool moved = false;
   connection_.write("rewinding stream feed " + std::string(feed), [&] {
     // Under the feed's lock, as commit_stream: a batch being committed is either before the

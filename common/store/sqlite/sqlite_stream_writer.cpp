@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "common/store/row_helpers.h"
 #include "common/store/sqlite/sqlite_rows.h"
 
 namespace webhook::store {
@@ -31,9 +32,7 @@ std::optional<std::string> SqliteStreamWriter::stream_cursor(std::string_view fe
 }
 
 bool SqliteStreamWriter::commit_stream(const StreamCommit& c) {
-  if (c.new_cursor.empty() || c.new_cursor.size() > 64) {
-    throw std::invalid_argument("stream commit of feed " + c.feed + ": a cursor of 1-64 bytes");
-  }
+  check_stream_id(c.new_cursor, "stream commit of feed " + c.feed, "cursor");
   SqlitePollWriter::check_unique_ids(c.jobs, "stream batch of feed " + c.feed);
   bool written = false;
   connection_.write("committing stream events of feed " + c.feed, [&] {
@@ -100,10 +99,7 @@ void SqliteStreamWriter::close_connection(int64_t id, int64_t ended_at,
 }
 
 bool SqliteStreamWriter::rewind(std::string_view feed, std::string_view to, int64_t now) {
-  if (to.empty() || to.size() > 64) {
-    throw std::invalid_argument("rewinding stream feed " + std::string(feed) +
-                                ": a stream id of 1-64 bytes");
-  }
+  check_stream_id(to, "rewinding stream feed " + std::string(feed), "stream id");
   bool moved = false;
   connection_.write("rewinding stream feed " + std::string(feed), [&] {
     // An UPDATE, not the upsert: a feed that never streamed is not made up here.
